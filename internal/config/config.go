@@ -1,0 +1,53 @@
+// Package config reads laminar.toml: which registries are managed, which
+// update rules apply to which files, and how commits are written. It returns
+// plain data; errors name the file, the line and the key.
+package config
+
+import "time"
+
+// FileName is the name of the configuration file at the repository root.
+const FileName = "laminar.toml"
+
+// Config is a loaded, validated laminar.toml.
+type Config struct {
+	// Path is the file the configuration was read from.
+	Path       string
+	Registries []Registry
+	Updates    []Update
+	Commit     Commit
+}
+
+// Registry declares a registry prefix under which image references are managed.
+type Registry struct {
+	Name   string
+	Prefix string // "registry.example.com:5000/acme"
+	Line   int    // line of the [[registry]] header in Path
+}
+
+// Update is one [[update]] rule: which references it manages and how a new
+// tag is chosen for them.
+type Update struct {
+	Name    string
+	Pattern string   // "glob:develop-*", "regex:^v[0-9]+$", "semver:^1.2"
+	Files   []string // folders, files or globs; empty means the whole repository
+	Exclude []string
+
+	// Order decides which matching tag is newest: "semver", "numeric",
+	// "alphabetical", "newest-build" or "digest". Empty means the default
+	// that follows the pattern.
+	Order          string
+	Extract        string   // "$name" or "$1": the regex group to order by
+	ExcludeTags    []string // globs of tags never chosen
+	MinAge         time.Duration
+	AllowDowngrade bool
+
+	Line int // line of the [[update]] header in Path
+}
+
+// Commit describes how promotion commits are written.
+type Commit struct {
+	AuthorName     string
+	AuthorEmail    string
+	CommitterName  string
+	CommitterEmail string
+}

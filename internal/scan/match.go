@@ -1,0 +1,37 @@
+// Package scan finds image references in the text of tracked files and
+// reports the exact byte spans that may later be rewritten.
+package scan
+
+import "github.com/git-laminar/git-laminar/internal/imageref"
+
+// Kind says how a reference was written, which decides how it may be edited.
+type Kind string
+
+const (
+	// Inline is "name:tag", "name@digest" or "name:tag@digest" in one string.
+	Inline Kind = "inline"
+)
+
+// Span is a half-open byte range [Start, End) in a file's content.
+type Span struct {
+	Start int
+	End   int
+}
+
+// Empty reports whether the span covers no bytes.
+func (s Span) Empty() bool { return s.End <= s.Start }
+
+// Match is one image reference found in one file.
+//
+// Tag covers exactly the bytes of the tag (without the ':'); Digest covers
+// the digest including its algorithm ("sha256:...", without the '@'). When
+// the reference has no tag or no digest, the corresponding span is {-1, -1}.
+type Match struct {
+	Path   string // slash-separated, relative to the repository root
+	Line   int    // 1-based line of the reference's first byte
+	Column int    // 1-based byte column of the reference's first byte
+	Ref    imageref.Ref
+	Kind   Kind
+	Tag    Span
+	Digest Span
+}
