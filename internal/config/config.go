@@ -41,7 +41,10 @@ type Update struct {
 	MinAge         time.Duration
 	AllowDowngrade bool
 
-	Line int // line of the [[update]] header in Path
+	Line     int            // line of the [[update]] header in Path
+	KeyLines map[string]int // line of each key that was set, for messages
+
+	files, exclude []pathPattern
 }
 
 // Commit describes how promotion commits are written.
