@@ -1,0 +1,118 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+)
+
+// The kinds of failure a command line can explain to a person. Every error
+// returned by this package is an *Error, and errors.Is(err, ErrX) tells which
+// kind it is; an error of none of these kinds is "other" (a registry that
+// answered 500, a malformed manifest, a cancelled context, ...).
+var (
+	// ErrUnreachable: no answer from the registry at all (connection
+	// refused or reset, DNS failure, timeout). Retrying later or fixing the
+	// host name helps; credentials do not.
+	ErrUnreachable = errors.New("registry unreachable")
+	// ErrUnauthorized: the registry answered 401 or 403. Either no
+	// credentials were found for it, or the ones found were rejected.
+	ErrUnauthorized = errors.New("authentication required or denied; check docker login / credential helper")
+	// ErrNotFound: the repository, tag or digest does not exist (404,
+	// NAME_UNKNOWN, MANIFEST_UNKNOWN). Registries that hide private
+	// repositories from anonymous users also answer this way.
+	ErrNotFound = errors.New("not found")
+)
+
+// Error is what every operation of this package returns on failure: what we
+// were doing, to which image, which kind of failure it was, and the cause.
+//
+// Its text never contains credentials: the cause is rendered once, when the
+// Error is made, and every secret the keychain handed out for this client is
+// cut out of it (see redactor). Unwrap still gives the original cause so that
+// errors.Is(err, context.Canceled) and friends keep working.
+type Error struct {
+	Op    string // "listing tags of", "reading", "resolving"
+	Image string // "host[:port]/path", with ":tag" or "@digest" where one was asked for
+	Kind  error  // ErrUnreachable, ErrUnauthorized, ErrNotFound, or nil for other
+	Hint  string // optional extra advice, e.g. whether credentials were sent
+	Err   error  // the underlying cause
+
+	text string // Err's text with secrets removed
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Op)
+	b.WriteString(" ")
+	b.WriteString(e.Image)
+	b.WriteString(": ")
+	if e.Kind != nil && e.Kind != ErrNotFound {
+		// "not found" is already said by the registry's own message
+		// (NAME_UNKNOWN, MANIFEST_UNKNOWN); repeating it reads badly.
+		b.WriteString(e.Kind.Error())
+		if e.Hint != "" {
+			b.WriteString(" (" + e.Hint + ")")
+		}
+		b.WriteString(": ")
+	}
+	b.WriteString(e.text)
+	return b.String()
+}
+
+// Unwrap returns the underlying cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrUnauthorized) (etc.) true for an Error of that
+// kind without putting the sentinel into the chain of causes.
+func (e *Error) Is(target error) bool { return e.Kind != nil && target == e.Kind }
+
+// classify maps a failure from ggcr or net/http to one of the sentinels, or
+// nil for "other". The order matters: a registry's HTTP answer is checked
+// before network errors, and a cancelled context is never "unreachable".
+func classify(err error) error {
+	var terr *transport.Error
+	if errors.As(err, &terr) {
+		for _, d := range terr.Errors {
+			switch d.Code {
+			case transport.UnauthorizedErrorCode, transport.DeniedErrorCode:
+				return ErrUnauthorized
+			case transport.NameUnknownErrorCode, transport.ManifestUnknownErrorCode, transport.BlobUnknownErrorCode:
+				return ErrNotFound
+			}
+		}
+		switch terr.StatusCode {
+		case http.StatusUnauthorized, http.StatusForbidden:
+			return ErrUnauthorized
+		case http.StatusNotFound:
+			return ErrNotFound
+		}
+		return nil
+	}
+	switch {
+	case errors.Is(err, context.Canceled):
+		return nil
+	case errors.Is(err, context.DeadlineExceeded):
+		return ErrUnreachable
+	}
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	if errors.As(err, &dnsErr) || errors.As(err, &opErr) {
+		return ErrUnreachable
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) && netErr.Timeout() {
+		return ErrUnreachable
+	}
+	for _, errno := range []syscall.Errno{syscall.ECONNREFUSED, syscall.ECONNRESET, syscall.EHOSTUNREACH, syscall.ENETUNREACH} {
+		if errors.Is(err, errno) {
+			return ErrUnreachable
+		}
+	}
+	return nil
+}
