@@ -35,3 +35,5 @@ require (
 	golang.org/x/term v0.47.0 // indirect
 	gopkg.in/warnings.v0 v0.1.2 // indirect
 )
+
+tool github.com/cpuguy83/go-md2man/v2

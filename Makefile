@@ -1,0 +1,65 @@
+# git-laminar: promote container images through git.
+#
+#   make demo      build the tool and run it against a throwaway repository and
+#                  an in-process registry
+#   make test      vet and run every test (unit, real git, in-process registry,
+#                  end-to-end scripts)
+#   make install   install the binary and the man page (PREFIX, DESTDIR honoured)
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X github.com/git-laminar/git-laminar/internal/cli.Version=$(VERSION)
+
+BIN := bin/git-laminar
+MAN := man/git-laminar.1
+
+.PHONY: all build man install uninstall test e2e fuzz bench demo clean
+
+all: build man
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/git-laminar
+
+$(MAN): man/git-laminar.1.md
+	$(GO) tool go-md2man -in $< -out $@
+
+man: $(MAN)
+
+install: build man
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/git-laminar
+	install -m 0644 $(MAN) $(DESTDIR)$(MANDIR)/man1/git-laminar.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/git-laminar $(DESTDIR)$(MANDIR)/man1/git-laminar.1
+
+test:
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+# The end-to-end suite against real servers (Debian's docker-registry); the
+# tests skip when a server is not installed.
+e2e: build
+	LAMINAR_E2E=1 $(GO) test -count=1 -run 'E2E' ./...
+
+# A short run of every fuzz target; seeds live in each package's testdata/.
+FUZZTIME ?= 20s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$f"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+demo: build
+	$(GO) run ./internal/demo -bin $(BIN)
+
+clean:
+	rm -rf bin $(MAN)

@@ -1,0 +1,144 @@
+// Package cli is the command-line front of git-laminar: one file per command,
+// each turning flags into an options struct and calling a run function that
+// writes to the given streams. It is the only package that knows about
+// terminals, colour and prompts.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/git-laminar/git-laminar/internal/config"
+
+	"github.com/urfave/cli/v2"
+)
+
+// Exit codes. Scripts rely on them, so they never change meaning.
+const (
+	ExitOK      = 0 // success; with --exit-code: nothing to promote
+	ExitChanges = 1 // --exit-code: there is something to promote; or the user declined
+	ExitError   = 2 // the run failed and changed nothing (bad config, not a repository, ...)
+	ExitPartial = 3 // some images failed; the others were handled
+	ExitLocked  = 4 // another run holds the repository's lock
+)
+
+// Version is set at build time with -ldflags "-X .../internal/cli.Version=...".
+var Version = "dev"
+
+// Streams are the process's standard streams, injectable for tests.
+type Streams struct {
+	In     io.Reader
+	Out    io.Writer
+	Err    io.Writer
+	IsTTY  func(any) bool // reports whether a stream is a terminal
+	Getenv func(string) string
+}
+
+// exitError carries an exit code through urfave/cli without it printing.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return ""
+	}
+	return e.err.Error()
+}
+func (e *exitError) Unwrap() error { return e.err }
+
+// exit returns an error that makes Run exit with code, printing err (if any).
+func exit(code int, err error) error { return &exitError{code: code, err: err} }
+
+// Run runs the application with args (args[0] is the program name) and
+// returns the process exit code.
+func Run(ctx context.Context, args []string, s Streams) int {
+	app := newApp(s)
+	err := app.RunContext(ctx, args)
+	if err == nil {
+		return ExitOK
+	}
+	code := ExitError
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+		err = ee.err
+	}
+	if err != nil {
+		msg := err.Error()
+		if !strings.HasPrefix(msg, "git-laminar") {
+			msg = "git-laminar: " + msg
+		}
+		fmt.Fprintln(s.Err, msg)
+	}
+	return code
+}
+
+func newApp(s Streams) *cli.App {
+	app := &cli.App{
+		Name:      "git-laminar",
+		HelpName:  "git laminar",
+		Usage:     "promote container images through git",
+		UsageText: "git laminar <command> [options]",
+		Version:   Version,
+		Description: "Finds image references in the tracked files of a manifests repository, asks the\n" +
+			"registries for newer tags under each rule of laminar.toml, shows the diff and records\n" +
+			"each promotion in one commit with Laminar-Promote trailers. See git help laminar.",
+		Reader:                 s.In,
+		Writer:                 s.Out,
+		ErrWriter:              s.Err,
+		HideHelpCommand:        true,
+		Suggest:                true,
+		UseShortOptionHandling: true,
+		EnableBashCompletion:   true,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "config", Usage: "read rules from `FILE` instead of laminar.toml at the repository root", EnvVars: []string{"LAMINAR_CONFIG"}},
+			&cli.StringFlag{Name: "color", Value: "auto", Usage: "colour output: auto, always or never"},
+		},
+		// Errors are printed once, by Run, with our exit codes.
+		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return exit(ExitError, fmt.Errorf("%w (see git laminar %s --help)", err, c.Command.Name))
+		},
+		Commands: []*cli.Command{
+			scanCommand(s),
+			bumpCommand(s),
+			logCommand(s),
+		},
+	}
+	return app
+}
+
+// global holds the flags every command shares.
+type global struct {
+	configPath string
+	color      bool
+}
+
+func globals(c *cli.Context, s Streams) (global, error) {
+	g := global{configPath: c.String("config")}
+	switch mode := c.String("color"); mode {
+	case "always":
+		g.color = true
+	case "never":
+	case "auto", "":
+		g.color = s.IsTTY(s.Out) && s.Getenv("NO_COLOR") == "" && s.Getenv("TERM") != "dumb"
+	default:
+		return g, exit(ExitError, fmt.Errorf("--color: %q is not auto, always or never", mode))
+	}
+	return g, nil
+}
+
+// workdir is where the command runs; git runs subcommands in the caller's
+// directory, and "git -C dir laminar" changes it before we start.
+func workdir() (string, error) {
+	return os.Getwd()
+}
+
+func parseAge(s string) (time.Duration, error) { return config.ParseAge(s) }

@@ -1,0 +1,228 @@
+package cli
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/git-laminar/git-laminar/internal/diff"
+	"github.com/git-laminar/git-laminar/internal/gitrepo"
+	"github.com/git-laminar/git-laminar/internal/promote"
+	"github.com/git-laminar/git-laminar/internal/registry"
+	"github.com/urfave/cli/v2"
+)
+
+type bumpOptions struct {
+	global
+	dryRun   bool
+	exitCode bool
+	yes      bool
+	json     bool
+	noCommit bool
+	only     []string
+}
+
+func bumpCommand(s Streams) *cli.Command {
+	return &cli.Command{
+		Name:      "bump",
+		Usage:     "promote managed images to the newest tags their rules allow",
+		UsageText: "git laminar bump [--dry-run] [--exit-code] [--yes] [--json] [--only IMAGE]...",
+		Description: "Asks the registries for the tags of every managed image, lets each rule choose,\n" +
+			"prints the diff on stdout and a summary on stderr, asks for confirmation on a\n" +
+			"terminal, then rewrites only the bytes of the tags and records one commit with a\n" +
+			"Laminar-Promote trailer per promotion. Only the files it edits are staged and\n" +
+			"committed; other changes in the working tree and index are left as they are.\n" +
+			"It refuses to edit a file that has uncommitted changes.\n\n" +
+			"Exit status: 0 done (or nothing to do), 1 something to promote with --exit-code\n" +
+			"(or declined at the prompt), 2 failed with nothing changed, 3 some images failed\n" +
+			"while the others were promoted, 4 another run holds the lock.",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print the diff that a bump would make and change nothing"},
+			&cli.BoolFlag{Name: "exit-code", Usage: "exit 1 when there is something to promote, like git diff --exit-code"},
+			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "commit without asking"},
+			&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout instead of the diff"},
+			&cli.BoolFlag{Name: "no-commit", Usage: "edit the files but do not commit"},
+			&cli.StringSliceFlag{Name: "only", Usage: "promote only `IMAGE` (repeatable; as written or canonical)"},
+		},
+		Action: func(c *cli.Context) error {
+			g, err := globals(c, s)
+			if err != nil {
+				return err
+			}
+			if c.NArg() > 0 {
+				return exit(ExitError, fmt.Errorf("bump takes no arguments (got %q); use --only IMAGE", c.Args().First()))
+			}
+			return runBump(c, s, bumpOptions{
+				global: g, dryRun: c.Bool("dry-run"), exitCode: c.Bool("exit-code"), yes: c.Bool("yes"),
+				json: c.Bool("json"), noCommit: c.Bool("no-commit"), only: c.StringSlice("only"),
+			})
+		},
+	}
+}
+
+// BumpResult is the --json output of bump. The field names are a contract.
+type BumpResult struct {
+	DryRun     bool             `json:"dry_run"`
+	Commit     string           `json:"commit,omitempty"`
+	Promotions []PromotionEntry `json:"promotions"`
+	Failures   []FailureEntry   `json:"failures"`
+}
+
+// PromotionEntry is one promotion in JSON output.
+type PromotionEntry struct {
+	Image  string   `json:"image"`
+	From   string   `json:"from"`
+	To     string   `json:"to"`
+	Digest string   `json:"digest,omitempty"`
+	Rule   string   `json:"rule,omitempty"`
+	Files  []string `json:"files"`
+}
+
+// FailureEntry is one image that could not be resolved.
+type FailureEntry struct {
+	Image string `json:"image"`
+	Error string `json:"error"`
+}
+
+func newRegistry() *registry.Client {
+	return registry.New(registry.Options{UserAgent: "git-laminar/" + Version})
+}
+
+func runBump(c *cli.Context, s Streams, opt bumpOptions) error {
+	ctx := c.Context
+	dir, err := workdir()
+	if err != nil {
+		return err
+	}
+	ws, err := promote.Open(dir, promote.OpenOptions{ConfigPath: opt.configPath})
+	if err != nil {
+		return exit(ExitError, err)
+	}
+	if !opt.dryRun {
+		unlock, err := ws.Lock()
+		if err != nil {
+			if errors.Is(err, gitrepo.ErrLocked) {
+				return exit(ExitLocked, err)
+			}
+			return exit(ExitError, err)
+		}
+		defer unlock()
+	}
+	head, _, err := ws.Repo.Head()
+	if err != nil {
+		return exit(ExitError, fmt.Errorf("reading HEAD: %w", err))
+	}
+
+	prop, err := ws.Propose(ctx, newRegistry(), promote.Options{Only: opt.only})
+	if err != nil {
+		return exit(ExitError, err)
+	}
+	p := newPainter(opt.color)
+	errPainter := newPainter(opt.color && s.IsTTY(s.Err))
+	result := BumpResult{DryRun: opt.dryRun, Promotions: []PromotionEntry{}, Failures: []FailureEntry{}}
+	for _, pr := range prop.Plan.Promotions {
+		result.Promotions = append(result.Promotions, PromotionEntry{Image: pr.Image, From: pr.From, To: pr.To, Digest: pr.Digest, Rule: pr.Rule, Files: pr.Paths})
+	}
+	for _, f := range prop.Failures {
+		result.Failures = append(result.Failures, FailureEntry{Image: f.Image, Error: f.Err.Error()})
+	}
+
+	if !opt.json {
+		files := make([]diff.File, 0, len(prop.Changes))
+		for _, ch := range prop.Changes {
+			files = append(files, diff.File{Path: ch.Path, Old: ch.Old, New: ch.New})
+		}
+		if err := diff.Files(s.Out, files, diff.Options{Color: p.on}); err != nil {
+			return exit(ExitError, err)
+		}
+	}
+	printSummary(s.Err, errPainter, result)
+
+	failed := len(prop.Failures) > 0
+	finish := func(code int) error {
+		if opt.json {
+			if err := writeJSON(s.Out, result); err != nil {
+				return err
+			}
+		}
+		if code == ExitOK && failed {
+			code = ExitPartial
+		}
+		if code == ExitOK {
+			return nil
+		}
+		return exit(code, nil)
+	}
+
+	if prop.Plan.Empty() {
+		if !failed {
+			fmt.Fprintln(s.Err, "Nothing to promote: every managed image is at the newest tag its rule allows.")
+		}
+		return finish(ExitOK)
+	}
+	if opt.dryRun {
+		if opt.exitCode {
+			return finish(ExitChanges)
+		}
+		return finish(ExitOK)
+	}
+	if !opt.yes && s.IsTTY(s.In) && s.IsTTY(s.Err) {
+		if !confirm(s.In, s.Err, "Commit these promotions? [y/N] ") {
+			fmt.Fprintln(s.Err, "Nothing changed.")
+			return finish(ExitChanges)
+		}
+	}
+	if opt.noCommit {
+		if _, err := promote.WriteOnly(ws, prop); err != nil {
+			return exit(ExitError, err)
+		}
+		fmt.Fprintf(s.Err, "Edited %d file(s); nothing committed.\n", len(prop.Changes))
+		return finish(ExitOK)
+	}
+	res, err := ws.Commit(ctx, prop, head)
+	if err != nil {
+		return exit(ExitError, err)
+	}
+	result.Commit = res.Hash
+	msg, _ := promote.Message(prop.Plan)
+	subject, _, _ := strings.Cut(msg, "\n")
+	fmt.Fprintf(s.Err, "%s %s\n", errPainter.yellow("["+short(res.Hash)+"]"), subject)
+	if opt.exitCode {
+		return finish(ExitChanges)
+	}
+	return finish(ExitOK)
+}
+
+func printSummary(w io.Writer, p painter, r BumpResult) {
+	if len(r.Promotions) > 0 {
+		fmt.Fprintln(w, p.bold("Promotions:"))
+		for _, pr := range r.Promotions {
+			fmt.Fprintf(w, "  %s  %s -> %s  (%s)\n", pr.Image, p.red(pr.From), p.green(pr.To), strings.Join(pr.Files, ", "))
+		}
+	}
+	if len(r.Failures) > 0 {
+		fmt.Fprintln(w, p.bold(p.red("Failed:")))
+		for _, f := range r.Failures {
+			fmt.Fprintf(w, "  %s\n", f.Error)
+		}
+	}
+}
+
+func confirm(in io.Reader, out io.Writer, prompt string) bool {
+	fmt.Fprint(out, prompt)
+	line, _ := bufio.NewReader(in).ReadString('\n')
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return true
+	}
+	return false
+}
+
+func short(hash string) string {
+	if len(hash) > 7 {
+		return hash[:7]
+	}
+	return hash
+}

@@ -1,0 +1,100 @@
+package cli
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/git-laminar/git-laminar/internal/gitrepo"
+	"github.com/git-laminar/git-laminar/internal/history"
+	"github.com/urfave/cli/v2"
+)
+
+func logCommand(s Streams) *cli.Command {
+	return &cli.Command{
+		Name:      "log",
+		Usage:     "show the promotion history recorded in commit trailers",
+		UsageText: "git laminar log [--json] [-n N] [--since DATE] [--rev REV] [IMAGE]",
+		Description: "Reads the Laminar-Promote trailers of the history of HEAD (or --rev) and prints\n" +
+			"one line per promotion: commit, date, author, image, from -> to. IMAGE filters by\n" +
+			"canonical name or by its last path element (\"app\").",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "json", Usage: "print a JSON array for scripts"},
+			&cli.IntFlag{Name: "max-count", Aliases: []string{"n"}, Usage: "show at most `N` promotions"},
+			&cli.StringFlag{Name: "since", Usage: "only promotions committed after `DATE` (2006-01-02, RFC 3339, or a duration such as 7d)"},
+			&cli.StringFlag{Name: "rev", Usage: "read the history of `REV` instead of HEAD"},
+		},
+		Action: func(c *cli.Context) error {
+			g, err := globals(c, s)
+			if err != nil {
+				return err
+			}
+			if c.NArg() > 1 {
+				return exit(ExitError, fmt.Errorf("log takes at most one IMAGE (got %d arguments)", c.NArg()))
+			}
+			f := history.Filter{Image: c.Args().First(), Limit: c.Int("max-count")}
+			if since := c.String("since"); since != "" {
+				t, err := parseSince(since, time.Now())
+				if err != nil {
+					return exit(ExitError, fmt.Errorf("--since: %w", err))
+				}
+				f.Since = t
+			}
+			return runLog(c, s, g, f, c.String("rev"), c.Bool("json"))
+		},
+	}
+}
+
+// LogEntry is one line of `log --json`. The field names are a contract.
+type LogEntry struct {
+	Commit string    `json:"commit"`
+	Date   time.Time `json:"date"`
+	Author string    `json:"author"`
+	Email  string    `json:"email"`
+	Image  string    `json:"image"`
+	From   string    `json:"from"`
+	To     string    `json:"to"`
+	Digest string    `json:"digest,omitempty"`
+	Rule   string    `json:"rule,omitempty"`
+}
+
+func runLog(c *cli.Context, s Streams, g global, f history.Filter, rev string, asJSON bool) error {
+	dir, err := workdir()
+	if err != nil {
+		return err
+	}
+	repo, err := gitrepo.Open(dir)
+	if err != nil {
+		return exit(ExitError, err)
+	}
+	recs, err := history.Read(c.Context, repo, rev, f)
+	if err != nil {
+		return exit(ExitError, fmt.Errorf("reading history: %w", err))
+	}
+	if asJSON {
+		out := make([]LogEntry, 0, len(recs))
+		for _, r := range recs {
+			out = append(out, LogEntry{Commit: r.Commit, Date: r.Date, Author: r.Author, Email: r.Email, Image: r.Image, From: r.From, To: r.To, Digest: r.Digest, Rule: r.Rule})
+		}
+		return writeJSON(s.Out, out)
+	}
+	p := newPainter(g.color)
+	for _, r := range recs {
+		fmt.Fprintf(s.Out, "%s %s %-20s %s %s -> %s\n", p.yellow(short(r.Commit)), r.Date.Format("2006-01-02 15:04"), r.Author, r.Image, p.red(r.From), p.green(r.To))
+	}
+	if len(recs) == 0 {
+		fmt.Fprintln(s.Err, "No promotions recorded.")
+	}
+	return nil
+}
+
+func parseSince(s string, now time.Time) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+			return t, nil
+		}
+	}
+	if d, err := parseAge(s); err == nil {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, fmt.Errorf("%q is not a date (2006-01-02) or an age (36h, 7d)", s)
+}

@@ -1,0 +1,176 @@
+// Package edit applies a plan to file contents at exact byte spans and is the
+// only package that writes the working tree. It checks that every span still
+// holds the bytes that were scanned, writes each file atomically, and can put
+// every file back as it was when a later step fails.
+package edit
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/git-laminar/git-laminar/internal/plan"
+)
+
+// ErrChanged means a file no longer holds what was scanned.
+var ErrChanged = errors.New("changed since it was scanned")
+
+// Change is one file's content before and after.
+type Change struct {
+	Path string // slash-separated, relative to the repository root
+	Old  []byte
+	New  []byte
+	Mode fs.FileMode
+}
+
+// Render computes the new content of every file the plan edits, reading each
+// from root. Nothing is written.
+func Render(root string, p plan.Plan) ([]Change, error) {
+	byPath := map[string][]plan.Edit{}
+	for _, e := range p.Edits {
+		byPath[e.Path] = append(byPath[e.Path], e)
+	}
+	paths := make([]string, 0, len(byPath))
+	for path := range byPath {
+		paths = append(paths, path)
+	}
+	sort.Strings(paths)
+
+	changes := make([]Change, 0, len(paths))
+	for _, path := range paths {
+		full := filepath.Join(root, filepath.FromSlash(path))
+		info, err := os.Lstat(full)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", path, err)
+		}
+		if !info.Mode().IsRegular() {
+			return nil, fmt.Errorf("%s: not a regular file", path)
+		}
+		old, err := os.ReadFile(full)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", path, err)
+		}
+		updated, err := Apply(old, byPath[path])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		changes = append(changes, Change{Path: path, Old: old, New: updated, Mode: info.Mode().Perm()})
+	}
+	return changes, nil
+}
+
+// Apply returns content with the edits made. Each edit's span must hold its
+// Old bytes; edits must not overlap.
+func Apply(content []byte, edits []plan.Edit) ([]byte, error) {
+	sorted := append([]plan.Edit(nil), edits...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Span.Start < sorted[j].Span.Start })
+	var out bytes.Buffer
+	out.Grow(len(content) + 64*len(edits))
+	pos := 0
+	for _, e := range sorted {
+		s := e.Span
+		if s.Start < pos || s.End < s.Start || s.End > len(content) {
+			return nil, fmt.Errorf("line %d: edit outside the file or overlapping another", e.Line)
+		}
+		if string(content[s.Start:s.End]) != e.Old {
+			return nil, fmt.Errorf("line %d: expected %q, found %q: %w", e.Line, e.Old, content[s.Start:s.End], ErrChanged)
+		}
+		out.Write(content[pos:s.Start])
+		out.WriteString(e.New)
+		pos = s.End
+	}
+	out.Write(content[pos:])
+	return out.Bytes(), nil
+}
+
+// Applied records files written by Write so they can be restored.
+type Applied struct {
+	root    string
+	written []Change
+}
+
+// Write makes the changes on disk. Before each file is replaced its content
+// must still equal Change.Old; if any file fails, the ones already written are
+// restored and the error says which file failed.
+func Write(root string, changes []Change) (*Applied, error) {
+	a := &Applied{root: root}
+	for _, c := range changes {
+		full := filepath.Join(root, filepath.FromSlash(c.Path))
+		current, err := os.ReadFile(full)
+		if err == nil && !bytes.Equal(current, c.Old) {
+			err = fmt.Errorf("%s: %w", c.Path, ErrChanged)
+		} else if err != nil {
+			err = fmt.Errorf("reading %s: %w", c.Path, err)
+		} else if err = writeAtomic(full, c.New, c.Mode); err != nil {
+			err = fmt.Errorf("writing %s: %w", c.Path, err)
+		}
+		if err != nil {
+			if rerr := a.Restore(); rerr != nil {
+				return nil, errors.Join(err, rerr)
+			}
+			return nil, err
+		}
+		a.written = append(a.written, c)
+	}
+	return a, nil
+}
+
+// Paths lists the files written.
+func (a *Applied) Paths() []string {
+	out := make([]string, len(a.written))
+	for i, c := range a.written {
+		out[i] = c.Path
+	}
+	return out
+}
+
+// Restore puts every written file back to its old content. Files that a
+// later step changed again (an exec action, say) are restored too: the old
+// content is what the user had.
+func (a *Applied) Restore() error {
+	var errs []error
+	for i := len(a.written) - 1; i >= 0; i-- {
+		c := a.written[i]
+		full := filepath.Join(a.root, filepath.FromSlash(c.Path))
+		if err := writeAtomic(full, c.Old, c.Mode); err != nil {
+			errs = append(errs, fmt.Errorf("restoring %s: %w", c.Path, err))
+		}
+	}
+	a.written = nil
+	return errors.Join(errs...)
+}
+
+// writeAtomic replaces path by renaming a fully written temporary file from
+// the same directory over it, so a crash leaves either the old or the new
+// content, never a torn file.
+func writeAtomic(path string, data []byte, mode fs.FileMode) error {
+	dir, base := filepath.Split(path)
+	tmp, err := os.CreateTemp(dir, "."+base+".laminar-*")
+	if err != nil {
+		return err
+	}
+	name := tmp.Name()
+	defer os.Remove(name) // no-op after a successful rename
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if mode == 0 {
+		mode = 0o644
+	}
+	if err := os.Chmod(name, mode); err != nil {
+		return err
+	}
+	return os.Rename(name, path)
+}

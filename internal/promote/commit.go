@@ -1,0 +1,154 @@
+package promote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/git-laminar/git-laminar/internal/edit"
+	"github.com/git-laminar/git-laminar/internal/gitrepo"
+	"github.com/git-laminar/git-laminar/internal/plan"
+	"github.com/git-laminar/git-laminar/internal/trailer"
+)
+
+// LockName is the lock file, in the git directory, that keeps two runs on
+// one repository from interleaving.
+const LockName = "laminar.lock"
+
+// Lock excludes other runs on this repository until unlock is called.
+func (w *Workspace) Lock() (unlock func() error, err error) {
+	unlock, err = w.Repo.Lock(LockName)
+	if err != nil {
+		if errors.Is(err, gitrepo.ErrLocked) {
+			return nil, fmt.Errorf("another git laminar run holds %s: %w", LockName, err)
+		}
+		return nil, fmt.Errorf("taking %s: %w", LockName, err)
+	}
+	return unlock, nil
+}
+
+// Message builds the commit message for a plan: a subject, a body listing the
+// promotions, and a trailer block that git interpret-trailers can read.
+func Message(p plan.Plan) (string, error) {
+	promos := p.Promotions
+	if len(promos) == 0 {
+		return "", errors.New("nothing to promote")
+	}
+	var subject string
+	if len(promos) == 1 {
+		subject = fmt.Sprintf("Promote %s to %s", path.Base(promos[0].Image), promos[0].To)
+	} else {
+		names := make([]string, 0, len(promos))
+		seen := map[string]bool{}
+		for _, pr := range promos {
+			n := path.Base(pr.Image)
+			if !seen[n] {
+				seen[n] = true
+				names = append(names, n)
+			}
+		}
+		list := strings.Join(names, ", ")
+		if len(names) > 4 {
+			list = strings.Join(names[:4], ", ") + fmt.Sprintf(" and %d more", len(names)-4)
+		}
+		subject = fmt.Sprintf("Promote %d images: %s", len(names), list)
+	}
+
+	var body strings.Builder
+	for _, pr := range promos {
+		fmt.Fprintf(&body, "- %s: %s -> %s\n", pr.Image, pr.From, pr.To)
+		fmt.Fprintf(&body, "  in %s\n", strings.Join(pr.Paths, ", "))
+	}
+
+	var trailers []trailer.Trailer
+	for _, pr := range promos {
+		trailers = append(trailers, trailer.Trailer{Key: trailer.KeyPromote, Value: trailer.Promotion{Image: pr.Image, From: pr.From, To: pr.To}.String()})
+		if pr.Digest != "" {
+			trailers = append(trailers, trailer.Trailer{Key: trailer.KeyDigest, Value: pr.Image + " " + pr.Digest})
+		}
+		if pr.Rule != "" && !strings.ContainsAny(pr.Rule, " \t\r\n") {
+			trailers = append(trailers, trailer.Trailer{Key: trailer.KeyRule, Value: pr.Image + " " + pr.Rule})
+		}
+	}
+	return trailer.Build(subject, strings.TrimRight(body.String(), "\n"), trailers)
+}
+
+// CommitResult says what Commit did.
+type CommitResult struct {
+	Hash  string
+	Paths []string
+}
+
+// Commit writes the proposal's changes and records them in one commit on the
+// current branch. If anything fails after the first file is written, every
+// file is restored and HEAD and the index are left as they were.
+func (w *Workspace) Commit(ctx context.Context, p *Proposal, expectHead string) (CommitResult, error) {
+	msg, err := Message(p.Plan)
+	if err != nil {
+		return CommitResult{}, err
+	}
+	author, committer, err := w.identity()
+	if err != nil {
+		return CommitResult{}, err
+	}
+	applied, err := edit.Write(w.Repo.Root, p.Changes)
+	if err != nil {
+		return CommitResult{}, err
+	}
+	hash, err := w.Repo.Commit(ctx, gitrepo.CommitRequest{
+		Paths: applied.Paths(), Message: msg, Author: author, Committer: committer, ExpectHead: expectHead,
+	})
+	if err != nil {
+		if rerr := applied.Restore(); rerr != nil {
+			return CommitResult{}, errors.Join(fmt.Errorf("committing: %w", err), rerr)
+		}
+		return CommitResult{}, fmt.Errorf("committing: %w (files restored)", err)
+	}
+	return CommitResult{Hash: hash, Paths: applied.Paths()}, nil
+}
+
+// identity is git's author and committer, overridden by laminar.toml's
+// [commit] table where it sets them.
+func (w *Workspace) identity() (gitrepo.Signature, gitrepo.Signature, error) {
+	c := w.Config.Commit
+	author, committer, err := w.Repo.Identity()
+	if err != nil && (c.AuthorName == "" || c.AuthorEmail == "") {
+		return author, committer, err
+	}
+	override := func(s *gitrepo.Signature, name, email string) {
+		if name != "" {
+			s.Name = name
+		}
+		if email != "" {
+			s.Email = email
+		}
+	}
+	override(&author, c.AuthorName, c.AuthorEmail)
+	if c.CommitterName == "" && c.CommitterEmail == "" && err != nil {
+		committer.Name, committer.Email = author.Name, author.Email
+	}
+	override(&committer, c.CommitterName, c.CommitterEmail)
+	now := time.Now()
+	if author.When.IsZero() {
+		author.When = now
+	}
+	if committer.When.IsZero() {
+		committer.When = now
+	}
+	if committer.Name == "" || committer.Email == "" {
+		return author, committer, errors.New("no committer identity: set user.name and user.email in git config, or [commit] in laminar.toml")
+	}
+	return author, committer, nil
+}
+
+// WriteOnly writes the proposal's changes without committing them.
+func WriteOnly(w *Workspace, p *Proposal) ([]string, error) {
+	applied, err := edit.Write(w.Repo.Root, p.Changes)
+	if err != nil {
+		return nil, err
+	}
+	return applied.Paths(), nil
+}
