@@ -1,0 +1,320 @@
+// Package registrytest runs a real, in-memory container registry on
+// 127.0.0.1 for tests and demos, with switches for the things a registry
+// client must cope with: latency, paginated tag lists, basic auth, failing
+// requests. It counts what it is asked, so tests can assert how many
+// requests a client made and how many it had in flight at once.
+//
+// It wraps go-containerregistry's pkg/registry, so manifests, blobs and tags
+// behave as in a real registry. It does not import "testing": a demo program
+// can seed and serve it too.
+package registrytest
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/registry"
+)
+
+// ServerOptions switch on the behaviours of a Server. The zero value is a
+// plain, fast, open registry.
+type ServerOptions struct {
+	// Latency is added before every request is served (the wait ends early
+	// if the client gives up).
+	Latency time.Duration
+	// PageSize, if > 0, serves tag lists in pages of at most this many tags
+	// (fewer if the client asks ?n= for fewer), in sorted order, starting
+	// after ?last=, with a Link header to the next page as the OCI
+	// distribution spec describes.
+	PageSize int
+	// Username and Password, if Username is set, are demanded with HTTP
+	// basic auth on every request; anything else gets 401 with a Basic
+	// challenge. Pass them to Push with remote.WithAuth(&authn.Basic{...}).
+	Username, Password string
+	// Fail, if set, is asked about every request that passed the auth
+	// check; a non-zero status makes the server answer with that status and
+	// a registry-style error body instead of serving the request. KindOf
+	// helps to pick requests.
+	Fail func(r *http.Request) int
+	// Observe, if set, sees every request as it arrives (e.g. to record
+	// headers). It must be safe for concurrent use.
+	Observe func(r *http.Request)
+	// Log receives the inner registry's log lines. Default: discarded.
+	Log *log.Logger
+}
+
+// Kind is what a request asks of the registry.
+type Kind string
+
+// The kinds of request counted.
+const (
+	KindPing         Kind = "ping"          // GET /v2/
+	KindTagsList     Kind = "tags-list"     // GET /v2/<name>/tags/list
+	KindManifestGet  Kind = "manifest-get"  // GET /v2/<name>/manifests/<ref>
+	KindManifestHead Kind = "manifest-head" // HEAD /v2/<name>/manifests/<ref>
+	KindManifestPut  Kind = "manifest-put"  // PUT (or DELETE) /v2/<name>/manifests/<ref>
+	KindBlob         Kind = "blob"          // anything under /v2/<name>/blobs/
+	KindOther        Kind = "other"
+)
+
+// KindOf tells what r asks for, and of which repository ("" if none).
+func KindOf(r *http.Request) (Kind, string) {
+	p := r.URL.Path
+	if p == "/v2/" || p == "/v2" {
+		return KindPing, ""
+	}
+	rest, ok := strings.CutPrefix(p, "/v2/")
+	if !ok {
+		return KindOther, ""
+	}
+	if repo, ok := strings.CutSuffix(rest, "/tags/list"); ok {
+		return KindTagsList, repo
+	}
+	if i := strings.LastIndex(rest, "/manifests/"); i >= 0 {
+		switch r.Method {
+		case http.MethodGet:
+			return KindManifestGet, rest[:i]
+		case http.MethodHead:
+			return KindManifestHead, rest[:i]
+		default:
+			return KindManifestPut, rest[:i]
+		}
+	}
+	if i := strings.LastIndex(rest, "/blobs/"); i >= 0 {
+		return KindBlob, rest[:i]
+	}
+	return KindOther, ""
+}
+
+// Counts are the requests a Server has seen since it started or since the
+// last ResetCounts, including those refused by auth or Fail.
+type Counts struct {
+	ByKind map[Kind]int
+	// TagsListByRepo counts tag list requests (every page) per repository
+	// path ("acme/app").
+	TagsListByRepo map[string]int
+	Total          int
+	// MaxInFlight is the most requests that were being served at once.
+	MaxInFlight int
+}
+
+// Server is a registry on 127.0.0.1. Close it when done.
+type Server struct {
+	opt   ServerOptions
+	inner http.Handler
+	ts    *httptest.Server
+
+	mu       sync.Mutex
+	counts   Counts
+	inFlight int
+}
+
+// NewServer starts a registry listening on 127.0.0.1 on a free port.
+func NewServer(opt ServerOptions) *Server {
+	logger := opt.Log
+	if logger == nil {
+		logger = log.New(io.Discard, "", 0)
+	}
+	s := &Server{opt: opt, inner: registry.New(registry.Logger(logger))}
+	s.resetLocked()
+	s.ts = httptest.NewServer(http.HandlerFunc(s.serve))
+	return s
+}
+
+// Host is "127.0.0.1:PORT", the registry part of image references.
+func (s *Server) Host() string { return s.ts.Listener.Addr().String() }
+
+// Repo is Host()+"/"+path: a repository on this server.
+func (s *Server) Repo(path string) string { return s.Host() + "/" + path }
+
+// URL is the base URL, "http://127.0.0.1:PORT".
+func (s *Server) URL() string { return s.ts.URL }
+
+// Close shuts the server down, waiting for requests in flight.
+func (s *Server) Close() { s.ts.Close() }
+
+// Counts returns a copy of the request counters.
+func (s *Server) Counts() Counts {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.counts
+	c.ByKind = maps.Clone(s.counts.ByKind)
+	c.TagsListByRepo = maps.Clone(s.counts.TagsListByRepo)
+	return c
+}
+
+// Update changes the server's switches while it runs, e.g. to seed images
+// quickly and only then add latency or failures. Requests already being
+// served keep the options they started with.
+func (s *Server) Update(f func(o *ServerOptions)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f(&s.opt)
+}
+
+// ResetCounts zeroes the counters, e.g. after seeding images.
+func (s *Server) ResetCounts() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.resetLocked()
+}
+
+func (s *Server) resetLocked() {
+	s.counts = Counts{ByKind: map[Kind]int{}, TagsListByRepo: map[string]int{}, MaxInFlight: s.inFlight}
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	kind, repo := KindOf(r)
+	s.mu.Lock()
+	s.inFlight++
+	s.counts.Total++
+	s.counts.ByKind[kind]++
+	if kind == KindTagsList {
+		s.counts.TagsListByRepo[repo]++
+	}
+	s.counts.MaxInFlight = max(s.counts.MaxInFlight, s.inFlight)
+	opt := s.opt
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.inFlight--
+		s.mu.Unlock()
+	}()
+
+	if opt.Observe != nil {
+		opt.Observe(r)
+	}
+	if opt.Latency > 0 {
+		t := time.NewTimer(opt.Latency)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		}
+	}
+	if opt.Username != "" {
+		u, p, ok := r.BasicAuth()
+		if !ok || subtle.ConstantTimeCompare([]byte(u), []byte(opt.Username)) != 1 ||
+			subtle.ConstantTimeCompare([]byte(p), []byte(opt.Password)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Basic realm="registrytest"`)
+			writeError(w, r, http.StatusUnauthorized)
+			return
+		}
+	}
+	if opt.Fail != nil {
+		if code := opt.Fail(r); code != 0 {
+			writeError(w, r, code)
+			return
+		}
+	}
+	if kind == KindTagsList && r.Method == http.MethodGet && opt.PageSize > 0 {
+		s.serveTagsPage(w, r, repo, opt.PageSize)
+		return
+	}
+	s.inner.ServeHTTP(w, r)
+}
+
+// writeError answers with status and the error body a registry would send,
+// so that clients parse and classify it as they would a real one.
+func writeError(w http.ResponseWriter, r *http.Request, status int) {
+	code := "UNKNOWN"
+	switch status {
+	case http.StatusUnauthorized:
+		code = "UNAUTHORIZED"
+	case http.StatusForbidden:
+		code = "DENIED"
+	case http.StatusNotFound:
+		code = "NAME_UNKNOWN"
+		if k, _ := KindOf(r); k == KindManifestGet || k == KindManifestHead {
+			code = "MANIFEST_UNKNOWN"
+		}
+	case http.StatusTooManyRequests:
+		code = "TOOMANYREQUESTS"
+	case http.StatusServiceUnavailable:
+		code = "UNAVAILABLE"
+	}
+	body, _ := json.Marshal(map[string]any{"errors": []map[string]string{{
+		"code": code, "message": http.StatusText(status),
+	}}})
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		w.Write(body)
+	}
+}
+
+// serveTagsPage asks the inner registry for the whole list and serves one
+// page of it. ggcr's registry honours ?n= and ?last= but sends no Link
+// header, so clients would never ask for the next page.
+func (s *Server) serveTagsPage(w http.ResponseWriter, r *http.Request, repo string, n int) {
+	q := r.URL.Query()
+	if ns := q.Get("n"); ns != "" {
+		v, err := strconv.Atoi(ns)
+		if err != nil {
+			writeError(w, r, http.StatusBadRequest)
+			return
+		}
+		if v > 0 && v < n {
+			n = v
+		}
+	}
+	last := q.Get("last")
+
+	whole := r.Clone(r.Context())
+	whole.URL.RawQuery = ""
+	whole.RequestURI = ""
+	rec := httptest.NewRecorder()
+	s.inner.ServeHTTP(rec, whole)
+	if rec.Code != http.StatusOK {
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		io.Copy(w, rec.Body)
+		return
+	}
+	var list struct {
+		Name string   `json:"name"`
+		Tags []string `json:"tags"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &list); err != nil {
+		writeError(w, r, http.StatusInternalServerError)
+		return
+	}
+	slices.Sort(list.Tags)
+	if last != "" {
+		i, _ := slices.BinarySearch(list.Tags, last)
+		for i < len(list.Tags) && list.Tags[i] <= last {
+			i++
+		}
+		list.Tags = list.Tags[i:]
+	}
+	if len(list.Tags) > n {
+		list.Tags = list.Tags[:n]
+		next := url.Values{"n": {strconv.Itoa(n)}, "last": {list.Tags[n-1]}}
+		w.Header().Set("Link", fmt.Sprintf(`</v2/%s/tags/list?%s>; rel="next"`, repo, next.Encode()))
+	}
+	if list.Tags == nil {
+		list.Tags = []string{}
+	}
+	body, _ := json.Marshal(list)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	io.Copy(w, bytes.NewReader(body))
+}

@@ -1,0 +1,226 @@
+package registrytest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+var t0 = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+
+func seed(t *testing.T, s *Server, repo string, tags ...string) {
+	t.Helper()
+	m := map[string]time.Time{}
+	for i, tag := range tags {
+		m[tag] = t0.Add(time.Duration(i) * time.Hour)
+	}
+	if _, err := PushTags(context.Background(), s.Repo(repo), m); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// get fetches path from s and decodes a tag list, returning the Link header.
+func get(t *testing.T, s *Server, path string) (int, []string, string) {
+	t.Helper()
+	resp, err := http.Get(s.URL() + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list struct{ Tags []string }
+	if resp.StatusCode == http.StatusOK {
+		if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return resp.StatusCode, list.Tags, resp.Header.Get("Link")
+}
+
+// The page rewrite is what makes pagination testable at all (ggcr's
+// registry sends no Link header), so its edges are pinned here.
+func TestTagsPagination(t *testing.T) {
+	s := NewServer(ServerOptions{PageSize: 2})
+	defer s.Close()
+	seed(t, s, "acme/app", "a", "b", "c", "d", "e")
+
+	tests := []struct {
+		query    string
+		wantTags []string
+		wantLink string
+	}{
+		{"", []string{"a", "b"}, `</v2/acme/app/tags/list?last=b&n=2>; rel="next"`},
+		{"?n=1000", []string{"a", "b"}, `</v2/acme/app/tags/list?last=b&n=2>; rel="next"`},
+		{"?n=1", []string{"a"}, `</v2/acme/app/tags/list?last=a&n=1>; rel="next"`},
+		{"?n=2&last=b", []string{"c", "d"}, `</v2/acme/app/tags/list?last=d&n=2>; rel="next"`},
+		{"?n=2&last=d", []string{"e"}, ""},
+		{"?n=2&last=bb", []string{"c", "d"}, `</v2/acme/app/tags/list?last=d&n=2>; rel="next"`},
+		{"?n=2&last=e", []string{}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			code, tags, link := get(t, s, "/v2/acme/app/tags/list"+tt.query)
+			if code != http.StatusOK {
+				t.Fatalf("status %d", code)
+			}
+			if diff := cmp.Diff(tt.wantTags, tags); diff != "" {
+				t.Errorf("tags (-want +got):\n%s", diff)
+			}
+			if link != tt.wantLink {
+				t.Errorf("Link = %q, want %q", link, tt.wantLink)
+			}
+		})
+	}
+	if code, _, _ := get(t, s, "/v2/acme/nope/tags/list"); code != http.StatusNotFound {
+		t.Errorf("unknown repository: status %d, want 404", code)
+	}
+}
+
+func TestAuthFailAndCounts(t *testing.T) {
+	s := NewServer(ServerOptions{Username: "ci", Password: "hunter22"})
+	defer s.Close()
+	auth := remote.WithAuth(&authn.Basic{Username: "ci", Password: "hunter22"})
+	if _, err := Push(context.Background(), s.Repo("acme/app:v1"), t0, auth); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Push(context.Background(), s.Repo("acme/app:v1"), t0); err == nil {
+		t.Error("push without credentials succeeded")
+	}
+
+	s.ResetCounts()
+	if code, _, _ := get(t, s, "/v2/acme/app/tags/list"); code != http.StatusUnauthorized {
+		t.Errorf("no credentials: status %d, want 401", code)
+	}
+	s.Update(func(o *ServerOptions) {
+		o.Username = ""
+		o.Fail = func(r *http.Request) int {
+			if k, _ := KindOf(r); k == KindManifestGet {
+				return http.StatusTeapot
+			}
+			return 0
+		}
+	})
+	if code, tags, _ := get(t, s, "/v2/acme/app/tags/list"); code != http.StatusOK || len(tags) != 1 {
+		t.Errorf("open again: status %d, tags %v", code, tags)
+	}
+	resp, err := http.Get(s.URL() + "/v2/acme/app/manifests/v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTeapot {
+		t.Errorf("Fail: status %d, want 418", resp.StatusCode)
+	}
+
+	got := s.Counts()
+	want := Counts{
+		ByKind:         map[Kind]int{KindTagsList: 2, KindManifestGet: 1},
+		TagsListByRepo: map[string]int{"acme/app": 2},
+		Total:          3,
+		MaxInFlight:    1,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Counts (-want +got):\n%s", diff)
+	}
+}
+
+func TestKindOf(t *testing.T) {
+	tests := []struct {
+		method, path string
+		kind         Kind
+		repo         string
+	}{
+		{"GET", "/v2/", KindPing, ""},
+		{"GET", "/v2/a/b/tags/list", KindTagsList, "a/b"},
+		{"GET", "/v2/a/manifests/v1", KindManifestGet, "a"},
+		{"HEAD", "/v2/a/manifests/sha256:00", KindManifestHead, "a"},
+		{"PUT", "/v2/a/manifests/v1", KindManifestPut, "a"},
+		{"HEAD", "/v2/a/b/blobs/sha256:00", KindBlob, "a/b"},
+		{"POST", "/v2/a/blobs/uploads/", KindBlob, "a"},
+		{"GET", "/healthz", KindOther, ""},
+	}
+	for _, tt := range tests {
+		r, _ := http.NewRequest(tt.method, "http://127.0.0.1"+tt.path, nil)
+		if k, repo := KindOf(r); k != tt.kind || repo != tt.repo {
+			t.Errorf("KindOf(%s %s) = %q, %q; want %q, %q", tt.method, tt.path, k, repo, tt.kind, tt.repo)
+		}
+	}
+}
+
+// Seeding hundreds of tags must stay cheap, or tests of scale get slow:
+// one image per distinct created time, the rest manifest PUTs.
+func TestPushTagsMany(t *testing.T) {
+	s := NewServer(ServerOptions{})
+	defer s.Close()
+	tags := map[string]time.Time{}
+	for i := range 300 {
+		tags[fmt.Sprintf("build-%03d", i)] = t0.Add(time.Duration(i%3) * time.Hour)
+	}
+	start := time.Now()
+	digests, err := PushTags(context.Background(), s.Repo("acme/many"), tags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("PushTags took %v", d)
+	}
+	distinct := map[string]bool{}
+	for _, d := range digests {
+		distinct[d] = true
+	}
+	if len(digests) != 300 || len(distinct) != 3 {
+		t.Errorf("got %d digests, %d distinct; want 300, 3", len(digests), len(distinct))
+	}
+	c := s.Counts()
+	if c.ByKind[KindManifestPut] != 300 {
+		t.Errorf("manifest PUTs = %d, want 300", c.ByKind[KindManifestPut])
+	}
+	if c.ByKind[KindBlob] > 3*8 {
+		t.Errorf("blob requests = %d, want only those of 3 images", c.ByKind[KindBlob])
+	}
+	code, got, _ := get(t, s, "/v2/acme/many/tags/list")
+	if code != http.StatusOK || len(got) != 300 {
+		t.Errorf("listed %d tags (status %d), want 300", len(got), code)
+	}
+
+	// Same image again: deterministic digest, nothing uploaded.
+	s.ResetCounts()
+	d, err := Push(context.Background(), s.Repo("acme/many:build-000"), t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d != digests["build-000"] {
+		t.Errorf("re-push digest %s, want %s", d, digests["build-000"])
+	}
+	if n := s.Counts().ByKind[KindBlob]; n != 0 {
+		t.Errorf("re-push made %d blob requests, want 0", n)
+	}
+}
+
+func TestImageSeed(t *testing.T) {
+	a, _ := Image(t0, "")
+	b, _ := Image(t0.In(time.FixedZone("x", 3600)), "")
+	c, _ := Image(t0, "other")
+	da, _ := a.Digest()
+	db, _ := b.Digest()
+	dc, _ := c.Digest()
+	if da != db {
+		t.Error("same instant in another zone gave another image")
+	}
+	if da == dc {
+		t.Error("another seed gave the same image")
+	}
+	cf, err := a.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cf.Created.Time.Equal(t0) {
+		t.Errorf("created = %v, want %v", cf.Created, t0)
+	}
+}
