@@ -36,12 +36,16 @@ func newPainter(buf *bytes.Buffer, color bool) *painter {
 	return &painter{buf: buf, color: color}
 }
 
-func (p *painter) meta(line string) {
+func (p *painter) meta(line string) { p.metaTail(line, "") }
+
+// metaTail writes a meta line whose tail (the tab git adds after a name
+// with a space) follows the colour reset, as in git's diff.c.
+func (p *painter) metaTail(line, tail string) {
 	if p.color {
-		p.buf.WriteString(colorMeta + line + colorReset + "\n")
+		p.buf.WriteString(colorMeta + line + colorReset + tail + "\n")
 		return
 	}
-	p.buf.WriteString(line + "\n")
+	p.buf.WriteString(line + tail + "\n")
 }
 
 // binary writes git's note for a binary change; git leaves it uncoloured.
@@ -57,6 +61,7 @@ func (p *painter) hunkHeader(rng string, fn []byte) {
 	if n := hunkHeaderMax - (len(rng) + 1) - 1; len(fn) > n {
 		fn = fn[:max(n, 0)]
 	}
+	fn = validUTF8Prefix(fn)
 	p.lnoPre, p.lnoPost = headerLineNumbers(rng)
 	if !p.color {
 		p.buf.WriteString(rng)
@@ -251,4 +256,45 @@ func trailingBlank(lines [][]byte) int {
 		ptr = prev - 1
 	}
 	return cnt
+}
+
+// validUTF8Prefix cuts b at its first byte that does not start a valid
+// UTF-8 sequence. git passes every hunk header through
+// sane_truncate_line, so a function line cut in the middle of a character
+// (or holding Latin-1 text) ends there. Validity follows git's
+// pick_one_utf8_char, which unlike Go also rejects U+FFFE and U+FFFF.
+func validUTF8Prefix(b []byte) []byte {
+	cont := func(c byte) bool { return c&0xc0 == 0x80 }
+	for i := 0; i < len(b); {
+		s, rest := b[i], len(b)-i
+		var n int
+		switch {
+		case s < 0x80:
+			n = 1
+		case s&0xe0 == 0xc0:
+			if rest < 2 || !cont(b[i+1]) || s&0xfe == 0xc0 {
+				return b[:i]
+			}
+			n = 2
+		case s&0xf0 == 0xe0:
+			if rest < 3 || !cont(b[i+1]) || !cont(b[i+2]) ||
+				s == 0xe0 && b[i+1]&0xe0 == 0x80 ||
+				s == 0xed && b[i+1]&0xe0 == 0xa0 ||
+				s == 0xef && b[i+1] == 0xbf && b[i+2]&0xfe == 0xbe {
+				return b[:i]
+			}
+			n = 3
+		case s&0xf8 == 0xf0:
+			if rest < 4 || !cont(b[i+1]) || !cont(b[i+2]) || !cont(b[i+3]) ||
+				s == 0xf0 && b[i+1]&0xf0 == 0x80 ||
+				s == 0xf4 && b[i+1] > 0x8f || s > 0xf4 {
+				return b[:i]
+			}
+			n = 4
+		default:
+			return b[:i]
+		}
+		i += n
+	}
+	return b
 }

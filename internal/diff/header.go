@@ -25,8 +25,8 @@ func writeHeader(p *painter, f File, opt Options) {
 	if strings.Contains(f.Path, " ") {
 		tab = "\t"
 	}
-	p.meta("--- " + a + tab)
-	p.meta("+++ " + b + tab)
+	p.metaTail("--- "+a, tab)
+	p.metaTail("+++ "+b, tab)
 }
 
 // blobID is the git object id of data stored as a blob, so the index line
