@@ -266,9 +266,9 @@ func (v *version) dateBased() bool {
 func compatible(cur, cand *version) (bool, string) {
 	switch {
 	case cand.v != cur.v && cur.v:
-		return false, `written without the leading "v" the current tag has`
+		return false, `is written without the leading "v" the current tag has`
 	case cand.v != cur.v:
-		return false, `written with a leading "v" the current tag does not have`
+		return false, `is written with a leading "v" the current tag does not have`
 	case len(cand.nums) != len(cur.nums):
 		return false, "has " + plural(len(cand.nums), "numeric part") + ", the current tag " + strconv.Itoa(len(cur.nums))
 	case cand.variant != cur.variant && cur.variant == "":
