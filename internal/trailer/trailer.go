@@ -75,7 +75,8 @@ func Values(trailers []Trailer, key string) []string {
 //
 // The subject must be one non-blank line; surrounding whitespace is removed.
 // The body is tidied the way `git commit` (cleanup=whitespace) would do it:
-// trailing whitespace is removed from every line, runs of blank lines become
+// trailing spaces, tabs and CRs are removed from every line (so CRLF becomes
+// LF), runs of blank lines become
 // one, leading and trailing blank lines go. So the message a go-git commit
 // stores is byte for byte what `git commit -F` would store. The body may not
 // contain control characters other than tab, a line git treats as the start
@@ -156,7 +157,7 @@ func tidyBody(body string) (string, error) {
 	var lines []string
 	blank := false
 	for n, line := range strings.Split(body, "\n") {
-		line = strings.TrimRight(line, " \t\r\v\f")
+		line = strings.TrimRight(line, " \t\r") // git's isspace, as its cleanup uses
 		if r, bad := unsafeRune(line, true); bad {
 			return "", fmt.Errorf("commit body line %d: contains %s; only printable text and tabs are allowed", n+1, r)
 		}

@@ -8,10 +8,11 @@ import (
 	"unicode/utf8"
 )
 
-// NoTag stands for the From of a promotion whose reference had neither tag
-// nor digest (an implicit "latest"). It is "-" because that cannot be a tag
+// NoTag is the From of a promotion whose reference had neither tag nor
+// digest (an implicit "latest"). It is "-" because that cannot be a tag
 // (tags start with a letter, digit or '_') or a digest, and it keeps the
-// value three space-free fields. In a Promotion value, that From is "".
+// value three space-free fields. The Go value and the text use the same
+// spelling, so String and ParsePromotion are exact inverses.
 const NoTag = "-"
 
 // Error says which trailer is malformed and why. The value is quoted with
@@ -35,30 +36,22 @@ func (e *Error) Error() string {
 // normalised, so history matches what the files say. From and To are each an
 // OCI tag or a digest ("sha256:<64 hex>" or "sha512:<128 hex>"); a reference
 // pinned by tag and digest is recorded by its tag, and its digest goes in a
-// Laminar-Digest trailer. From is "" (written NoTag) when the reference had
-// no tag. From and To differ: a trailer records a change.
+// Laminar-Digest trailer. From is NoTag when the reference had no tag. From
+// and To differ: a trailer records a change.
 type Promotion struct {
 	Image, From, To string
 }
 
-// String returns the trailer value "<image> <from> -> <to>", with NoTag for
-// an empty From.
-func (p Promotion) String() string {
-	from := p.From
-	if from == "" {
-		from = NoTag
-	}
-	return p.Image + " " + from + " -> " + p.To
-}
+// String returns the trailer value "<image> <from> -> <to>". For every p,
+// ParsePromotion(p.String()) returns p exactly when p.Validate() is nil, and
+// fails otherwise.
+func (p Promotion) String() string { return p.Image + " " + p.From + " -> " + p.To }
 
 // Trailer returns p as a Laminar-Promote trailer.
 func (p Promotion) Trailer() Trailer { return Trailer{Key: KeyPromote, Value: p.String()} }
 
 // Validate reports whether p is well formed, as ParsePromotion would require.
 func (p Promotion) Validate() error {
-	if p.From == NoTag {
-		return &Error{KeyPromote, p.String(), fmt.Sprintf("from is %q; use \"\" for a reference without tag", NoTag)}
-	}
 	if err := checkPromotion(p); err != nil {
 		return &Error{KeyPromote, p.String(), err.Error()}
 	}
@@ -69,7 +62,7 @@ func checkPromotion(p Promotion) error {
 	if err := checkImage(p.Image); err != nil {
 		return err
 	}
-	if p.From != "" {
+	if p.From != NoTag {
 		if err := checkTagOrDigest(p.From); err != nil {
 			return fmt.Errorf("from: %v", err)
 		}
@@ -85,17 +78,14 @@ func checkPromotion(p Promotion) error {
 
 // ParsePromotion reads a Laminar-Promote value. It is strict: exactly
 // "<image> <from> -> <to>" with single spaces, each part well formed (see
-// Promotion); "-" as from means no tag and becomes "". So a value that
-// parses is exactly what String writes for the result.
+// Promotion), from possibly NoTag. So a value that parses is exactly what
+// String writes for the result.
 func ParsePromotion(value string) (Promotion, error) {
 	f := strings.Split(value, " ")
 	if len(f) != 4 || f[2] != "->" {
 		return Promotion{}, &Error{KeyPromote, value, `want "<image> <from> -> <to>" separated by single spaces`}
 	}
 	p := Promotion{Image: f[0], From: f[1], To: f[3]}
-	if p.From == NoTag {
-		p.From = ""
-	}
 	if err := checkPromotion(p); err != nil {
 		return Promotion{}, &Error{KeyPromote, value, err.Error()}
 	}
