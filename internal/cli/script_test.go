@@ -1,0 +1,150 @@
+package cli
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/git-laminar/git-laminar/internal/registry/registrytest"
+	"github.com/rogpeppe/go-internal/testscript"
+	"golang.org/x/term"
+)
+
+// TestMain lets testscript run git-laminar in-process as a command, and puts
+// it on PATH so scripts can also call it as "git laminar".
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"git-laminar": func() {
+			os.Exit(Run(context.Background(), os.Args, Streams{
+				In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
+				IsTTY: func(f any) bool {
+					file, ok := f.(*os.File)
+					return ok && term.IsTerminal(int(file.Fd()))
+				},
+				Getenv: os.Getenv,
+			}))
+		},
+	})
+}
+
+// servers holds each script's registry, keyed by its work directory.
+var servers sync.Map
+
+func server(ts *testscript.TestScript) *registrytest.Server {
+	s, ok := servers.Load(ts.Getenv("WORK"))
+	if !ok {
+		ts.Fatalf("no registry for this script")
+	}
+	return s.(*registrytest.Server)
+}
+
+// TestScripts runs the end-to-end scripts in testdata/script. Each script has
+// its own registry on 127.0.0.1 ($REGISTRY), an empty HOME and a git
+// identity, and these commands:
+//
+//	push REPO TAG...        push TAGs to $REGISTRY/REPO, each created a minute after the previous
+//	subst FILE...           replace the text $REGISTRY in FILEs with the registry's address
+//	registry fail STATUS [KIND]  answer every request (or requests of KIND: tags, manifest, blob) with STATUS
+//	registry auth USER PASS demand basic auth
+//	registry ok             undo fail and auth
+//	registry down           stop the registry: connections are refused
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(env *testscript.Env) error {
+			srv := registrytest.NewServer(registrytest.ServerOptions{})
+			env.Defer(srv.Close)
+			servers.Store(env.WorkDir, srv)
+			home := filepath.Join(env.WorkDir, ".home")
+			if err := os.MkdirAll(home, 0o755); err != nil {
+				return err
+			}
+			for k, v := range map[string]string{
+				"REGISTRY": srv.Host(), "HOME": home, "XDG_CONFIG_HOME": home, "DOCKER_CONFIG": filepath.Join(home, ".docker"),
+				"GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "Dana Developer", "GIT_AUTHOR_EMAIL": "dana@example.com",
+				"GIT_COMMITTER_NAME": "Dana Developer", "GIT_COMMITTER_EMAIL": "dana@example.com", "NO_COLOR": "1",
+				"GIT_AUTHOR_DATE": "2026-11-02T10:00:00Z", "GIT_COMMITTER_DATE": "2026-11-02T10:00:00Z", "TZ": "UTC",
+			} {
+				env.Setenv(k, v)
+			}
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"push":     cmdPush,
+			"subst":    cmdSubst,
+			"registry": cmdRegistry,
+		},
+		RequireExplicitExec: true,
+	})
+}
+
+var scriptEpoch = time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+
+func cmdPush(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: push REPO TAG...")
+	}
+	srv := server(ts)
+	tags := map[string]time.Time{}
+	for i, tag := range args[1:] {
+		tags[tag] = scriptEpoch.Add(time.Duration(i) * time.Minute)
+	}
+	if _, err := registrytest.PushTags(context.Background(), srv.Host()+"/"+args[0], tags); err != nil {
+		ts.Fatalf("push: %v", err)
+	}
+}
+
+func cmdSubst(ts *testscript.TestScript, neg bool, args []string) {
+	host := server(ts).Host()
+	for _, f := range args {
+		p := ts.MkAbs(f)
+		b, err := os.ReadFile(p)
+		ts.Check(err)
+		ts.Check(os.WriteFile(p, []byte(strings.ReplaceAll(string(b), "$REGISTRY", host)), 0o644))
+	}
+}
+
+func cmdRegistry(ts *testscript.TestScript, neg bool, args []string) {
+	srv := server(ts)
+	if len(args) == 0 {
+		ts.Fatalf("usage: registry fail|auth|ok|down ...")
+	}
+	switch args[0] {
+	case "fail":
+		if len(args) < 2 {
+			ts.Fatalf("usage: registry fail STATUS [KIND]")
+		}
+		status, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		kind := ""
+		if len(args) > 2 {
+			kind = args[2]
+		}
+		srv.Update(func(o *registrytest.ServerOptions) {
+			o.Fail = func(r *http.Request) int {
+				k, _ := registrytest.KindOf(r)
+				if kind == "" || strings.Contains(string(k), kind) {
+					return status
+				}
+				return 0
+			}
+		})
+	case "auth":
+		if len(args) != 3 {
+			ts.Fatalf("usage: registry auth USER PASS")
+		}
+		srv.Update(func(o *registrytest.ServerOptions) { o.Username, o.Password = args[1], args[2] })
+	case "ok":
+		srv.Update(func(o *registrytest.ServerOptions) { o.Fail = nil; o.Username, o.Password = "", "" })
+	case "down":
+		srv.Close()
+	default:
+		ts.Fatalf("registry: unknown %q", args[0])
+	}
+}
