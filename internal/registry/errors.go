@@ -52,9 +52,7 @@ func (e *Error) Error() string {
 	b.WriteString(" ")
 	b.WriteString(e.Image)
 	b.WriteString(": ")
-	if e.Kind != nil && e.Kind != ErrNotFound {
-		// "not found" is already said by the registry's own message
-		// (NAME_UNKNOWN, MANIFEST_UNKNOWN); repeating it reads badly.
+	if e.Kind != nil {
 		b.WriteString(e.Kind.Error())
 		if e.Hint != "" {
 			b.WriteString(" (" + e.Hint + ")")

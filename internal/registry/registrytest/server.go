@@ -221,7 +221,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if kind == KindTagsList && r.Method == http.MethodGet && opt.PageSize > 0 {
+	if kind == KindTagsList && r.Method == http.MethodGet && (opt.PageSize > 0 || r.URL.RawQuery != "") {
 		s.serveTagsPage(w, r, repo, opt.PageSize)
 		return
 	}
@@ -259,8 +259,10 @@ func writeError(w http.ResponseWriter, r *http.Request, status int) {
 }
 
 // serveTagsPage asks the inner registry for the whole list and serves one
-// page of it. ggcr's registry honours ?n= and ?last= but sends no Link
-// header, so clients would never ask for the next page.
+// page of it: at most n tags (n <= 0: no limit of our own), fewer if the
+// client asks. ggcr's registry honours ?n= and ?last= but sends no Link
+// header, so a client would silently get only the first page; this serves
+// every paginated request, forced or asked for.
 func (s *Server) serveTagsPage(w http.ResponseWriter, r *http.Request, repo string, n int) {
 	q := r.URL.Query()
 	if ns := q.Get("n"); ns != "" {
@@ -269,7 +271,7 @@ func (s *Server) serveTagsPage(w http.ResponseWriter, r *http.Request, repo stri
 			writeError(w, r, http.StatusBadRequest)
 			return
 		}
-		if v > 0 && v < n {
+		if v > 0 && (n <= 0 || v < n) {
 			n = v
 		}
 	}
@@ -304,7 +306,7 @@ func (s *Server) serveTagsPage(w http.ResponseWriter, r *http.Request, repo stri
 		}
 		list.Tags = list.Tags[i:]
 	}
-	if len(list.Tags) > n {
+	if n > 0 && len(list.Tags) > n {
 		list.Tags = list.Tags[:n]
 		next := url.Values{"n": {strconv.Itoa(n)}, "last": {list.Tags[n-1]}}
 		w.Header().Set("Link", fmt.Sprintf(`</v2/%s/tags/list?%s>; rel="next"`, repo, next.Encode()))
