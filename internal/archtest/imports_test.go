@@ -1,0 +1,102 @@
+package archtest
+
+import (
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/git-laminar/git-laminar/"
+
+// allowed lists, for each internal package, the internal packages its
+// non-test code may import. Imports point down the pipeline only.
+var allowed = map[string][]string{
+	"cmd/git-laminar":                {"internal/cli"},
+	"internal/cli":                   {"*"},
+	"internal/promote":               {"internal/config", "internal/scan", "internal/registry", "internal/policy", "internal/plan", "internal/edit", "internal/gitrepo", "internal/imageref", "internal/trailer"},
+	"internal/config":                {},
+	"internal/imageref":              {},
+	"internal/scan":                  {"internal/imageref", "internal/config"},
+	"internal/registry":              {"internal/imageref"},
+	"internal/registry/registrytest": {},
+	"internal/policy":                {"internal/config", "internal/imageref"},
+	"internal/plan":                  {"internal/scan", "internal/policy", "internal/imageref"},
+	"internal/edit":                  {"internal/plan", "internal/scan"},
+	"internal/diff":                  {},
+	"internal/trailer":               {},
+	"internal/gitrepo":               {},
+	"internal/history":               {"internal/gitrepo", "internal/trailer"},
+	"internal/hookinstall":           {"internal/gitrepo", "hooks"},
+	"internal/demo":                  {"internal/registry/registrytest"},
+	"internal/archtest":              {},
+	"internal/e2e":                   {},
+	"hooks":                          {},
+}
+
+// owners names the only packages allowed to import each library.
+var owners = map[string][]string{
+	"github.com/go-git/go-git/v5":            {"internal/gitrepo"},
+	"github.com/google/go-containerregistry": {"internal/imageref", "internal/registry", "internal/registry/registrytest"},
+	"github.com/BurntSushi/toml":             {"internal/config"},
+	"github.com/urfave/cli/v2":               {"internal/cli"},
+	"github.com/sergi/go-diff":               {"internal/diff"},
+	"github.com/Masterminds/semver/v3":       {"internal/policy"},
+}
+
+type pkg struct {
+	ImportPath string
+	Imports    []string
+}
+
+func TestImportsPointDown(t *testing.T) {
+	out, err := exec.Command("go", "list", "-json=ImportPath,Imports", module+"...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	seen := 0
+	for dec.More() {
+		var p pkg
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		seen++
+		self := strings.TrimPrefix(p.ImportPath, module)
+		rules, ok := allowed[self]
+		if !ok {
+			t.Errorf("%s: a new package; add its allowed imports to the table in this test", self)
+			continue
+		}
+		for _, imp := range p.Imports {
+			if dep, ok := strings.CutPrefix(imp, module); ok {
+				if !permits(rules, dep) {
+					t.Errorf("%s imports %s, which the layering does not allow", self, dep)
+				}
+				continue
+			}
+			for lib, who := range owners {
+				if (imp == lib || strings.HasPrefix(imp, lib+"/")) && !permits(who, self) {
+					t.Errorf("%s imports %s; only %v may", self, imp, who)
+				}
+			}
+		}
+		for _, bad := range []string{"util", "common", "types"} {
+			if strings.HasSuffix(self, "/"+bad) {
+				t.Errorf("%s: no %s packages", self, bad)
+			}
+		}
+	}
+	if seen < 10 {
+		t.Fatalf("go list saw only %d packages", seen)
+	}
+}
+
+func permits(list []string, p string) bool {
+	for _, x := range list {
+		if x == "*" || x == p {
+			return true
+		}
+	}
+	return false
+}
