@@ -73,16 +73,16 @@ func Values(trailers []Trailer, key string) []string {
 // not drop or reorder trailers; with no trailers it refuses a body whose last
 // paragraph git would read as trailers.
 //
-// The subject must be one non-blank line; surrounding whitespace is removed.
-// The body is tidied the way `git commit` (cleanup=whitespace) would do it:
-// trailing spaces, tabs and CRs are removed from every line (so CRLF becomes
-// LF), runs of blank lines become
-// one, leading and trailing blank lines go. So the message a go-git commit
-// stores is byte for byte what `git commit -F` would store. The body may not
-// contain control characters other than tab, a line git treats as the start
-// of a patch ("---" followed by whitespace, which `git interpret-trailers`
-// and `git am` stop at), or the "# ---…--- >8 ---…---" scissors line (after
-// which git ignores everything).
+// The subject must be one non-blank line of printable text; surrounding
+// whitespace is removed. The body is tidied the way `git commit`
+// (cleanup=whitespace) would: trailing spaces, tabs and CRs go from every
+// line (so CRLF becomes LF), runs of blank lines become one, leading and
+// trailing blank lines go. So a go-git commit stores byte for byte what
+// `git commit -F` would. Neither subject nor body may hold a line git reads
+// as the start of a patch ("---" and whitespace, where `git
+// interpret-trailers` and `git am` stop reading) or the "# ---- >8 ----"
+// scissors line (after which git ignores everything); the body may hold no
+// control characters but tab.
 func Build(subject, body string, trailers []Trailer) (string, error) {
 	subject = strings.TrimSpace(subject)
 	if subject == "" {
