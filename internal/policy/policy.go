@@ -31,6 +31,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/Masterminds/semver/v3"
 
@@ -338,7 +339,7 @@ func checkTag(t string) string {
 		case c == '.' || c == '-':
 			return fmt.Sprintf("starts with %q; a tag starts with a letter, a digit or \"_\"", rune(c))
 		default:
-			r := []rune(t[i:])[0]
+			r, _ := utf8.DecodeRuneInString(t[i:])
 			return fmt.Sprintf("contains %q; a tag holds only letters, digits, \"_\", \".\" and \"-\"", r)
 		}
 	}

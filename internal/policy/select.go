@@ -143,8 +143,9 @@ var orderWords = map[order]string{
 //   - The best tag wins if the order places it strictly above the current
 //     tag; equal rank means no change, so tags never flap.
 //   - The current tag is compared by its own name (version, number, value)
-//     even when the registry no longer lists it, and with its Created under
-//     a creation-time order. allow_downgrade lets the best listed tag win
+//     even when the registry no longer lists it, and by its creation time
+//     under a creation-time order; when the registry lists it, the listing's
+//     Created and Digest win over those of current, which fill gaps only. allow_downgrade lets the best listed tag win
 //     over a current tag the registry no longer lists.
 //   - Under a version order, when the current tag is a version, only
 //     versions of the same shape compete: same "v" spelling, same number of
@@ -194,9 +195,10 @@ func (p *Policy) Select(current Tag, candidates []Tag, now time.Time) Choice {
 	if why := checkTag(current.Name); why != "" {
 		ch.Err = fmt.Errorf("current tag %q is not a valid tag: %s", current.Name, why)
 		cur.reason = "not a valid tag"
-		p.rejectAll(items, cur, "no choice: the current tag is not valid")
+		p.rejectAll(items, "no choice: the current tag is not valid")
 		ch.Verdicts = p.verdicts(orderSemver, cur, items)
 		ch.Order = p.order.String()
+		ch.Reason = ch.Err.Error()
 		return ch
 	}
 
@@ -362,11 +364,10 @@ func (p *Policy) selectDigest(ch Choice, cur *item, listed bool, items, live []*
 	return ch
 }
 
-// rejectAll gives every item that has no outcome yet the outcome Unordered.
-func (p *Policy) rejectAll(items []*item, cur *item, reason string) {
-	curPre := false
+// rejectAll gives every item its filter outcome, or else Unordered.
+func (p *Policy) rejectAll(items []*item, reason string) {
 	for _, it := range items {
-		if o, why := p.filter(it.Name, curPre); o != "" {
+		if o, why := p.filter(it.Name, false); o != "" {
 			it.outcome, it.reason = o, why
 		} else {
 			it.outcome, it.reason = Unordered, reason

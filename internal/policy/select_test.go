@@ -44,8 +44,8 @@ type selectCase struct {
 	u       config.Update
 	current string // a spec as for tags
 	tags    []string
-	want    string            // the chosen tag
-	err     string            // a substring of Choice.Err; "" for none
+	want    string             // the chosen tag
+	err     string             // a substring of Choice.Err; "" for none
 	out     map[string]Outcome // outcomes of some tags
 }
 
@@ -524,5 +524,22 @@ func TestSelectReasons(t *testing.T) {
 	}
 	if d := cmp.Diff(want, ch, errCmp); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
+	}
+}
+
+// TestSelectDuplicates checks that a tag listed twice with different
+// details gives the same Choice in either order.
+func TestSelectDuplicates(t *testing.T) {
+	p := mustCompile(t, config.Update{Pattern: "glob:*", Order: "newest-build"})
+	a := Tag{Name: "b", Created: now.Add(-time.Hour), Digest: "sha256:2"}
+	b := Tag{Name: "b", Created: now.Add(-3 * time.Hour), Digest: "sha256:1"}
+	cur := Tag{Name: "a", Created: now.Add(-2 * time.Hour)}
+	x := p.Select(cur, []Tag{a, b}, now)
+	y := p.Select(cur, []Tag{b, a}, now)
+	if d := cmp.Diff(x, y, errCmp); d != "" {
+		t.Errorf("order of duplicates matters (-ab +ba):\n%s", d)
+	}
+	if x.Tag != "b" || x.Digest != "sha256:1" {
+		t.Errorf("got %q %q, want b with the latest time and the smallest digest", x.Tag, x.Digest)
 	}
 }

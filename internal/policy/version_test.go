@@ -30,9 +30,9 @@ func TestParseVersion(t *testing.T) {
 		{"1.2.0-alpine", &want{Nums: []string{"1", "2", "0"}, Variant: "-alpine"}},
 		{"1.2.0-beta-alpine", &want{Nums: []string{"1", "2", "0"}, Pre: []preTok{{word: "beta", rank: 2}}, Variant: "-alpine"}},
 		{"2.4.58-debian-12-r3", &want{Nums: []string{"2", "4", "58"}, Variant: "-debian-12-r3"}},
-		{"1.2.3-dev", &want{Nums: []string{"1", "2", "3"}, Variant: "-dev"}},     // a variant, not a pre-release
-		{"1.2.3b", &want{Nums: []string{"1", "2", "3"}, Variant: "b"}},           // single letters need a number
-		{"1.2.", &want{Nums: []string{"1", "2"}, Variant: "."}},                  // a trailing dot is not a part
+		{"1.2.3-dev", &want{Nums: []string{"1", "2", "3"}, Variant: "-dev"}},       // a variant, not a pre-release
+		{"1.2.3b", &want{Nums: []string{"1", "2", "3"}, Variant: "b"}},             // single letters need a number
+		{"1.2.", &want{Nums: []string{"1", "2"}, Variant: "."}},                    // a trailing dot is not a part
 		{"20240115-abc123", &want{Nums: []string{"20240115"}, Variant: "-abc123"}}, // a date and a commit
 		{"latest", nil},
 		{"v", nil},
