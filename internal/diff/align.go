@@ -54,7 +54,6 @@ func align(a, b [][]byte, timeout time.Duration) (s *script, err error) {
 	}()
 
 	dmp := diffmatchpatch.New()
-	dmp.DiffTimeout = timeout
 	r1, r2, _ := dmp.DiffLinesToRunes(joinLines(a), joinLines(b))
 	if len(r1) != len(a) || len(r2) != len(b) {
 		return nil, fmt.Errorf("align: go-diff split %d/%d lines, expected %d/%d", len(r1), len(r2), len(a), len(b))
@@ -63,7 +62,7 @@ func align(a, b [][]byte, timeout time.Duration) (s *script, err error) {
 	sb := &side{lines: b, ids: r2, rchg: make([]bool, len(b)+2)}
 
 	i, j := 0, 0
-	for _, d := range dmp.DiffMainRunes(r1, r2, false) {
+	for _, d := range lineDiff(dmp, r1, r2, timeout) {
 		n := utf8.RuneCountInString(d.Text)
 		switch d.Type {
 		case diffmatchpatch.DiffEqual:
@@ -85,6 +84,56 @@ func align(a, b [][]byte, timeout time.Duration) (s *script, err error) {
 		return nil, fmt.Errorf("align: go-diff covered %d/%d lines, expected %d/%d", i, j, len(a), len(b))
 	}
 	return &script{a: sa, b: sb}, nil
+}
+
+// Costs of go-diff's exact Myers bisection, which runs in O((N+M)·D) time
+// for N and M lines that differ in D lines; about 2·10⁸ of that is a
+// second or two.
+const (
+	smallInput  = 2000
+	exactBudget = 200_000_000
+)
+
+// lineDiff aligns the line runes r1 and r2 with go-diff.
+//
+// Without a deadline go-diff computes a minimal diff, as git does, but a
+// file whose lines were shuffled can take minutes. With a deadline it also
+// takes a "half match" shortcut that may give a longer diff than git's.
+// So large inputs first get the quick diff under the deadline; its number
+// of changed lines D bounds the minimal one, and when (N+M)·D shows that
+// the exact diff is affordable we compute that instead. A tag bump (few
+// changed lines, any file size) always ends up exact. timeout 0 means
+// always exact.
+func lineDiff(dmp *diffmatchpatch.DiffMatchPatch, r1, r2 []rune, timeout time.Duration) []diffmatchpatch.Diff {
+	exact := func() []diffmatchpatch.Diff {
+		dmp.DiffTimeout = 0
+		return dmp.DiffMainRunes(r1, r2, false)
+	}
+	// Only the middle between the common prefix and suffix is diffed.
+	p := 0
+	for p < len(r1) && p < len(r2) && r1[p] == r2[p] {
+		p++
+	}
+	s := 0
+	for s < len(r1)-p && s < len(r2)-p && r1[len(r1)-1-s] == r2[len(r2)-1-s] {
+		s++
+	}
+	n := len(r1) + len(r2) - 2*(p+s)
+	if timeout == 0 || n <= smallInput {
+		return exact()
+	}
+	dmp.DiffTimeout = timeout
+	quick := dmp.DiffMainRunes(r1, r2, false)
+	d := 0
+	for _, x := range quick {
+		if x.Type != diffmatchpatch.DiffEqual {
+			d += utf8.RuneCountInString(x.Text)
+		}
+	}
+	if n*d <= exactBudget {
+		return exact()
+	}
+	return quick
 }
 
 func joinLines(lines [][]byte) string {

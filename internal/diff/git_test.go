@@ -112,7 +112,9 @@ func (r *gitRepo) git(okCodes []int, args ...string) []byte {
 	return runGit(r.t, r.dir, r.home, okCodes, args...)
 }
 
-func (r *gitRepo) write(data []byte) { writeFile(r.t, filepath.Join(r.dir, filepath.FromSlash(r.path)), data) }
+func (r *gitRepo) write(data []byte) {
+	writeFile(r.t, filepath.Join(r.dir, filepath.FromSlash(r.path)), data)
+}
 
 func (r *gitRepo) read() []byte {
 	r.t.Helper()
