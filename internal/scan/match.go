@@ -10,6 +10,17 @@ type Kind string
 const (
 	// Inline is "name:tag", "name@digest" or "name:tag@digest" in one string.
 	Inline Kind = "inline"
+	// Kustomize is an entry of a kustomization's images: list. The Ref is
+	// newName (else name) with newTag and digest; Tag and Digest point at
+	// the newTag and digest values; Line and Column at the name value.
+	Kustomize Kind = "kustomize"
+	// HelmValues is an image split over the fields of a Helm values mapping
+	// (registry, repository, tag, digest). Tag and Digest point at the tag
+	// and digest values; Line and Column at the repository value.
+	HelmValues Kind = "helm-values"
+	// Marker is a value marked by a "laminar:" comment as the tag (or
+	// digest) of a named image. Tag or Digest points at the value.
+	Marker Kind = "marker"
 )
 
 // Span is a half-open byte range [Start, End) in a file's content.
@@ -20,6 +31,9 @@ type Span struct {
 
 // Empty reports whether the span covers no bytes.
 func (s Span) Empty() bool { return s.End <= s.Start }
+
+// none is the span of an absent tag or digest.
+var none = Span{-1, -1}
 
 // Match is one image reference found in one file.
 //

@@ -1,0 +1,360 @@
+package scan
+
+import (
+	"bytes"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/git-laminar/git-laminar/internal/imageref"
+)
+
+// syntax is the family of a file, which decides its comment syntax and
+// which recognisers run.
+type syntax int
+
+const (
+	synOther syntax = iota // shell-like: '#' comments
+	synYAML
+	synJSON
+	synJsonnet
+	synHCL
+	synEnv
+	synDockerfile
+)
+
+func syntaxOf(p string) syntax {
+	base := path.Base(p)
+	lower := strings.ToLower(base)
+	switch {
+	case lower == "dockerfile" || lower == "containerfile" ||
+		strings.HasSuffix(lower, ".dockerfile") || strings.HasSuffix(lower, ".containerfile") ||
+		strings.HasPrefix(lower, "dockerfile.") || strings.HasPrefix(lower, "containerfile."):
+		return synDockerfile
+	case lower == ".env" || strings.HasPrefix(lower, ".env.") || strings.HasSuffix(lower, ".env"):
+		return synEnv
+	}
+	switch path.Ext(lower) {
+	case ".yaml", ".yml":
+		return synYAML
+	case ".json", ".json5":
+		return synJSON
+	case ".jsonnet", ".libsonnet":
+		return synJsonnet
+	case ".tf", ".hcl", ".tfvars", ".nomad":
+		return synHCL
+	}
+	return synOther
+}
+
+// File finds every image reference in one file's content. path is
+// slash-separated and relative to the repository root; its name decides the
+// syntax (see the package documentation). File is pure and safe for
+// concurrent use.
+func File(path string, content []byte) []Match {
+	s := &scanner{path: path, src: content, syn: syntaxOf(path)}
+	s.run()
+	return s.finish()
+}
+
+type scanner struct {
+	path    string
+	src     []byte
+	syn     syntax
+	matches []Match
+
+	// per line
+	line      int // 1-based
+	lineStart int // offset of the line's first byte
+	claimed   []Span
+
+	// Dockerfile stage names seen so far, lowercased.
+	stages []string
+
+	// YAML structure, for kustomize and Helm values.
+	y yamlState
+
+	inBlockComment bool // inside /* */ (jsonnet, HCL)
+}
+
+func (s *scanner) run() {
+	src := s.src
+	off := 0
+	if bytes.HasPrefix(src, []byte("\xef\xbb\xbf")) {
+		off = 3
+	}
+	s.lineStart = 0
+	s.line = 1
+	if s.syn == synYAML {
+		s.y.init()
+	}
+	for off <= len(src) {
+		end := bytes.IndexByte(src[off:], '\n')
+		next := 0
+		if end < 0 {
+			end = len(src)
+			next = len(src) + 1
+		} else {
+			end += off
+			next = end + 1
+		}
+		lineEnd := end
+		if lineEnd > off && src[lineEnd-1] == '\r' {
+			lineEnd--
+		}
+		s.scanLine(off, lineEnd)
+		s.line++
+		s.lineStart = next
+		off = next
+	}
+	if s.syn == synYAML {
+		s.yamlFinish()
+	}
+}
+
+// scanLine scans src[start:end], one line without its terminator.
+func (s *scanner) scanLine(start, end int) {
+	s.claimed = s.claimed[:0]
+	l := s.src[start:end]
+	if s.syn == synDockerfile {
+		s.dockerLine(start, l)
+		return
+	}
+	if s.inBlockComment {
+		i := bytes.Index(l, []byte("*/"))
+		if i < 0 {
+			return
+		}
+		s.inBlockComment = false
+		// Blank out what was comment by scanning only the rest; offsets
+		// stay absolute.
+		start += i + 2
+		l = s.src[start:end]
+	}
+	codeLen, comment, hasComment := s.splitComment(l)
+	code := l[:codeLen]
+	if (s.syn == synJsonnet || s.syn == synHCL) && bytes.HasPrefix(bytes.TrimLeft(code, " \t"), []byte("/*")) {
+		if !bytes.Contains(code, []byte("*/")) {
+			s.inBlockComment = true
+		}
+		return
+	}
+	ignore := false
+	var marker []byte
+	if hasComment {
+		marker, ignore = parseMarker(comment)
+	}
+	if s.syn == synYAML {
+		s.yamlLine(start, code)
+	}
+	if ignore {
+		return
+	}
+	if len(code) > 0 && !allSpace(code) {
+		s.scanCode(start, code)
+	}
+	if marker != nil {
+		s.markerLine(start, code, string(marker))
+	}
+}
+
+func allSpace(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' {
+			return false
+		}
+	}
+	return true
+}
+
+// scanCode runs the line recognisers over the code part of a line that
+// starts at absolute offset start.
+func (s *scanner) scanCode(start int, code []byte) {
+	// Cheap pre-filter: every recogniser but "docker run" needs one of
+	// ':', '@' or '='.
+	if bytes.IndexAny(code, ":@=") < 0 {
+		if hasRunner(code) {
+			s.runnerRefs(start, code)
+		}
+		return
+	}
+	s.imageKeys(start, code)
+	if bytes.IndexByte(code, '{') >= 0 && bytes.Contains(code, []byte("tag")) {
+		s.flowLine(start, code)
+	}
+	if hasRunner(code) {
+		s.runnerRefs(start, code)
+	}
+	s.inlineTokens(start, code)
+}
+
+// splitComment returns the length of the code part of l and the comment
+// text after the comment introducer.
+func (s *scanner) splitComment(l []byte) (int, []byte, bool) {
+	hash := s.syn != synJSON
+	slash := s.syn == synJSON || s.syn == synJsonnet || s.syn == synHCL
+	var q byte
+	for i := 0; i < len(l); i++ {
+		c := l[i]
+		if q != 0 {
+			if c == '\\' && q == '"' {
+				i++
+				continue
+			}
+			if c == q {
+				q = 0
+			}
+			continue
+		}
+		switch c {
+		case '"', '\'':
+			if i == 0 || quoteOpener(l[i-1]) {
+				q = c
+			}
+		case '#':
+			if hash && (i == 0 || l[i-1] == ' ' || l[i-1] == '\t') {
+				return i, l[i+1:], true
+			}
+		case '/':
+			if slash && i+1 < len(l) && l[i+1] == '/' && (i == 0 || l[i-1] == ' ' || l[i-1] == '\t' || l[i-1] == ',' || l[i-1] == ';') {
+				return i, l[i+2:], true
+			}
+		}
+	}
+	return len(l), nil, false
+}
+
+func quoteOpener(c byte) bool {
+	switch c {
+	case ' ', '\t', '[', '{', ',', ':', '=', '(':
+		return true
+	}
+	return false
+}
+
+// parseMarker reads a "laminar:" comment. It returns the image name of a
+// marker, or ignore for "laminar:ignore".
+func parseMarker(comment []byte) (name []byte, ignore bool) {
+	c := bytes.TrimLeft(comment, " \t#/")
+	rest, ok := bytes.CutPrefix(c, []byte("laminar:"))
+	if !ok {
+		return nil, false
+	}
+	rest = bytes.TrimLeft(rest, " \t")
+	word := rest
+	if i := bytes.IndexAny(rest, " \t"); i >= 0 {
+		word = rest[:i]
+	}
+	if string(word) == "ignore" {
+		return nil, true
+	}
+	if len(word) == 0 {
+		return nil, false
+	}
+	return word, false
+}
+
+// overlaps reports whether [a, b) overlaps a reference already reported on
+// this line; later recognisers never report the same bytes twice.
+func (s *scanner) overlaps(a, b int) bool {
+	for _, c := range s.claimed {
+		if a < c.End && c.Start < b {
+			return true
+		}
+	}
+	return false
+}
+
+// addInline reports the reference spelled at src[at:at+len(r.Original)].
+func (s *scanner) addInline(at int, r imageref.Ref) {
+	end := at + len(r.Original)
+	if s.overlaps(at, end) {
+		return
+	}
+	s.claimed = append(s.claimed, Span{at, end})
+	m := Match{
+		Path:   s.path,
+		Line:   s.line,
+		Column: at - s.lineStart + 1,
+		Ref:    r,
+		Kind:   Inline,
+		Tag:    none,
+		Digest: none,
+	}
+	if r.Tag != "" {
+		ts := at + len(r.Name) + 1
+		m.Tag = Span{ts, ts + len(r.Tag)}
+	}
+	if r.Digest != "" {
+		m.Digest = Span{end - len(r.Digest), end}
+	}
+	s.matches = append(s.matches, m)
+}
+
+// finish sorts the matches and drops duplicates: matches that start at
+// the same place or rewrite the same tag or digest bytes are one
+// reference, reported once in its most specific form (a marker, then a
+// split form, then inline).
+func (s *scanner) finish() []Match {
+	ms := s.matches
+	if len(ms) == 0 {
+		return nil
+	}
+	sortMatches(ms)
+	type key struct{ kind, a, b int }
+	seen := make(map[key]int, len(ms))
+	out := ms[:0]
+	for _, m := range ms {
+		keys := []key{{0, m.Line, m.Column}}
+		if m.Tag.Start >= 0 {
+			keys = append(keys, key{1, m.Tag.Start, 0})
+		}
+		if m.Digest.Start >= 0 {
+			keys = append(keys, key{2, m.Digest.Start, 0})
+		}
+		dup := -1
+		for _, k := range keys {
+			if i, ok := seen[k]; ok {
+				dup = i
+				break
+			}
+		}
+		if dup < 0 {
+			for _, k := range keys {
+				seen[k] = len(out)
+			}
+			out = append(out, m)
+			continue
+		}
+		if priority(m.Kind) > priority(out[dup].Kind) {
+			out[dup] = m
+			for _, k := range keys {
+				seen[k] = dup
+			}
+		}
+	}
+	sortMatches(out)
+	return out
+}
+
+func priority(k Kind) int {
+	switch k {
+	case Marker:
+		return 3
+	case Kustomize, HelmValues:
+		return 2
+	}
+	return 1
+}
+
+func sortMatches(ms []Match) {
+	slices.SortStableFunc(ms, func(a, b Match) int {
+		if c := strings.Compare(a.Path, b.Path); c != 0 {
+			return c
+		}
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		return a.Column - b.Column
+	})
+}

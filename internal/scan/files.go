@@ -1,0 +1,135 @@
+package scan
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+)
+
+// DefaultMaxFileSize is the size above which Files skips a file.
+const DefaultMaxFileSize = 1 << 20
+
+// binarySniff is how many leading bytes are searched for a NUL byte, the
+// sign of a binary file (as git does).
+const binarySniff = 8000
+
+// Options tune Files.
+type Options struct {
+	// MaxFileSize is the largest file scanned, in bytes; larger files are
+	// skipped. Zero means DefaultMaxFileSize.
+	MaxFileSize int64
+	// Workers bounds how many files are read at once. Zero means
+	// GOMAXPROCS (at least 4).
+	Workers int
+}
+
+// Files reads the given repository-relative, slash-separated paths under
+// root, concurrently and bounded, and returns their matches sorted by path,
+// line and column. Binary files (a NUL byte in the first 8000 bytes) and
+// files over MaxFileSize are skipped, as are paths that are not regular
+// files (directories, symlinks, submodules). A file that cannot be read is
+// an error naming it; the first such error (in path order) is returned and
+// the others are dropped.
+func Files(ctx context.Context, root string, paths []string, opt Options) ([]Match, error) {
+	max := opt.MaxFileSize
+	if max <= 0 {
+		max = DefaultMaxFileSize
+	}
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = max4(runtime.GOMAXPROCS(0))
+	}
+	if workers > len(paths) {
+		workers = len(paths)
+	}
+	results := make([][]Match, len(paths))
+	errs := make([]error, len(paths))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				results[i], errs[i] = scanPath(root, paths[i], max)
+			}
+		})
+	}
+	var ctxErr error
+feed:
+	for i := range paths {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			ctxErr = ctx.Err()
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if ctxErr != nil {
+		return nil, ctxErr
+	}
+	n := 0
+	for i, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+		n += len(results[i])
+	}
+	out := make([]Match, 0, n)
+	for _, r := range results {
+		out = append(out, r...)
+	}
+	sortMatches(out)
+	return out, nil
+}
+
+func max4(n int) int {
+	if n < 4 {
+		return 4
+	}
+	return n
+}
+
+// scanPath reads and scans one file.
+func scanPath(root, rel string, max int64) ([]Match, error) {
+	name := filepath.Join(root, filepath.FromSlash(rel))
+	li, err := os.Lstat(name)
+	if err != nil {
+		return nil, fmt.Errorf("scan %s: %w", rel, err)
+	}
+	if !li.Mode().IsRegular() || li.Size() > max {
+		return nil, nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("scan %s: %w", rel, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("scan %s: %w", rel, err)
+	}
+	if !fi.Mode().IsRegular() || fi.Size() > max {
+		return nil, nil
+	}
+	content, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("scan %s: %w", rel, err)
+	}
+	if int64(len(content)) > max || isBinary(content) {
+		return nil, nil
+	}
+	return File(rel, content), nil
+}
+
+func isBinary(b []byte) bool {
+	if len(b) > binarySniff {
+		b = b[:binarySniff]
+	}
+	return bytes.IndexByte(b, 0) >= 0
+}

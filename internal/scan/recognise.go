@@ -1,0 +1,418 @@
+package scan
+
+import (
+	"bytes"
+	"strings"
+
+	"github.com/git-laminar/git-laminar/internal/imageref"
+)
+
+func isKeyChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.'
+}
+
+// isRefChar reports whether c may appear in an image reference.
+func isRefChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+		c == '.' || c == '_' || c == '-' || c == '/' || c == ':' || c == '@'
+}
+
+// tokenBefore reports whether c may precede a reference that stands alone.
+func tokenBefore(c byte) bool {
+	switch c {
+	case ' ', '\t', '"', '\'', '`', '=', ',', '[', '(', '{':
+		return true
+	}
+	return false
+}
+
+// tokenAfter reports whether c may follow a reference that stands alone.
+func tokenAfter(c byte) bool {
+	switch c {
+	case ' ', '\t', '"', '\'', '`', ',', ']', ')', '}', ';':
+		return true
+	}
+	return false
+}
+
+// imageKey reports whether a key names an image: "image", or a key ending
+// in "image" at a word boundary ("cacheImage", "TENSORBOARD_IMAGE",
+// "--sidecar-image", "controller.image"), or ending in "image name"
+// ("IMAGE_NAME", "imageName").
+func imageKey(k []byte) bool {
+	k = bytes.TrimLeft(k, "-.")
+	n := len(k)
+	lower := strings.ToLower(string(k))
+	for _, suffix := range []string{"image", "imagename", "image_name", "image-name"} {
+		m := len(suffix)
+		if !strings.HasSuffix(lower, suffix) {
+			continue
+		}
+		if suffix == "imagename" && k[n-4] != 'N' {
+			continue // only "imageName", "IMAGENAME": a word boundary
+		}
+		if n == m {
+			return true
+		}
+		c := k[n-m-1]
+		if c == '_' || c == '-' || c == '.' || k[n-m] == 'I' {
+			return !excludedImageKey(lower)
+		}
+	}
+	return false
+}
+
+// excludedImageKey lists keys that end in "Image" but name something other
+// than a container image.
+func excludedImageKey(k string) bool {
+	switch strings.ToLower(k) {
+	case "vmimage", "osimage", "diskimage", "machineimage", "bootimage", "amiimage":
+		return true
+	}
+	return false
+}
+
+// nullish are YAML scalars that are not strings.
+func nullish(v string) bool {
+	switch v {
+	case "null", "Null", "NULL", "~", "true", "True", "TRUE", "false", "False", "FALSE",
+		"yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF":
+		return true
+	}
+	return false
+}
+
+// imageKeys finds "key: value", "key = value" and "KEY=value" assignments
+// whose key names an image, wherever they occur on the line (block YAML,
+// flow mappings, JSON, jsonnet, HCL, .env, "--image=x" arguments).
+func (s *scanner) imageKeys(start int, code []byte) {
+	for j := 0; j+5 <= len(code); j++ {
+		c := code[j] | 0x20
+		if c != 'i' || !strings.EqualFold(string(code[j:j+5]), "image") {
+			continue
+		}
+		end := j + 5
+		// Extend over "name", "_name", "-name".
+		for end < len(code) && isKeyChar(code[end]) {
+			end++
+		}
+		ks := j
+		for ks > 0 && isKeyChar(code[ks-1]) {
+			ks--
+		}
+		key := code[ks:end]
+		if !imageKey(key) {
+			j = end
+			continue
+		}
+		j = end - 1
+		p := end
+		quoted := false
+		if p < len(code) && (code[p] == '"' || code[p] == '\'') && ks > 0 && code[ks-1] == code[p] {
+			quoted = true
+			p++
+		}
+		before := byte(' ')
+		if ks > 0 {
+			before = code[ks-1]
+			if quoted && ks > 1 {
+				before = code[ks-2]
+			} else if quoted {
+				before = ' '
+			}
+		}
+		if !keyBefore(before) {
+			continue
+		}
+		for p < len(code) && (code[p] == ' ' || code[p] == '\t') {
+			p++
+		}
+		if p >= len(code) {
+			continue
+		}
+		switch code[p] {
+		case ':':
+			for p < len(code) && code[p] == ':' {
+				p++
+			}
+			if !quoted && p < len(code) && code[p] != ' ' && code[p] != '\t' && code[p] != '"' && code[p] != '\'' {
+				continue
+			}
+		case '=':
+			p++
+			if p < len(code) && code[p] == '=' {
+				continue
+			}
+		default:
+			continue
+		}
+		for p < len(code) && (code[p] == ' ' || code[p] == '\t') {
+			p++
+		}
+		vs, ve, ok := scalarAt(code, p)
+		if !ok || vs == ve {
+			continue
+		}
+		v := string(code[vs:ve])
+		if nullish(v) {
+			continue
+		}
+		r, err := imageref.Parse(v)
+		if err != nil {
+			continue
+		}
+		s.addInline(start+vs, r)
+		j = ve - 1
+	}
+}
+
+func keyBefore(c byte) bool {
+	switch c {
+	case ' ', '\t', '{', ',', '(', '[':
+		return true
+	}
+	return false
+}
+
+// scalarAt reads the single scalar value that starts at code[p]: a quoted
+// string (returning its contents) or a bare word that is the last thing on
+// the line or in its flow collection. ok is false for anything else, such
+// as a value of several words or a quoted string with escapes.
+func scalarAt(code []byte, p int) (vs, ve int, ok bool) {
+	if p >= len(code) {
+		return p, p, false
+	}
+	if q := code[p]; q == '"' || q == '\'' {
+		i := bytes.IndexByte(code[p+1:], q)
+		if i < 0 {
+			return 0, 0, false
+		}
+		vs, ve = p+1, p+1+i
+		if q == '"' && bytes.IndexByte(code[vs:ve], '\\') >= 0 {
+			return 0, 0, false
+		}
+		if q == '\'' && ve+1 < len(code) && code[ve+1] == '\'' {
+			return 0, 0, false // '' escape
+		}
+		return vs, ve, true
+	}
+	vs = p
+	ve = p
+	for ve < len(code) && !isSpaceOrFlowEnd(code[ve]) {
+		ve++
+	}
+	rest := bytes.TrimLeft(code[ve:], " \t")
+	if len(rest) > 0 {
+		switch rest[0] {
+		case ',', '}', ']', ')', ';':
+		default:
+			return 0, 0, false
+		}
+	}
+	return vs, ve, true
+}
+
+func isSpaceOrFlowEnd(c byte) bool {
+	switch c {
+	case ' ', '\t', ',', '}', ']', ')', ';':
+		return true
+	}
+	return false
+}
+
+// inlineTokens finds free-standing tokens that are unambiguous references:
+// they parse, and carry a digest, or a tag and a path ('/'), so that
+// "host:port", "key:value", "10:30" and bare "name:tag" are left alone.
+func (s *scanner) inlineTokens(start int, code []byte) {
+	for i := 0; i < len(code); i++ {
+		if !isRefChar(code[i]) {
+			continue
+		}
+		j := i
+		colon := false
+		for j < len(code) && isRefChar(code[j]) {
+			if code[j] == ':' || code[j] == '@' {
+				colon = true
+			}
+			j++
+		}
+		if !colon || (i > 0 && !tokenBefore(code[i-1])) || (j < len(code) && !tokenAfter(code[j])) {
+			i = j
+			continue
+		}
+		tok := bytes.TrimRight(code[i:j], ".")
+		if r, ok := strongRef(tok); ok {
+			s.addInline(start+i, r)
+		}
+		i = j
+	}
+}
+
+// strongRef parses tok and reports whether it is an unambiguous reference
+// outside an image key: a digest, or a tag on a name with a path.
+func strongRef(tok []byte) (imageref.Ref, bool) {
+	if bytes.IndexByte(tok, '/') < 0 && bytes.IndexByte(tok, '@') < 0 {
+		return imageref.Ref{}, false
+	}
+	r, err := imageref.Parse(string(tok))
+	if err != nil {
+		return r, false
+	}
+	if r.Digest != "" {
+		return r, true
+	}
+	return r, r.Tag != "" && strings.Contains(r.Name, "/")
+}
+
+// runners are the commands whose first argument after "run", "pull" or
+// "create" (and their flags) is an image.
+var runners = [][]byte{[]byte("docker "), []byte("podman "), []byte("nerdctl ")}
+
+func hasRunner(code []byte) bool {
+	for _, r := range runners {
+		if bytes.Contains(code, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// flagsWithValue are docker run/create flags whose value is the next word.
+var flagsWithValue = map[string]bool{
+	"-v": true, "--volume": true, "-e": true, "--env": true, "-p": true, "--publish": true,
+	"--name": true, "--network": true, "--net": true, "-w": true, "--workdir": true,
+	"--entrypoint": true, "--platform": true, "-u": true, "--user": true, "--mount": true,
+	"--env-file": true, "-l": true, "--label": true, "--add-host": true, "-h": true,
+	"--hostname": true, "--cpus": true, "-m": true, "--memory": true, "--runtime": true,
+	"--restart": true, "--pull": true, "--ulimit": true, "--device": true, "--cap-add": true,
+	"--cap-drop": true, "--log-driver": true, "--log-opt": true, "--security-opt": true,
+	"--tmpfs": true, "--dns": true, "--link": true, "--expose": true, "--shm-size": true,
+	"--ipc": true, "--pid": true, "--gpus": true, "--cidfile": true, "--stop-signal": true,
+	"--volumes-from": true, "-a": true, "--attach": true, "--group-add": true, "--ip": true,
+}
+
+// runnerRefs finds the image of "docker run|pull|create [flags] image".
+func (s *scanner) runnerRefs(start int, code []byte) {
+	for _, rn := range runners {
+		from := 0
+		for {
+			i := bytes.Index(code[from:], rn)
+			if i < 0 {
+				break
+			}
+			i += from
+			from = i + len(rn)
+			if i > 0 && isKeyChar(code[i-1]) {
+				continue
+			}
+			p := from
+			w, we := word(code, p)
+			switch string(code[w:we]) {
+			case "run", "pull", "create":
+			default:
+				continue
+			}
+			p = we
+			for {
+				w, we = word(code, p)
+				if w == we {
+					break
+				}
+				arg := string(code[w:we])
+				p = we
+				if strings.HasPrefix(arg, "-") {
+					if !strings.Contains(arg, "=") && flagsWithValue[arg] {
+						_, p = word(code, p)
+					}
+					continue
+				}
+				// Trim shell punctuation that may close the command.
+				e := we
+				for e > w && strings.IndexByte(`;"')`, code[e-1]) >= 0 {
+					e--
+				}
+				tok := code[w:e]
+				if len(tok) == 0 || bytes.IndexFunc(tok, func(r rune) bool { return r > 127 || !isRefChar(byte(r)) }) >= 0 {
+					break
+				}
+				if r, err := imageref.Parse(string(tok)); err == nil {
+					s.addInline(start+w, r)
+				}
+				break
+			}
+		}
+	}
+}
+
+// word returns the bounds of the next whitespace-separated word at or
+// after p.
+func word(code []byte, p int) (int, int) {
+	for p < len(code) && (code[p] == ' ' || code[p] == '\t') {
+		p++
+	}
+	e := p
+	for e < len(code) && code[e] != ' ' && code[e] != '\t' {
+		e++
+	}
+	return p, e
+}
+
+// markerLine reports the value on a line carrying "# laminar: <image>".
+// The value is what follows the line's first key separator (": ", "=",
+// " = "), or the list item, unquoted; it must be a tag or a digest.
+func (s *scanner) markerLine(start int, code []byte, name string) {
+	nr, err := imageref.Parse(name)
+	if err != nil || nr.Tag != "" || nr.Digest != "" {
+		return
+	}
+	p := 0
+	for p < len(code) && (code[p] == ' ' || code[p] == '\t') {
+		p++
+	}
+	if p+1 < len(code) && code[p] == '-' && code[p+1] == ' ' {
+		p += 2
+	}
+	sep := -1
+	for i := p; i < len(code); i++ {
+		c := code[i]
+		if c == '=' || c == ':' && (i+1 == len(code) || code[i+1] == ' ' || code[i+1] == '\t') {
+			sep = i + 1
+			break
+		}
+		if c == '"' || c == '\'' {
+			// A quoted key: skip to its end.
+			if k := bytes.IndexByte(code[i+1:], c); k >= 0 {
+				i += k + 1
+			}
+		}
+	}
+	if sep >= 0 {
+		p = sep
+	}
+	for p < len(code) && (code[p] == ' ' || code[p] == '\t') {
+		p++
+	}
+	vs, ve, ok := scalarAt(code, p)
+	if !ok {
+		return
+	}
+	v := string(code[vs:ve])
+	m := Match{Path: s.path, Line: s.line, Column: start + vs - s.lineStart + 1, Kind: Marker, Tag: none, Digest: none}
+	var ref string
+	switch {
+	case imageref.ValidTag(v):
+		ref = name + ":" + v
+		m.Tag = Span{start + vs, start + ve}
+	case imageref.ValidDigest(v):
+		ref = name + "@" + v
+		m.Digest = Span{start + vs, start + ve}
+	default:
+		return
+	}
+	r, err := imageref.Parse(ref)
+	if err != nil {
+		return
+	}
+	m.Ref = r
+	s.matches = append(s.matches, m)
+}

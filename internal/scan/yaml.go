@@ -1,0 +1,490 @@
+package scan
+
+import (
+	"bytes"
+	"path"
+	"strings"
+
+	"github.com/git-laminar/git-laminar/internal/imageref"
+)
+
+// The YAML structure tracker knows just enough block YAML to see which keys
+// are siblings in one mapping and what the parent key of that mapping is.
+// That is all the split forms need: a kustomize images: entry and a Helm
+// values image mapping are mappings of scalars.
+
+// entry is one "key: value" of a block or flow mapping.
+type entry struct {
+	key    string
+	line   int
+	col    int // absolute offset of the key... unused for grouping
+	vs, ve int // absolute span of the scalar value (unquoted); vs<0 if none
+}
+
+// group is one mapping: its parent key and its scalar entries.
+type group struct {
+	parent  string
+	entries []entry
+}
+
+func (g *group) get(k string) (entry, bool) {
+	for _, e := range g.entries {
+		if e.key == k {
+			return e, true
+		}
+	}
+	return entry{}, false
+}
+
+type frame struct {
+	col     int // column of the keys of this mapping
+	g       *group
+	lastKey string
+}
+
+type yamlState struct {
+	stack  []frame
+	groups []*group
+	// blockCol is the key column of a block scalar ("key: |") whose
+	// content lines are being skipped; -1 when not in one.
+	blockCol int
+}
+
+func (y *yamlState) init() { y.blockCol = -1 }
+
+// yamlLine feeds one line (its code part, comments removed) to the
+// structure tracker.
+func (s *scanner) yamlLine(start int, code []byte) {
+	y := &s.y
+	p := 0
+	for p < len(code) && code[p] == ' ' {
+		p++
+	}
+	if p == len(code) || code[p] == '\t' {
+		return // blank line (or tab-indented, which block YAML forbids)
+	}
+	if y.blockCol >= 0 {
+		if p > y.blockCol {
+			return
+		}
+		y.blockCol = -1
+	}
+	if p == 0 && (bytes.HasPrefix(code, []byte("---")) || bytes.HasPrefix(code, []byte("..."))) {
+		y.stack = y.stack[:0]
+		return
+	}
+	item := false
+	for p+1 < len(code) && code[p] == '-' && (code[p+1] == ' ' || code[p+1] == '\t') {
+		item = true
+		p += 2
+		for p < len(code) && (code[p] == ' ' || code[p] == '\t') {
+			p++
+		}
+	}
+	if item && p == len(code) {
+		return
+	}
+	if item && code[p] == '-' && p+1 == len(code) {
+		return
+	}
+	col := p
+	// The key: quoted, or plain up to ": " or a final ':'.
+	var key string
+	var q int
+	if code[p] == '"' || code[p] == '\'' {
+		i := bytes.IndexByte(code[p+1:], code[p])
+		if i < 0 {
+			return
+		}
+		key = string(code[p+1 : p+1+i])
+		q = p + 2 + i
+		for q < len(code) && code[q] == ' ' {
+			q++
+		}
+		if q >= len(code) || code[q] != ':' {
+			s.yamlItemFlow(start, col, item, code, p)
+			return
+		}
+	} else {
+		q = p
+		for q < len(code) {
+			if code[q] == ':' && (q+1 == len(code) || code[q+1] == ' ' || code[q+1] == '\t') {
+				break
+			}
+			if code[q] == '{' || code[q] == '[' || code[q] == '"' || code[q] == '\'' {
+				if q == p {
+					s.yamlItemFlow(start, col, item, code, p)
+				}
+				return
+			}
+			q++
+		}
+		if q >= len(code) {
+			return // a scalar list item or a continuation line
+		}
+		key = string(bytes.TrimRight(code[p:q], " \t"))
+	}
+	q++ // the ':'
+	for q < len(code) && (code[q] == ' ' || code[q] == '\t') {
+		q++
+	}
+	g := s.yamlPlace(col, item, key)
+	e := entry{key: key, line: s.line, col: col, vs: -1, ve: -1}
+	if q < len(code) {
+		switch code[q] {
+		case '|', '>':
+			y.blockCol = col
+		case '{':
+			s.yamlFlow(start, key, code, q)
+		case '&', '*', '!':
+			// anchors, aliases, tags: not scalars we manage
+		default:
+			if vs, ve, ok := scalarAt(code, q); ok {
+				e.vs, e.ve = start+vs, start+ve
+			} else if vs, ve := yamlPlain(code, q); vs < ve {
+				e.vs, e.ve = start+vs, start+ve
+			}
+		}
+	}
+	g.entries = append(g.entries, e)
+}
+
+// yamlPlain reads a block plain scalar that runs to the end of the code.
+func yamlPlain(code []byte, q int) (int, int) {
+	e := len(code)
+	for e > q && (code[e-1] == ' ' || code[e-1] == '\t') {
+		e--
+	}
+	return q, e
+}
+
+// yamlPlace finds or starts the mapping a key at column col belongs to.
+func (s *scanner) yamlPlace(col int, item bool, key string) *group {
+	y := &s.y
+	for len(y.stack) > 0 && y.stack[len(y.stack)-1].col > col {
+		y.stack = y.stack[:len(y.stack)-1]
+	}
+	if n := len(y.stack); n > 0 && y.stack[n-1].col == col {
+		if !item {
+			y.stack[n-1].lastKey = key
+			return y.stack[n-1].g
+		}
+		y.stack = y.stack[:n-1]
+	}
+	parent := ""
+	if n := len(y.stack); n > 0 {
+		parent = y.stack[n-1].lastKey
+	}
+	g := &group{parent: parent}
+	y.groups = append(y.groups, g)
+	y.stack = append(y.stack, frame{col: col, g: g, lastKey: key})
+	return g
+}
+
+// yamlItemFlow handles a list item that is a flow mapping: "- {name: x}".
+func (s *scanner) yamlItemFlow(start, col int, item bool, code []byte, p int) {
+	if !item || code[p] != '{' {
+		return
+	}
+	y := &s.y
+	for len(y.stack) > 0 && y.stack[len(y.stack)-1].col >= col {
+		y.stack = y.stack[:len(y.stack)-1]
+	}
+	parent := ""
+	if n := len(y.stack); n > 0 {
+		parent = y.stack[n-1].lastKey
+	}
+	s.yamlFlow(start, parent, code, p)
+}
+
+// yamlFlow reads a one-line flow mapping "{k: v, k: v}" at code[p] into a
+// group with the given parent key.
+func (s *scanner) yamlFlow(start int, parent string, code []byte, p int) {
+	if g, _ := s.parseFlow(start, code, p); g != nil {
+		g.parent = parent
+		s.y.groups = append(s.y.groups, g)
+	}
+}
+
+// flowEnd returns the index of the '}' that closes the '{' at code[p], or
+// -1 when it is not on this line.
+func flowEnd(code []byte, p int) int {
+	depth := 0
+	var q byte
+	for i := p; i < len(code); i++ {
+		c := code[i]
+		if q != 0 {
+			if c == q {
+				q = 0
+			}
+			continue
+		}
+		switch c {
+		case '"', '\'':
+			q = c
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				if c != '}' {
+					return -1
+				}
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// parseFlow reads the one-line flow mapping (or JSON object) "{k: v, ...}"
+// that opens at code[p] into a group of its scalar entries, skipping
+// nested collections. It returns nil when the mapping does not close on
+// the line, and the index of its closing brace.
+func (s *scanner) parseFlow(start int, code []byte, p int) (*group, int) {
+	end := flowEnd(code, p)
+	if end < 0 {
+		return nil, -1
+	}
+	g := &group{}
+	i := p + 1
+	for i < end {
+		for i < end && (code[i] == ' ' || code[i] == '\t' || code[i] == ',') {
+			i++
+		}
+		if i >= end {
+			break
+		}
+		var key string
+		if code[i] == '"' || code[i] == '\'' {
+			k := bytes.IndexByte(code[i+1:end], code[i])
+			if k < 0 {
+				return nil, -1
+			}
+			key = string(code[i+1 : i+1+k])
+			i += k + 2
+		} else {
+			k := i
+			for k < end && code[k] != ':' && code[k] != ',' && code[k] != '{' && code[k] != '[' {
+				k++
+			}
+			key = string(bytes.TrimRight(code[i:k], " \t"))
+			i = k
+		}
+		for i < end && (code[i] == ' ' || code[i] == '\t') {
+			i++
+		}
+		if i >= end || code[i] != ':' {
+			for i < end && code[i] != ',' {
+				if code[i] == '{' || code[i] == '[' {
+					return g, end // not a mapping of scalars we can follow
+				}
+				i++
+			}
+			continue
+		}
+		i++
+		for i < end && (code[i] == ' ' || code[i] == '\t') {
+			i++
+		}
+		e := entry{key: key, vs: -1, ve: -1}
+		if i < end && (code[i] == '{' || code[i] == '[') {
+			c := flowEnd(code, i)
+			if code[i] == '[' {
+				// find the matching ']' by depth
+				depth := 0
+				for c = i; c < end; c++ {
+					if code[c] == '[' || code[c] == '{' {
+						depth++
+					} else if code[c] == ']' || code[c] == '}' {
+						depth--
+						if depth == 0 {
+							break
+						}
+					}
+				}
+			}
+			if c < 0 || c >= end {
+				return g, end
+			}
+			i = c + 1
+		} else if vs, ve, ok := scalarAt(code[:end], i); ok {
+			e.vs, e.ve = start+vs, start+ve
+			i = ve
+			if i < end && (code[i] == '"' || code[i] == '\'') {
+				i++
+			}
+		}
+		g.entries = append(g.entries, e)
+		for i < end && code[i] != ',' {
+			i++
+		}
+	}
+	return g, end
+}
+
+// flowLine evaluates every one-line flow mapping or JSON object on a line
+// of any syntax as a possible split reference ({image: x, tag: y}).
+func (s *scanner) flowLine(start int, code []byte) {
+	for p := 0; p < len(code); p++ {
+		if code[p] != '{' {
+			continue
+		}
+		// Inner mappings are visited too, at their own '{'.
+		if g, _ := s.parseFlow(start, code, p); g != nil {
+			s.helmValues(g)
+		}
+	}
+}
+
+// yamlFinish turns the mappings into kustomize and Helm values matches.
+func (s *scanner) yamlFinish() {
+	base := strings.ToLower(path.Base(s.path))
+	kustomization := base == "kustomization.yaml" || base == "kustomization.yml"
+	for _, g := range s.y.groups {
+		switch {
+		case g.parent == "images":
+			s.kustomizeEntry(g, kustomization)
+		case g.parent == "steps":
+			s.cloudBuildStep(g)
+		default:
+			s.helmValues(g)
+		}
+	}
+}
+
+func (s *scanner) val(e entry) string {
+	if e.vs < 0 {
+		return ""
+	}
+	return string(s.src[e.vs:e.ve])
+}
+
+func (s *scanner) lineColumn(off int) (line, col int) {
+	line = 1 + bytes.Count(s.src[:off], []byte("\n"))
+	ls := bytes.LastIndexByte(s.src[:off], '\n') + 1
+	return line, off - ls + 1
+}
+
+// splitMatch composes a reference from split fields and reports it.
+func (s *scanner) splitMatch(kind Kind, at entry, name string, tag, dig entry, hasTag, hasDig bool) {
+	ref := name
+	tagSpan, digSpan := none, none
+	if hasTag {
+		if t := s.val(tag); t != "" {
+			if !imageref.ValidTag(t) {
+				return
+			}
+			ref += ":" + t
+			tagSpan = Span{tag.vs, tag.ve}
+		}
+	}
+	if hasDig {
+		if d := s.val(dig); d != "" {
+			if !imageref.ValidDigest(d) {
+				return
+			}
+			ref += "@" + d
+			digSpan = Span{dig.vs, dig.ve}
+		}
+	}
+	r, err := imageref.Parse(ref)
+	if err != nil {
+		return
+	}
+	line, col := s.lineColumn(at.vs)
+	s.matches = append(s.matches, Match{
+		Path: s.path, Line: line, Column: col, Ref: r, Kind: kind, Tag: tagSpan, Digest: digSpan,
+	})
+}
+
+// kustomizeEntry reports an entry of a kustomization images: list: it has
+// a name and, unless the file is a kustomization, newName, newTag or digest.
+func (s *scanner) kustomizeEntry(g *group, kustomization bool) {
+	name, ok := g.get("name")
+	if !ok || s.val(name) == "" {
+		return
+	}
+	newName, hasNewName := g.get("newName")
+	tag, hasTag := g.get("newTag")
+	dig, hasDig := g.get("digest")
+	if !kustomization && !hasNewName && !hasTag && !hasDig {
+		return
+	}
+	if _, isChart := g.get("image"); isChart {
+		return // Chart.yaml annotations list name/image pairs
+	}
+	n := s.val(name)
+	if hasNewName && s.val(newName) != "" {
+		n = s.val(newName)
+	}
+	s.splitMatch(Kustomize, name, n, tag, dig, hasTag, hasDig)
+}
+
+// helmValues reports a Helm values image mapping: a repository with a
+// registry, tag or digest beside it, or under a key that names an image;
+// also an image with a tag beside it ({image: debian, tag: "9.1"}).
+func (s *scanner) helmValues(g *group) {
+	repo, ok := g.get("repository")
+	if !ok && imageKey([]byte(g.parent)) {
+		repo, ok = g.get("repo")
+		if !ok {
+			repo, ok = g.get("name")
+		}
+	}
+	if !ok {
+		if _, hasTag := g.get("tag"); hasTag {
+			repo, ok = g.get("image")
+		}
+	}
+	if !ok || s.val(repo) == "" {
+		return
+	}
+	reg, hasReg := g.get("registry")
+	tag, hasTag := g.get("tag")
+	dig, hasDig := g.get("digest")
+	if !imageKey([]byte(g.parent)) && s.val(tag) == "" && s.val(dig) == "" {
+		return
+	}
+	n := s.val(repo)
+	if hasReg && s.val(reg) != "" {
+		n = s.val(reg) + "/" + n
+	}
+	s.splitMatch(HelmValues, repo, n, tag, dig, hasTag, hasDig)
+}
+
+// cloudBuildStep reports the image in the name of a Cloud Build step: a
+// steps: entry with name and Cloud Build fields (args, entrypoint, id, ...)
+// and none of the fields of Argo, Tekton or GitHub Actions steps.
+func (s *scanner) cloudBuildStep(g *group) {
+	name, ok := g.get("name")
+	if !ok || name.vs < 0 {
+		return
+	}
+	cb := false
+	for _, e := range g.entries {
+		switch e.key {
+		case "image", "template", "templateRef", "uses", "run", "with", "inline", "arguments", "steps", "when", "ref":
+			return
+		case "args", "entrypoint", "id", "secretEnv", "waitFor", "dir", "script", "env", "timeout", "volumes", "allowFailure":
+			cb = true
+		}
+	}
+	if !cb {
+		return
+	}
+	r, err := imageref.Parse(s.val(name))
+	if err != nil {
+		return
+	}
+	line, col := s.lineColumn(name.vs)
+	m := Match{Path: s.path, Line: line, Column: col, Ref: r, Kind: Inline, Tag: none, Digest: none}
+	if r.Tag != "" {
+		ts := name.vs + len(r.Name) + 1
+		m.Tag = Span{ts, ts + len(r.Tag)}
+	}
+	if r.Digest != "" {
+		m.Digest = Span{name.ve - len(r.Digest), name.ve}
+	}
+	s.matches = append(s.matches, m)
+}
