@@ -75,6 +75,10 @@ type scanner struct {
 	y yamlState
 
 	inBlockComment bool // inside /* */ (jsonnet, HCL)
+
+	// dropped are positions (line, column) of values that look like image
+	// references but are known not to be (a Ceph RBD image).
+	dropped [][2]int
 }
 
 func (s *scanner) run() {
@@ -272,23 +276,21 @@ func (s *scanner) addInline(at int, r imageref.Ref) {
 		return
 	}
 	s.claimed = append(s.claimed, Span{at, end})
-	m := Match{
-		Path:   s.path,
-		Line:   s.line,
-		Column: at - s.lineStart + 1,
-		Ref:    r,
-		Kind:   Inline,
-		Tag:    none,
-		Digest: none,
-	}
+	s.matches = append(s.matches, inlineMatch(s.path, s.line, at-s.lineStart+1, at, r))
+}
+
+// inlineMatch is the match of r spelled at absolute offset at.
+func inlineMatch(path string, line, col, at int, r imageref.Ref) Match {
+	m := Match{Path: path, Line: line, Column: col, Ref: r, Kind: Inline, Tag: none, Digest: none}
 	if r.Tag != "" {
 		ts := at + len(r.Name) + 1
 		m.Tag = Span{ts, ts + len(r.Tag)}
 	}
 	if r.Digest != "" {
+		end := at + len(r.Original)
 		m.Digest = Span{end - len(r.Digest), end}
 	}
-	s.matches = append(s.matches, m)
+	return m
 }
 
 // finish sorts the matches and drops duplicates: matches that start at
@@ -297,6 +299,11 @@ func (s *scanner) addInline(at int, r imageref.Ref) {
 // split form, then inline).
 func (s *scanner) finish() []Match {
 	ms := s.matches
+	if len(s.dropped) > 0 {
+		ms = slices.DeleteFunc(ms, func(m Match) bool {
+			return m.Kind == Inline && slices.Contains(s.dropped, [2]int{m.Line, m.Column})
+		})
+	}
 	if len(ms) == 0 {
 		return nil
 	}

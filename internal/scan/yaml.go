@@ -349,7 +349,44 @@ func (s *scanner) yamlFinish() {
 			s.cloudBuildStep(g)
 		default:
 			s.helmValues(g)
+			s.namedValue(g)
+			s.notContainerImage(g)
 		}
+	}
+}
+
+// namedValue reports the value of a name/value pair whose name names an
+// image: an environment variable ("- name: BUSYBOX_IMAGE / value: busybox:1")
+// or a workflow parameter ("- name: image / value: alpine:3.6").
+func (s *scanner) namedValue(g *group) {
+	name, ok := g.get("name")
+	if !ok || !imageKey([]byte(s.val(name))) {
+		return
+	}
+	v, ok := g.get("value")
+	if !ok || v.vs < 0 || nullish(s.val(v)) {
+		return
+	}
+	r, err := imageref.Parse(s.val(v))
+	if err != nil {
+		return
+	}
+	line, col := s.lineColumn(v.vs)
+	s.matches = append(s.matches, inlineMatch(s.path, line, col, v.vs, r))
+}
+
+// notContainerImage drops the image: of a Ceph RBD volume (beside pool and
+// monitors), which names a block device image, not a container image.
+func (s *scanner) notContainerImage(g *group) {
+	img, ok := g.get("image")
+	if !ok || img.vs < 0 {
+		return
+	}
+	_, pool := g.get("pool")
+	_, monitors := g.get("monitors")
+	if g.parent == "rbd" || pool && monitors {
+		line, col := s.lineColumn(img.vs)
+		s.dropped = append(s.dropped, [2]int{line, col})
 	}
 }
 
@@ -478,13 +515,5 @@ func (s *scanner) cloudBuildStep(g *group) {
 		return
 	}
 	line, col := s.lineColumn(name.vs)
-	m := Match{Path: s.path, Line: line, Column: col, Ref: r, Kind: Inline, Tag: none, Digest: none}
-	if r.Tag != "" {
-		ts := name.vs + len(r.Name) + 1
-		m.Tag = Span{ts, ts + len(r.Tag)}
-	}
-	if r.Digest != "" {
-		m.Digest = Span{name.ve - len(r.Digest), name.ve}
-	}
-	s.matches = append(s.matches, m)
+	s.matches = append(s.matches, inlineMatch(s.path, line, col, name.vs, r))
 }
