@@ -73,6 +73,7 @@ func (s *scanner) yamlLine(start int, code []byte) {
 		y.stack = y.stack[:0]
 		return
 	}
+	indent := p
 	item := false
 	for p+1 < len(code) && code[p] == '-' && (code[p+1] == ' ' || code[p+1] == '\t') {
 		item = true
@@ -102,7 +103,7 @@ func (s *scanner) yamlLine(start int, code []byte) {
 			q++
 		}
 		if q >= len(code) || code[q] != ':' {
-			s.yamlItemFlow(start, col, item, code, p)
+			s.yamlItemFlow(start, indent, item, code, p)
 			return
 		}
 	} else {
@@ -113,7 +114,7 @@ func (s *scanner) yamlLine(start int, code []byte) {
 			}
 			if code[q] == '{' || code[q] == '[' || code[q] == '"' || code[q] == '\'' {
 				if q == p {
-					s.yamlItemFlow(start, col, item, code, p)
+					s.yamlItemFlow(start, indent, item, code, p)
 				}
 				return
 			}
@@ -182,12 +183,12 @@ func (s *scanner) yamlPlace(col int, item bool, key string) *group {
 }
 
 // yamlItemFlow handles a list item that is a flow mapping: "- {name: x}".
-func (s *scanner) yamlItemFlow(start, col int, item bool, code []byte, p int) {
+func (s *scanner) yamlItemFlow(start, indent int, item bool, code []byte, p int) {
 	if !item || code[p] != '{' {
 		return
 	}
 	y := &s.y
-	for len(y.stack) > 0 && y.stack[len(y.stack)-1].col >= col {
+	for len(y.stack) > 0 && y.stack[len(y.stack)-1].col > indent {
 		y.stack = y.stack[:len(y.stack)-1]
 	}
 	parent := ""
