@@ -1,0 +1,472 @@
+package gitrepo
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+)
+
+// ErrNothingToCommit is returned by Commit when the paths are unchanged
+// relative to HEAD.
+var ErrNothingToCommit = errors.New("nothing to commit")
+
+// CommitRequest describes one commit of files from the working tree.
+type CommitRequest struct {
+	Paths     []string // slash-separated, relative to Root; must be tracked
+	Message   string
+	Author    Signature
+	Committer Signature
+	// ExpectHead, when not empty, is the commit the current branch (or
+	// detached HEAD) must still point at; otherwise Commit fails with
+	// ErrHeadMoved. Empty means "whatever HEAD is when Commit starts".
+	ExpectHead string
+}
+
+// Commit records exactly req.Paths as they are in the working tree on top
+// of HEAD, like `git commit --only -- <paths>`:
+//
+//   - it writes the files' bytes as blobs (no clean/smudge conversion; a
+//     path git would convert is refused, see checkConversion) with the
+//     executable bit of the working tree file (when core.fileMode is on);
+//   - it builds the new tree from HEAD's tree with only those paths
+//     replaced, so other staged changes are not committed;
+//   - it writes the commit (parent HEAD) and moves the current branch, or
+//     HEAD itself when detached, with a check-and-set under git's
+//     "<ref>.lock" protocol, and appends to the reflogs;
+//   - it updates the index entries of those paths (object, mode and fresh
+//     stat data) and nothing else, holding index.lock throughout, so other
+//     staged and unstaged changes stay exactly as they were.
+//
+// Hooks are not run. It returns the new commit's hash.
+func (r *Repo) Commit(ctx context.Context, req CommitRequest) (hash string, err error) {
+	if len(req.Paths) == 0 {
+		return "", errors.New("commit: no paths")
+	}
+	msg := normalizeMessage(req.Message)
+	if msg == "" {
+		return "", errors.New("commit: empty message")
+	}
+	if err := req.Author.validate(); err != nil {
+		return "", fmt.Errorf("commit: author: %w", err)
+	}
+	if err := req.Committer.validate(); err != nil {
+		return "", fmt.Errorf("commit: committer: %w", err)
+	}
+	paths := make([]string, 0, len(req.Paths))
+	seen := map[string]bool{}
+	for _, p := range req.Paths {
+		c, err := cleanPath(p)
+		if err != nil {
+			return "", fmt.Errorf("commit: %w", err)
+		}
+		if !seen[c] {
+			seen[c] = true
+			paths = append(paths, c)
+		}
+	}
+	sort.Strings(paths)
+
+	// Hold index.lock from reading the index until it is replaced, so no
+	// git command changes it in between (git's own protocol).
+	ilock, err := lockFile(r.indexPath())
+	if err != nil {
+		return "", err
+	}
+	defer ilock.rollback()
+
+	idx, err := r.readIndex()
+	if err != nil {
+		return "", err
+	}
+	headHash, headRef, err := r.readHead()
+	if err != nil {
+		if errors.Is(err, ErrUnbornBranch) {
+			return "", fmt.Errorf("commit: %w: make a first commit with git before using git-laminar", err)
+		}
+		return "", err
+	}
+	if req.ExpectHead != "" && req.ExpectHead != headHash {
+		return "", movedError(headRef, req.ExpectHead, headHash)
+	}
+	cfg, err := r.config()
+	if err != nil {
+		return "", err
+	}
+	fileMode, err := cfg.getBool("core.filemode", true)
+	if err != nil {
+		return "", err
+	}
+	attrs, err := r.newAttrChecker(cfg)
+	if err != nil {
+		return "", err
+	}
+
+	// Blobs and index updates.
+	changes := map[string]object.TreeEntry{}
+	var updates []entryUpdate
+	for _, p := range paths {
+		if err := ctx.Err(); err != nil {
+			return "", err
+		}
+		i, unmerged := idx.find(p)
+		switch {
+		case unmerged:
+			return "", fmt.Errorf("commit: %s has unresolved merge conflicts", p)
+		case i < 0:
+			return "", fmt.Errorf("commit: %s is not tracked by git", p)
+		}
+		e := &idx.entries[i]
+		switch {
+		case !e.isRegularFile():
+			return "", fmt.Errorf("commit: %s is not a regular file in the index", p)
+		case e.intentToAdd():
+			return "", fmt.Errorf("commit: %s is only intended to be added (git add -N)", p)
+		case e.skipWorktree():
+			return "", fmt.Errorf("commit: %s is outside the sparse checkout (skip-worktree)", p)
+		}
+		content, st, exec, err := r.readWorktreeFile(p)
+		if err != nil {
+			return "", fmt.Errorf("commit: %w", err)
+		}
+		if err := attrs.checkConversion(p, content); err != nil {
+			return "", fmt.Errorf("commit: %w", err)
+		}
+		mode := e.mode
+		if fileMode {
+			mode = modeRegular | 0o644
+			if exec {
+				mode = modeRegular | 0o755
+			}
+		}
+		h, err := r.writeObject(plumbing.BlobObject, content)
+		if err != nil {
+			return "", err
+		}
+		changes[p] = object.TreeEntry{Name: p, Mode: filemode.FileMode(canonicalMode(mode)), Hash: h}
+		updates = append(updates, entryUpdate{i: i, mode: mode, hash: h, stat: st})
+	}
+
+	// Tree and commit.
+	parent, err := object.GetCommit(r.repo.Storer, plumbing.NewHash(headHash))
+	if err != nil {
+		return "", fmt.Errorf("commit: read HEAD %s: %w", headHash, err)
+	}
+	newTree, err := r.replaceInTree(parent.TreeHash, "", changes)
+	if err != nil {
+		return "", fmt.Errorf("commit: %w", err)
+	}
+	if newTree == parent.TreeHash {
+		return "", fmt.Errorf("commit: %w: %s unchanged since HEAD", ErrNothingToCommit, strings.Join(paths, ", "))
+	}
+	c := &object.Commit{
+		Author:       object.Signature{Name: req.Author.Name, Email: req.Author.Email, When: req.Author.When},
+		Committer:    object.Signature{Name: req.Committer.Name, Email: req.Committer.Email, When: req.Committer.When},
+		Message:      msg,
+		TreeHash:     newTree,
+		ParentHashes: []plumbing.Hash{parent.Hash},
+	}
+	obj := r.repo.Storer.NewEncodedObject()
+	if err := c.Encode(obj); err != nil {
+		return "", fmt.Errorf("commit: encode: %w", err)
+	}
+	commitHash, err := r.repo.Storer.SetEncodedObject(obj)
+	if err != nil {
+		return "", fmt.Errorf("commit: write commit object: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+
+	// Move the branch (or detached HEAD): check-and-set under its lock.
+	target := headRef
+	if target == "" {
+		target = "HEAD"
+	}
+	rl, err := r.lockRef(target)
+	if err != nil {
+		return "", fmt.Errorf("commit: %w", err)
+	}
+	defer rl.rollback()
+	cur, curRef, err := r.readHead()
+	if err != nil {
+		return "", fmt.Errorf("commit: %w", err)
+	}
+	if curRef != headRef {
+		return "", fmt.Errorf("commit: %w: HEAD switched from %q to %q", ErrHeadMoved, headRef, curRef)
+	}
+	if cur != headHash {
+		return "", movedError(headRef, headHash, cur)
+	}
+	newHash := commitHash.String()
+	subject, _, _ := strings.Cut(msg, "\n")
+	logMsg := "commit: " + subject
+	if headRef != "" {
+		if err := r.appendReflog(headRef, headHash, newHash, req.Committer, logMsg, true); err != nil {
+			return "", fmt.Errorf("commit: reflog: %w", err)
+		}
+	}
+	if err := r.appendReflog("HEAD", headHash, newHash, req.Committer, logMsg, true); err != nil {
+		return "", fmt.Errorf("commit: reflog: %w", err)
+	}
+	if err := rl.commit([]byte(newHash + "\n")); err != nil {
+		return "", fmt.Errorf("commit: %w", err)
+	}
+
+	// The commit is in; now the index entries of our paths.
+	if err := ilock.commit(idx.encode(updates)); err != nil {
+		return newHash, fmt.Errorf("commit %s was made but the index was not updated (run `git reset -q -- %s`): %w",
+			newHash, strings.Join(paths, " "), err)
+	}
+	return newHash, nil
+}
+
+func movedError(ref, expected, actual string) error {
+	what := "HEAD"
+	if ref != "" {
+		what = "branch " + strings.TrimPrefix(ref, "refs/heads/")
+	}
+	return fmt.Errorf("commit: %w: %s is at %s, expected %s; another commit was made meanwhile", ErrHeadMoved, what, short(actual), short(expected))
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+// normalizeMessage trims trailing whitespace from each line and the end,
+// drops leading blank lines and ends the message with one newline, like
+// git's default cleanup (without comment stripping).
+func normalizeMessage(m string) string {
+	lines := strings.Split(strings.ReplaceAll(m, "\r\n", "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " \t\r")
+	}
+	out := strings.Trim(strings.Join(lines, "\n"), "\n")
+	if out == "" {
+		return ""
+	}
+	return out + "\n"
+}
+
+// readWorktreeFile reads a regular file and the stat data that matches the
+// bytes read (checked before and after reading).
+func (r *Repo) readWorktreeFile(p string) ([]byte, statData, bool, error) {
+	full := filepath.Join(r.Root, filepath.FromSlash(p))
+	fi, err := os.Lstat(full)
+	if err != nil {
+		return nil, statData{}, false, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, statData{}, false, fmt.Errorf("%s is not a regular file", p)
+	}
+	f, err := os.Open(full)
+	if err != nil {
+		return nil, statData{}, false, err
+	}
+	defer f.Close()
+	before, err := f.Stat()
+	if err != nil {
+		return nil, statData{}, false, err
+	}
+	content, err := io.ReadAll(f)
+	if err != nil {
+		return nil, statData{}, false, fmt.Errorf("%s: %w", p, err)
+	}
+	after, err := f.Stat()
+	if err != nil {
+		return nil, statData{}, false, err
+	}
+	sb, sa := statFromFileInfo(before), statFromFileInfo(after)
+	if sb != sa || int64(len(content)) != after.Size() || !os.SameFile(fi, before) {
+		return nil, statData{}, false, fmt.Errorf("%s changed while it was being read", p)
+	}
+	return content, sa, after.Mode()&0o100 != 0, nil
+}
+
+func (r *Repo) writeObject(t plumbing.ObjectType, content []byte) (plumbing.Hash, error) {
+	h := plumbing.ComputeHash(t, content)
+	if err := r.repo.Storer.HasEncodedObject(h); err == nil {
+		return h, nil
+	}
+	obj := r.repo.Storer.NewEncodedObject()
+	obj.SetType(t)
+	obj.SetSize(int64(len(content)))
+	w, err := obj.Writer()
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	if _, err := w.Write(content); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	if err := w.Close(); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	got, err := r.repo.Storer.SetEncodedObject(obj)
+	if err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("write %s object: %w", t, err)
+	}
+	if got != h {
+		return plumbing.ZeroHash, fmt.Errorf("write %s object: hash %s, expected %s", t, got, h)
+	}
+	return h, nil
+}
+
+// replaceInTree returns the hash of the tree treeHash (at dir, "" for the
+// top) with the blobs in changes (keyed by full path) put in place. A zero
+// treeHash is an empty tree (a new directory).
+func (r *Repo) replaceInTree(treeHash plumbing.Hash, dir string, changes map[string]object.TreeEntry) (plumbing.Hash, error) {
+	var entries []object.TreeEntry
+	if !treeHash.IsZero() {
+		t, err := object.GetTree(r.repo.Storer, treeHash)
+		if err != nil {
+			return plumbing.ZeroHash, fmt.Errorf("read tree %s: %w", treeHash, err)
+		}
+		entries = append(entries, t.Entries...)
+	}
+	prefix := ""
+	if dir != "" {
+		prefix = dir + "/"
+	}
+	// Group changes by the first path component below dir.
+	files := map[string]object.TreeEntry{}
+	subdirs := map[string]map[string]object.TreeEntry{}
+	for p, e := range changes {
+		rest := strings.TrimPrefix(p, prefix)
+		if name, _, ok := strings.Cut(rest, "/"); ok {
+			if subdirs[name] == nil {
+				subdirs[name] = map[string]object.TreeEntry{}
+			}
+			subdirs[name][p] = e
+		} else {
+			files[rest] = e
+		}
+	}
+	find := func(name string) int {
+		for i := range entries {
+			if entries[i].Name == name {
+				return i
+			}
+		}
+		return -1
+	}
+	for name, e := range files {
+		i := find(name)
+		ne := object.TreeEntry{Name: name, Mode: e.Mode, Hash: e.Hash}
+		switch {
+		case i < 0:
+			entries = append(entries, ne)
+		case entries[i].Mode == filemode.Regular || entries[i].Mode == filemode.Executable || entries[i].Mode == filemode.Deprecated:
+			entries[i] = ne
+		default:
+			return plumbing.ZeroHash, fmt.Errorf("%s%s is a %s in HEAD, not a file", prefix, name, modeName(entries[i].Mode))
+		}
+	}
+	for name, sub := range subdirs {
+		i := find(name)
+		var old plumbing.Hash
+		if i >= 0 {
+			if entries[i].Mode != filemode.Dir {
+				return plumbing.ZeroHash, fmt.Errorf("%s%s is a %s in HEAD, not a directory", prefix, name, modeName(entries[i].Mode))
+			}
+			old = entries[i].Hash
+		}
+		h, err := r.replaceInTree(old, prefix+name, sub)
+		if err != nil {
+			return plumbing.ZeroHash, err
+		}
+		if i < 0 {
+			entries = append(entries, object.TreeEntry{Name: name, Mode: filemode.Dir, Hash: h})
+		} else {
+			entries[i].Hash = h
+		}
+	}
+	sort.Stable(object.TreeEntrySorter(entries))
+	t := &object.Tree{Entries: entries}
+	var buf bytes.Buffer
+	obj := r.repo.Storer.NewEncodedObject()
+	if err := t.Encode(obj); err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("encode tree %s: %w", dir, err)
+	}
+	rd, err := obj.Reader()
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	defer rd.Close()
+	if _, err := buf.ReadFrom(rd); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	return r.writeObject(plumbing.TreeObject, buf.Bytes())
+}
+
+func modeName(m filemode.FileMode) string {
+	switch m {
+	case filemode.Dir:
+		return "directory"
+	case filemode.Symlink:
+		return "symlink"
+	case filemode.Submodule:
+		return "submodule"
+	}
+	return "file"
+}
+
+// fileLock is a held "<file>.lock", git's lock for replacing a file.
+type fileLock struct {
+	path, lockPath string
+	f              *os.File
+}
+
+func lockFile(path string) (*fileLock, error) {
+	lp := path + ".lock"
+	f, err := os.OpenFile(lp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+	if errors.Is(err, os.ErrExist) {
+		return nil, fmt.Errorf("unable to create %s: file exists; another git process seems to be running in this repository (remove the file if that process died)", lp)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &fileLock{path: path, lockPath: lp, f: f}, nil
+}
+
+// commit writes data to the lock file and renames it over the file.
+func (l *fileLock) commit(data []byte) error {
+	if _, err := l.f.Write(data); err != nil {
+		return err
+	}
+	if err := l.f.Sync(); err != nil {
+		return err
+	}
+	err := l.f.Close()
+	l.f = nil
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(l.lockPath, l.path); err != nil {
+		return err
+	}
+	l.lockPath = ""
+	return nil
+}
+
+func (l *fileLock) rollback() {
+	if l.f != nil {
+		l.f.Close()
+		l.f = nil
+	}
+	if l.lockPath != "" {
+		os.Remove(l.lockPath)
+		l.lockPath = ""
+	}
+}

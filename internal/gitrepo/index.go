@@ -1,0 +1,271 @@
+package gitrepo
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// The index ("dircache") is read and patched here rather than through
+// go-git's index package, because a decode/encode round trip through
+// go-git (v5.19) is lossy:
+//
+//   - its encoder writes no extensions at all, dropping REUC (resolve-undo),
+//     UNTR (untracked cache), FSMN (fsmonitor) and the mandatory "sdir"
+//     marker of a sparse index;
+//   - it does not keep the assume-unchanged bit (CE_VALID, 0x8000);
+//   - its decoder rejects a split index ("link") and a sparse index
+//     ("sdir") as unknown mandatory extensions, and an index written with
+//     index.skipHash (all-zero trailer) as a checksum error.
+//
+// Commit only ever changes the stat data, mode and object name of existing
+// entries. Those are fixed-size fields, so we patch them in place in the
+// bytes git wrote, keep every entry, flag and extension we understand,
+// drop the optional caches that the change could make stale (TREE, FSMN,
+// EOIE, IEOT: git rebuilds them), and refuse a split index, whose entries
+// live partly in a shared file.
+
+const (
+	flagAssumeValid = 0x8000
+	flagExtended    = 0x4000
+	flagStageMask   = 0x3000
+	extIntentToAdd  = 1 << 13
+	extSkipWorktree = 1 << 14
+
+	modeTypeMask  = 0o170000
+	modeRegular   = 0o100000
+	modeSymlink   = 0o120000
+	modeGitlink   = 0o160000
+	modeDirectory = 0o040000 // sparse-index directory entries
+)
+
+type indexEntry struct {
+	name  string
+	off   int // offset of the entry in the index file
+	mode  uint32
+	hash  [20]byte
+	flags uint16
+	ext   uint16
+}
+
+func (e *indexEntry) stage() int          { return int(e.flags&flagStageMask) >> 12 }
+func (e *indexEntry) intentToAdd() bool   { return e.ext&extIntentToAdd != 0 }
+func (e *indexEntry) skipWorktree() bool  { return e.ext&extSkipWorktree != 0 }
+func (e *indexEntry) isRegularFile() bool { return e.mode&modeTypeMask == modeRegular }
+
+type indexExtension struct {
+	sig  string
+	data []byte // the whole extension: signature, size and payload
+}
+
+type indexFile struct {
+	data     []byte
+	version  uint32
+	entries  []indexEntry // in file order: sorted by name, then stage
+	entryEnd int          // offset of the first extension
+	exts     []indexExtension
+}
+
+func (r *Repo) indexPath() string { return filepath.Join(r.GitDir, "index") }
+
+// readIndex reads and parses the worktree's index. A missing index is an
+// empty one (a fresh repository).
+func (r *Repo) readIndex() (*indexFile, error) {
+	p := r.indexPath()
+	data, err := os.ReadFile(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return &indexFile{version: 2}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read index: %w", err)
+	}
+	idx, err := parseIndex(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	return idx, nil
+}
+
+var errSplitIndex = errors.New("split index (core.splitIndex) is not supported; run `git update-index --no-split-index` to turn it off")
+
+func parseIndex(data []byte) (*indexFile, error) {
+	if len(data) < 12+20 || string(data[:4]) != "DIRC" {
+		return nil, errors.New("not an index file (bad signature)")
+	}
+	sum := data[len(data)-20:]
+	body := data[:len(data)-20]
+	if !bytes.Equal(sum, make([]byte, 20)) { // all zero: index.skipHash
+		if got := sha1.Sum(body); !bytes.Equal(got[:], sum) {
+			return nil, errors.New("index checksum mismatch")
+		}
+	}
+	idx := &indexFile{data: data, version: binary.BigEndian.Uint32(data[4:8])}
+	if idx.version < 2 || idx.version > 4 {
+		return nil, fmt.Errorf("index version %d is not supported", idx.version)
+	}
+	n := binary.BigEndian.Uint32(data[8:12])
+	if uint64(n) > uint64(len(body))/62 {
+		return nil, errors.New("index entry count larger than the file")
+	}
+	idx.entries = make([]indexEntry, 0, n)
+	off := 12
+	prev := ""
+	for i := uint32(0); i < n; i++ {
+		if off+62 > len(body) {
+			return nil, errors.New("index truncated")
+		}
+		e := indexEntry{off: off}
+		e.mode = binary.BigEndian.Uint32(body[off+24:])
+		copy(e.hash[:], body[off+40:off+60])
+		e.flags = binary.BigEndian.Uint16(body[off+60:])
+		p := off + 62
+		if e.flags&flagExtended != 0 {
+			if idx.version < 3 {
+				return nil, errors.New("extended entry flags in a version 2 index")
+			}
+			if p+2 > len(body) {
+				return nil, errors.New("index truncated")
+			}
+			e.ext = binary.BigEndian.Uint16(body[p:])
+			p += 2
+		}
+		if idx.version == 4 {
+			strip, w := readV4Varint(body[p:])
+			if w == 0 || strip > uint64(len(prev)) {
+				return nil, fmt.Errorf("invalid path compression at entry %d", i)
+			}
+			p += w
+			end := bytes.IndexByte(body[p:], 0)
+			if end < 0 {
+				return nil, errors.New("index truncated")
+			}
+			e.name = prev[:len(prev)-int(strip)] + string(body[p:p+end])
+			off = p + end + 1
+		} else {
+			end := bytes.IndexByte(body[p:], 0)
+			if end < 0 {
+				return nil, errors.New("index truncated")
+			}
+			e.name = string(body[p : p+end])
+			// Entries are padded with 1-8 NULs to a multiple of 8 bytes.
+			off += (p - off + end + 8) &^ 7
+		}
+		prev = e.name
+		idx.entries = append(idx.entries, e)
+	}
+	if off > len(body) {
+		return nil, errors.New("index truncated")
+	}
+	idx.entryEnd = off
+	for off < len(body) {
+		if off+8 > len(body) {
+			return nil, errors.New("index extension truncated")
+		}
+		sig := string(body[off : off+4])
+		size := int(binary.BigEndian.Uint32(body[off+4:]))
+		if size < 0 || off+8+size > len(body) {
+			return nil, fmt.Errorf("index extension %q truncated", sig)
+		}
+		if sig == "link" {
+			return nil, errSplitIndex
+		}
+		if (sig[0] < 'A' || sig[0] > 'Z') && sig != "sdir" {
+			return nil, fmt.Errorf("index extension %q is not supported", sig)
+		}
+		idx.exts = append(idx.exts, indexExtension{sig: sig, data: body[off : off+8+size]})
+		off += 8 + size
+	}
+	return idx, nil
+}
+
+// readV4Varint decodes git's offset varint (varint.c); w is 0 on error.
+func readV4Varint(b []byte) (v uint64, w int) {
+	if len(b) == 0 {
+		return 0, 0
+	}
+	c := b[0]
+	v = uint64(c & 0x7f)
+	w = 1
+	for c&0x80 != 0 {
+		if w >= len(b) || w > 9 {
+			return 0, 0
+		}
+		v++
+		c = b[w]
+		w++
+		v = v<<7 | uint64(c&0x7f)
+	}
+	return v, w
+}
+
+// find returns the index of the stage-0 entry for name, or -1. The second
+// result reports whether the path has unmerged (stage 1-3) entries.
+func (idx *indexFile) find(name string) (int, bool) {
+	i := sort.Search(len(idx.entries), func(i int) bool { return idx.entries[i].name >= name })
+	found, unmerged := -1, false
+	for ; i < len(idx.entries) && idx.entries[i].name == name; i++ {
+		if idx.entries[i].stage() == 0 {
+			found = i
+		} else {
+			unmerged = true
+		}
+	}
+	return found, unmerged
+}
+
+// entryUpdate is new content for one index entry.
+type entryUpdate struct {
+	i    int
+	mode uint32
+	hash [20]byte
+	stat statData
+}
+
+// statData is what git caches about a file to notice changes without
+// reading it (struct stat_data, truncated to 32 bits as git does).
+type statData struct {
+	ctimeSec, ctimeNsec uint32
+	mtimeSec, mtimeNsec uint32
+	dev, ino            uint32
+	uid, gid            uint32
+	size                uint32
+}
+
+// encode returns the index bytes with the updates applied.
+func (idx *indexFile) encode(updates []entryUpdate) []byte {
+	out := make([]byte, 0, len(idx.data))
+	out = append(out, idx.data[:idx.entryEnd]...)
+	for _, u := range updates {
+		b := out[idx.entries[u.i].off:]
+		s := u.stat
+		for j, v := range []uint32{s.ctimeSec, s.ctimeNsec, s.mtimeSec, s.mtimeNsec, s.dev, s.ino, u.mode, s.uid, s.gid, s.size} {
+			binary.BigEndian.PutUint32(b[4*j:], v)
+		}
+		copy(b[40:60], u.hash[:])
+	}
+	for _, x := range idx.exts {
+		switch x.sig {
+		case "TREE", "FSMN", "EOIE", "IEOT":
+			// Caches keyed on entry contents or positions in the file:
+			// possibly stale now; git recomputes them.
+			continue
+		}
+		if strings.ToUpper(x.sig) == x.sig && !knownSafeExtension[x.sig] {
+			continue // optional and unknown to us: dropping is always safe
+		}
+		out = append(out, x.data...)
+	}
+	sum := sha1.Sum(out)
+	return append(out, sum[:]...)
+}
+
+// knownSafeExtension lists optional extensions that stay valid when only
+// the content of existing entries changes: resolve-undo records and the
+// untracked cache (which keys on directory stat data, not tracked files).
+var knownSafeExtension = map[string]bool{"REUC": true, "UNTR": true}

@@ -1,0 +1,312 @@
+// Package gitrepo is git-laminar's window on a git repository: it finds the
+// repository from any directory (linked worktrees included), lists tracked
+// files, tells which paths have uncommitted changes, reads the author and
+// committer identity like git does, and records one commit of exactly the
+// paths git-laminar edited, leaving every other change of the user alone.
+//
+// It is the only package of the project that imports go-git. go-git is used
+// for discovery, objects (blobs, trees, commits) and history. The index is
+// read and patched by this package itself (see index.go): go-git's index
+// encoder writes no extensions and drops the assume-unchanged flag, so a
+// round trip through it would lose state the user's git relies on. Branch
+// updates follow git's own "<ref>.lock" protocol (see refs.go) for the same
+// reason: go-git's reference check-and-set locks the ref file with flock,
+// which git does not honour.
+package gitrepo
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+)
+
+// ErrNotRepository is wrapped by Open when no git working tree contains dir.
+var ErrNotRepository = errors.New("not a git repository")
+
+// ErrUnbornBranch is returned when HEAD names a branch without commits.
+var ErrUnbornBranch = errors.New("branch has no commits yet")
+
+// Repo is an opened repository with a working tree.
+type Repo struct {
+	Root      string // top of the working tree (absolute)
+	GitDir    string // this worktree's git dir (for a linked worktree: .git/worktrees/<name>)
+	CommonDir string // the shared git dir (== GitDir for the main worktree)
+
+	repo *git.Repository
+}
+
+// Open finds the repository containing dir, which may be any directory of
+// the working tree, of a linked worktree (`git worktree add`), or of a
+// working tree whose .git is a file ("gitdir: <path>"). Bare repositories
+// are not supported: git-laminar edits a working tree.
+func Open(dir string) (*Repo, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w: %v", dir, ErrNotRepository, err)
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	} else {
+		return nil, fmt.Errorf("%s: %w: %v", dir, ErrNotRepository, err)
+	}
+	root, gitDir, err := findGitDir(abs)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	commonDir, err := readCommonDir(gitDir)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	r := &Repo{Root: root, GitDir: gitDir, CommonDir: commonDir}
+
+	gr, err := git.PlainOpenWithOptions(abs, &git.PlainOpenOptions{
+		DetectDotGit:          true,
+		EnableDotGitCommonDir: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w: %v", dir, ErrNotRepository, err)
+	}
+	wt, err := gr.Worktree()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w: %v", dir, ErrNotRepository, err)
+	}
+	if got := wt.Filesystem.Root(); filepath.Clean(got) != root {
+		// Both walks start from the same directory; disagreeing means
+		// something unusual (GIT_DIR tricks, bind mounts). Do not guess.
+		return nil, fmt.Errorf("%s: go-git found the working tree at %s, expected %s", dir, got, root)
+	}
+	r.repo = gr
+
+	if err := r.checkFormat(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// findGitDir walks up from dir to the first directory holding a .git
+// directory or a .git file, as git does (without GIT_DIR/GIT_WORK_TREE).
+func findGitDir(dir string) (root, gitDir string, err error) {
+	for d := dir; ; {
+		dotgit := filepath.Join(d, ".git")
+		fi, err := os.Stat(dotgit)
+		switch {
+		case err == nil && fi.IsDir():
+			if isGitDir(dotgit) {
+				return d, dotgit, nil
+			}
+		case err == nil && fi.Mode().IsRegular():
+			gd, err := readGitFile(dotgit)
+			if err != nil {
+				return "", "", err
+			}
+			return d, gd, nil
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return "", "", ErrNotRepository
+		}
+		d = parent
+	}
+}
+
+// readGitFile reads a ".git" file of the form "gitdir: <path>".
+func readGitFile(file string) (string, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrNotRepository, err)
+	}
+	line := strings.TrimRight(string(b), "\r\n")
+	p, ok := strings.CutPrefix(line, "gitdir: ")
+	if !ok || p == "" {
+		return "", fmt.Errorf("%w: %s: invalid gitfile format", ErrNotRepository, file)
+	}
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(filepath.Dir(file), p)
+	}
+	if real, err := filepath.EvalSymlinks(p); err == nil {
+		p = real
+	}
+	if !isGitDir(p) {
+		return "", fmt.Errorf("%w: %s: %s is not a git directory", ErrNotRepository, file, p)
+	}
+	return filepath.Clean(p), nil
+}
+
+// isGitDir is a light version of git's is_git_directory: a HEAD file and,
+// here or in the common dir, an objects directory.
+func isGitDir(dir string) bool {
+	if fi, err := os.Stat(filepath.Join(dir, "HEAD")); err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	common, err := readCommonDir(dir)
+	if err != nil {
+		return false
+	}
+	fi, err := os.Stat(filepath.Join(common, "objects"))
+	return err == nil && fi.IsDir()
+}
+
+// readCommonDir returns the shared git dir named by gitDir/commondir, or
+// gitDir itself.
+func readCommonDir(gitDir string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(gitDir, "commondir"))
+	if errors.Is(err, os.ErrNotExist) {
+		return gitDir, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	p := strings.TrimRight(string(b), "\r\n")
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(gitDir, p)
+	}
+	if real, err := filepath.EvalSymlinks(p); err == nil {
+		p = real
+	}
+	return filepath.Clean(p), nil
+}
+
+// checkFormat refuses repositories whose storage we would not write
+// correctly: SHA-256 object names and reftable refs.
+func (r *Repo) checkFormat() error {
+	cfg, err := loadConfigFile(filepath.Join(r.CommonDir, "config"))
+	if err != nil {
+		return err
+	}
+	if v := cfg.get("extensions.objectformat"); v != "" && !strings.EqualFold(v, "sha1") {
+		return fmt.Errorf("%s: object format %q is not supported", r.CommonDir, v)
+	}
+	if v := cfg.get("extensions.refstorage"); v != "" && !strings.EqualFold(v, "files") {
+		return fmt.Errorf("%s: ref storage %q is not supported", r.CommonDir, v)
+	}
+	return nil
+}
+
+// Head returns the commit HEAD points at and the current branch's short
+// name ("main"), or "" when HEAD is detached. On an unborn branch it
+// returns an error wrapping ErrUnbornBranch.
+func (r *Repo) Head() (hash string, branch string, err error) {
+	h, ref, err := r.readHead()
+	if err != nil {
+		return "", "", err
+	}
+	return h, strings.TrimPrefix(ref, "refs/heads/"), nil
+}
+
+// readHead returns HEAD's commit and the full name of the ref it points to
+// ("" when detached).
+func (r *Repo) readHead() (hash, ref string, err error) {
+	b, err := os.ReadFile(filepath.Join(r.GitDir, "HEAD"))
+	if err != nil {
+		return "", "", fmt.Errorf("read HEAD: %w", err)
+	}
+	content := strings.TrimSpace(string(b))
+	target, symbolic := strings.CutPrefix(content, "ref: ")
+	if !symbolic {
+		if !isHexHash(content) {
+			return "", "", fmt.Errorf("%s: HEAD is neither a ref nor a commit: %q", r.GitDir, content)
+		}
+		return content, "", nil
+	}
+	target = strings.TrimSpace(target)
+	h, ok, err := r.readRef(target)
+	if err != nil {
+		return "", "", err
+	}
+	if !ok {
+		return "", target, fmt.Errorf("%s: %w", strings.TrimPrefix(target, "refs/heads/"), ErrUnbornBranch)
+	}
+	return h, target, nil
+}
+
+// ReadHeadFile returns the content of path (slash-separated, relative to
+// Root) in HEAD's tree.
+func (r *Repo) ReadHeadFile(p string) ([]byte, error) {
+	clean, err := cleanPath(p)
+	if err != nil {
+		return nil, err
+	}
+	tree, err := r.headTree()
+	if err != nil {
+		return nil, err
+	}
+	f, err := tree.File(clean)
+	if err != nil {
+		return nil, fmt.Errorf("%s at HEAD: %w", clean, err)
+	}
+	rd, err := f.Reader()
+	if err != nil {
+		return nil, fmt.Errorf("%s at HEAD: %w", clean, err)
+	}
+	defer rd.Close()
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(rd); err != nil {
+		return nil, fmt.Errorf("%s at HEAD: %w", clean, err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (r *Repo) headTree() (*object.Tree, error) {
+	h, _, err := r.readHead()
+	if err != nil {
+		return nil, err
+	}
+	return r.commitTree(h)
+}
+
+func (r *Repo) commitTree(h string) (*object.Tree, error) {
+	c, err := object.GetCommit(r.repo.Storer, plumbing.NewHash(h))
+	if err != nil {
+		return nil, fmt.Errorf("commit %s: %w", h, err)
+	}
+	t, err := c.Tree()
+	if err != nil {
+		return nil, fmt.Errorf("tree of commit %s: %w", h, err)
+	}
+	return t, nil
+}
+
+// cleanPath checks that p names a file inside the working tree in the
+// form git uses: relative, slash-separated, no "." or ".." components, not
+// inside .git.
+func cleanPath(p string) (string, error) {
+	if p == "" {
+		return "", errors.New("empty path")
+	}
+	if strings.Contains(p, "\\") || strings.ContainsRune(p, 0) {
+		return "", fmt.Errorf("%q: path must be slash-separated", p)
+	}
+	if path.IsAbs(p) || filepath.IsAbs(p) {
+		return "", fmt.Errorf("%q: path must be relative to the top of the working tree", p)
+	}
+	for _, part := range strings.Split(p, "/") {
+		switch {
+		case part == "" || part == "." || part == "..":
+			return "", fmt.Errorf("%q: path must be clean and stay inside the working tree", p)
+		case strings.EqualFold(part, ".git"):
+			return "", fmt.Errorf("%q: path inside .git", p)
+		}
+	}
+	return p, nil
+}
+
+func isHexHash(s string) bool {
+	if len(s) != 40 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,165 @@
+package gitrepo
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+)
+
+// TrackedFile is a regular file recorded in the index.
+type TrackedFile struct {
+	Path string // slash-separated, relative to Root
+	Mode string // "100644" or "100755"
+}
+
+// TrackedFiles lists the regular files of the index: slash-separated paths
+// relative to Root, sorted. Symlinks, submodules (gitlinks), sparse
+// directory entries, conflicted paths, intent-to-add entries and entries
+// outside a sparse checkout (skip-worktree) are left out: none of them is a
+// file git-laminar could edit and commit.
+func (r *Repo) TrackedFiles() ([]TrackedFile, error) {
+	idx, err := r.readIndex()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]TrackedFile, 0, len(idx.entries))
+	for i := range idx.entries {
+		e := &idx.entries[i]
+		if !e.isRegularFile() || e.stage() != 0 || e.intentToAdd() || e.skipWorktree() {
+			continue
+		}
+		if i+1 < len(idx.entries) && idx.entries[i+1].name == e.name {
+			continue // also has conflict stages
+		}
+		mode := "100644"
+		if e.mode&0o111 != 0 {
+			mode = "100755"
+		}
+		out = append(out, TrackedFile{Path: e.name, Mode: mode})
+	}
+	if !sort.SliceIsSorted(out, func(i, j int) bool { return out[i].Path < out[j].Path }) {
+		sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	}
+	return out, nil
+}
+
+// Dirty returns, in the order given, those paths (slash-separated,
+// relative to Root) that have uncommitted changes: the working tree file
+// differs from the index (content, or executable bit when core.fileMode is
+// on), the index differs from HEAD (a staged change), or the path is
+// missing, untracked, conflicted or not a regular file. Contents are hashed
+// rather than trusting cached stat data. Only the given paths are examined.
+func (r *Repo) Dirty(paths []string) ([]string, error) {
+	idx, err := r.readIndex()
+	if err != nil {
+		return nil, err
+	}
+	tree, err := r.headTree()
+	if err != nil && !errors.Is(err, ErrUnbornBranch) {
+		return nil, err
+	}
+	cfg, err := r.config()
+	if err != nil {
+		return nil, err
+	}
+	fileMode, err := cfg.getBool("core.filemode", true)
+	if err != nil {
+		return nil, err
+	}
+	var dirty []string
+	seen := map[string]bool{}
+	for _, p := range paths {
+		if seen[p] {
+			continue
+		}
+		seen[p] = true
+		clean, err := cleanPath(p)
+		if err != nil {
+			return nil, err
+		}
+		d, err := r.pathDirty(idx, tree, clean, fileMode)
+		if err != nil {
+			return nil, err
+		}
+		if d {
+			dirty = append(dirty, p)
+		}
+	}
+	return dirty, nil
+}
+
+func (r *Repo) pathDirty(idx *indexFile, tree *object.Tree, p string, fileMode bool) (bool, error) {
+	i, unmerged := idx.find(p)
+	if i < 0 || unmerged {
+		return true, nil
+	}
+	e := &idx.entries[i]
+	if !e.isRegularFile() || e.intentToAdd() || e.skipWorktree() {
+		return true, nil
+	}
+	// Staged change: index entry against HEAD's tree.
+	if tree == nil {
+		return true, nil
+	}
+	te, err := tree.FindEntry(p)
+	if errors.Is(err, object.ErrEntryNotFound) || errors.Is(err, object.ErrDirectoryNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("%s in HEAD: %w", p, err)
+	}
+	if te.Hash != plumbing.Hash(e.hash) || uint32(te.Mode) != canonicalMode(e.mode) {
+		return true, nil
+	}
+	// Unstaged change: working tree against the index.
+	f, err := os.Open(filepath.Join(r.Root, filepath.FromSlash(p)))
+	if errors.Is(err, os.ErrNotExist) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	fi, err := os.Lstat(f.Name())
+	if err != nil {
+		return false, err
+	}
+	if !fi.Mode().IsRegular() {
+		return true, nil
+	}
+	if fileMode && (fi.Mode()&0o100 != 0) != (e.mode&0o111 != 0) {
+		return true, nil
+	}
+	h := plumbing.NewHasher(plumbing.BlobObject, fi.Size())
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", p, err)
+	}
+	if n != fi.Size() {
+		return true, nil // changing while we read it
+	}
+	return h.Sum() != plumbing.Hash(e.hash), nil
+}
+
+// canonicalMode maps an index mode to the mode a tree records.
+func canonicalMode(m uint32) uint32 {
+	switch m & modeTypeMask {
+	case modeRegular:
+		if m&0o111 != 0 {
+			return uint32(filemode.Executable)
+		}
+		return uint32(filemode.Regular)
+	case modeSymlink:
+		return uint32(filemode.Symlink)
+	case modeGitlink:
+		return uint32(filemode.Submodule)
+	}
+	return m
+}
