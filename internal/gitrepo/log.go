@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/go-git/go-git/v5"
+	gogit "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
@@ -42,7 +42,7 @@ func (r *Repo) Log(ctx context.Context, rev string, fn func(Commit) error) error
 		}
 		from = *h
 	}
-	iter, err := r.repo.Log(&git.LogOptions{From: from, Order: git.LogOrderCommitterTime})
+	iter, err := r.repo.Log(&gogit.LogOptions{From: from, Order: gogit.LogOrderCommitterTime})
 	if err != nil {
 		return fmt.Errorf("log: %w", err)
 	}

@@ -23,7 +23,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/go-git/go-git/v5"
+	gogit "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
@@ -40,7 +40,7 @@ type Repo struct {
 	GitDir    string // this worktree's git dir (for a linked worktree: .git/worktrees/<name>)
 	CommonDir string // the shared git dir (== GitDir for the main worktree)
 
-	repo *git.Repository
+	repo *gogit.Repository
 }
 
 // Open finds the repository containing dir, which may be any directory of
@@ -67,7 +67,7 @@ func Open(dir string) (*Repo, error) {
 	}
 	r := &Repo{Root: root, GitDir: gitDir, CommonDir: commonDir}
 
-	gr, err := git.PlainOpenWithOptions(abs, &git.PlainOpenOptions{
+	gr, err := gogit.PlainOpenWithOptions(abs, &gogit.PlainOpenOptions{
 		DetectDotGit:          true,
 		EnableDotGitCommonDir: true,
 	})
