@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -135,33 +136,13 @@ type TagList struct {
 // own error, so a run can bump what it can and report the rest. When ctx is
 // cancelled, repositories not yet listed get ctx's error.
 func (c *Client) TagsOf(ctx context.Context, repos []string) map[string]TagList {
-	out := make(map[string]TagList, len(repos))
-	byName := map[string][]string{} // canonical name → input spellings
-	var order []string
-	for _, repo := range repos {
-		if _, done := out[repo]; done {
-			continue
-		}
-		r, err := c.repository("listing tags of", repo)
-		if err != nil {
-			out[repo] = TagList{Err: err}
-			continue
-		}
-		out[repo] = TagList{} // placeholder, marks the spelling as seen
-		key := r.Name()
-		if _, ok := byName[key]; !ok {
-			order = append(order, key)
-		}
-		byName[key] = append(byName[key], repo)
-	}
-
+	out, groups := c.group(repos)
 	var (
 		mu  sync.Mutex
 		wg  sync.WaitGroup
 		sem = make(chan struct{}, c.concurrency)
 	)
-	for _, key := range order {
-		spellings := byName[key]
+	for _, spellings := range groups {
 		wg.Go(func() {
 			var tl TagList
 			select {
@@ -172,7 +153,11 @@ func (c *Client) TagsOf(ctx context.Context, repos []string) map[string]TagList 
 				tl.Err = c.wrap("listing tags of", spellings[0], "", ctx.Err())
 			}
 			mu.Lock()
-			for _, s := range spellings {
+			for i, s := range spellings {
+				if i > 0 && tl.Tags != nil {
+					// Each entry owns its slice; callers may sort or filter.
+					tl.Tags = slices.Clone(tl.Tags)
+				}
 				out[s] = tl
 			}
 			mu.Unlock()
@@ -180,6 +165,33 @@ func (c *Client) TagsOf(ctx context.Context, repos []string) map[string]TagList 
 	}
 	wg.Wait()
 	return out
+}
+
+// group sorts the input of TagsOf into spellings of the same repository, in
+// order of first appearance. Spellings that do not parse get their error in
+// out at once; the others get a placeholder there.
+func (c *Client) group(repos []string) (out map[string]TagList, groups [][]string) {
+	out = make(map[string]TagList, len(repos))
+	index := map[string]int{} // canonical name → position in groups
+	for _, repo := range repos {
+		if _, done := out[repo]; done {
+			continue
+		}
+		r, err := c.repository("listing tags of", repo)
+		if err != nil {
+			out[repo] = TagList{Err: err}
+			continue
+		}
+		out[repo] = TagList{}
+		i, ok := index[r.Name()]
+		if !ok {
+			i = len(groups)
+			index[r.Name()] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], repo)
+	}
+	return out, groups
 }
 
 // repository parses a canonical repository string. A parse error is
