@@ -23,7 +23,12 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/go-git/go-billy/v5/osfs"
 	gogit "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/storage/filesystem"
+	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
@@ -71,6 +76,9 @@ func Open(dir string) (*Repo, error) {
 		DetectDotGit:          true,
 		EnableDotGitCommonDir: true,
 	})
+	if errors.Is(err, gogit.ErrUnknownExtension) || errors.Is(err, gogit.ErrUnsupportedExtensionRepositoryFormatVersion) {
+		gr, err = r.openWithWorktreeConfig(err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w: %v", dir, ErrNotRepository, err)
 	}
@@ -89,6 +97,43 @@ func Open(dir string) (*Repo, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// openWithWorktreeConfig opens a repository that go-git v5 refuses only
+// because extensions.worktreeConfig is set (`git sparse-checkout` and
+// per-worktree configuration set it). The extension just tells git to
+// read config.worktree, which this package does itself (see config), so
+// go-git is shown the configuration without it. Any other extension keeps
+// go-git's refusal (orig).
+func (r *Repo) openWithWorktreeConfig(orig error) (*gogit.Repository, error) {
+	cfg, err := loadConfigFile(filepath.Join(r.CommonDir, "config"))
+	if err != nil {
+		return nil, err
+	}
+	for k := range cfg.vals {
+		if rest, ok := strings.CutPrefix(k, "extensions."); ok && rest != "worktreeconfig" && rest != "noop" {
+			return nil, orig
+		}
+	}
+	fs := dotgit.NewRepositoryFilesystem(osfs.New(r.GitDir), osfs.New(r.CommonDir))
+	st := filesystem.NewStorage(fs, cache.NewObjectLRUDefault())
+	return gogit.Open(worktreeConfigStorage{st}, osfs.New(r.Root))
+}
+
+type worktreeConfigStorage struct{ *filesystem.Storage }
+
+func (s worktreeConfigStorage) Config() (*config.Config, error) {
+	cfg, err := s.Storage.Config()
+	if err != nil || cfg.Raw == nil || !cfg.Raw.HasSection("extensions") {
+		return cfg, err
+	}
+	ext := cfg.Raw.Section("extensions")
+	ext.RemoveOption("worktreeconfig")
+	ext.RemoveOption("worktreeConfig")
+	if len(ext.Options) == 0 {
+		cfg.Raw.RemoveSection("extensions")
+	}
+	return cfg, nil
 }
 
 // findGitDir walks up from dir to the first directory holding a .git
