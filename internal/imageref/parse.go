@@ -37,31 +37,48 @@ func invalid(s, why string) error {
 // the go.sum lacks github.com/opencontainers/go-digest, which pkg/name imports
 // to validate digests. The normalisation here is a faithful port of it.
 func Parse(s string) (Ref, error) {
+	r, why := parse(s)
+	if why != "" {
+		return Ref{}, invalid(s, why)
+	}
+	return r, nil
+}
+
+// TryParse is Parse for callers that try many strings that are mostly not
+// references, such as a scanner: it reports failure without building an
+// error.
+func TryParse(s string) (Ref, bool) {
+	r, why := parse(s)
+	return r, why == ""
+}
+
+// parse does the work of Parse; why says what is wrong, "" when nothing.
+func parse(s string) (Ref, string) {
 	if s == "" {
-		return Ref{}, invalid(s, "empty")
+		return Ref{}, "empty"
 	}
 	if strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") {
-		return Ref{}, invalid(s, "must not contain a URL scheme")
+		return Ref{}, "must not contain a URL scheme"
 	}
 	rest := s
 	var tag, dig string
 	if i := strings.IndexByte(rest, '@'); i >= 0 {
 		dig = rest[i+1:]
 		if !ValidDigest(dig) {
-			return Ref{}, invalid(s, "bad digest")
+			return Ref{}, "bad digest"
 		}
 		rest = rest[:i]
 	}
 	if i := strings.LastIndexByte(rest, ':'); i >= 0 && !strings.Contains(rest[i+1:], "/") {
 		tag = rest[i+1:]
 		if !ValidTag(tag) {
-			return Ref{}, invalid(s, "bad tag")
+			return Ref{}, "bad tag"
 		}
 		rest = rest[:i]
 	}
-	reg, repo, err := splitName(rest)
-	if err != nil {
-		return Ref{}, invalid(s, err.Error())
+	reg, repo, why := splitName(rest)
+	if why != "" {
+		return Ref{}, why
 	}
 	return Ref{
 		Original:   s,
@@ -70,14 +87,14 @@ func Parse(s string) (Ref, error) {
 		Repository: repo,
 		Tag:        tag,
 		Digest:     dig,
-	}, nil
+	}, ""
 }
 
 // splitName splits a name without tag or digest into its normalised
 // registry and repository.
-func splitName(name string) (registry, repository string, err error) {
+func splitName(name string) (registry, repository, why string) {
 	if name == "" {
-		return "", "", errors.New("empty name")
+		return "", "", "empty name"
 	}
 	repo := name
 	if i := strings.IndexByte(name, '/'); i >= 0 {
@@ -85,18 +102,18 @@ func splitName(name string) (registry, repository string, err error) {
 		if first == "localhost" || strings.ContainsAny(first, ".:") {
 			registry, repo = first, name[i+1:]
 			if !validRegistry(registry) {
-				return "", "", errors.New("bad registry")
+				return "", "", "bad registry"
 			}
 		}
 	}
 	if !validRepository(repo) {
-		return "", "", errors.New("bad repository")
+		return "", "", "bad repository"
 	}
 	registry = normRegistry(registry)
 	if registry == DockerHub && !strings.Contains(repo, "/") {
 		repo = officialNS + "/" + repo
 	}
-	return registry, repo, nil
+	return registry, repo, ""
 }
 
 func normRegistry(r string) string {

@@ -34,7 +34,7 @@ func (s *scanner) dockerLine(start int, l []byte) {
 		s.imageKeys(start, l)
 		s.inlineTokens(start, l)
 	}
-	if hasRunner(l) {
+	if s.runners && hasRunner(l) {
 		s.runnerRefs(start, l)
 	}
 }
@@ -80,8 +80,8 @@ func (s *scanner) dockerImage(at int, img []byte) {
 	if strings.Trim(name, "0123456789") == "" {
 		return
 	}
-	r, err := imageref.Parse(string(img))
-	if err != nil {
+	r, ok := imageref.TryParse(string(img))
+	if !ok {
 		return
 	}
 	s.addInline(at, r)

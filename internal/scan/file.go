@@ -75,6 +75,7 @@ type scanner struct {
 	y yamlState
 
 	inBlockComment bool // inside /* */ (jsonnet, HCL)
+	runners        bool // the file mentions docker, podman or nerdctl
 
 	// dropped are positions (line, column) of values that look like image
 	// references but are known not to be (a Ceph RBD image).
@@ -92,6 +93,7 @@ func (s *scanner) run() {
 	if s.syn == synYAML {
 		s.y.init()
 	}
+	s.runners = hasRunner(src)
 	for off <= len(src) {
 		end := bytes.IndexByte(src[off:], '\n')
 		next := 0
@@ -177,7 +179,7 @@ func (s *scanner) scanCode(start int, code []byte) {
 	// Cheap pre-filter: every recogniser but "docker run" needs one of
 	// ':', '@' or '='.
 	if bytes.IndexAny(code, ":@=") < 0 {
-		if hasRunner(code) {
+		if s.runners && hasRunner(code) {
 			s.runnerRefs(start, code)
 		}
 		return
@@ -186,10 +188,13 @@ func (s *scanner) scanCode(start int, code []byte) {
 	if bytes.IndexByte(code, '{') >= 0 && bytes.Contains(code, []byte("tag")) {
 		s.flowLine(start, code)
 	}
-	if hasRunner(code) {
+	if s.runners && hasRunner(code) {
 		s.runnerRefs(start, code)
 	}
-	s.inlineTokens(start, code)
+	// An unambiguous inline reference has a '/' or a digest's '@'.
+	if bytes.IndexByte(code, '/') >= 0 || bytes.IndexByte(code, '@') >= 0 {
+		s.inlineTokens(start, code)
+	}
 }
 
 // splitComment returns the length of the code part of l and the comment
@@ -307,7 +312,7 @@ func (s *scanner) finish() []Match {
 	if len(ms) == 0 {
 		return nil
 	}
-	sortMatches(ms)
+	sortByPosition(ms)
 	type key struct{ kind, a, b int }
 	seen := make(map[key]int, len(ms))
 	out := ms[:0]
@@ -340,7 +345,7 @@ func (s *scanner) finish() []Match {
 			}
 		}
 	}
-	sortMatches(out)
+	sortByPosition(out)
 	return out
 }
 
@@ -352,6 +357,16 @@ func priority(k Kind) int {
 		return 2
 	}
 	return 1
+}
+
+// sortByPosition sorts the matches of one file.
+func sortByPosition(ms []Match) {
+	slices.SortStableFunc(ms, func(a, b Match) int {
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		return a.Column - b.Column
+	})
 }
 
 func sortMatches(ms []Match) {

@@ -12,10 +12,15 @@ func isKeyChar(c byte) bool {
 }
 
 // isRefChar reports whether c may appear in an image reference.
-func isRefChar(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-		c == '.' || c == '_' || c == '-' || c == '/' || c == ':' || c == '@'
-}
+func isRefChar(c byte) bool { return refChars[c] }
+
+var refChars = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '.' || c == '_' || c == '-' || c == '/' || c == ':' || c == '@'
+	}
+	return t
+}()
 
 // tokenBefore reports whether c may precede a reference that stands alone.
 func tokenBefore(c byte) bool {
@@ -42,10 +47,12 @@ func tokenAfter(c byte) bool {
 func imageKey(k []byte) bool {
 	k = bytes.TrimLeft(k, "-.")
 	n := len(k)
-	lower := strings.ToLower(string(k))
+	if n < 5 {
+		return false
+	}
 	for _, suffix := range []string{"image", "imagename", "image_name", "image-name"} {
 		m := len(suffix)
-		if !strings.HasSuffix(lower, suffix) {
+		if n < m || !bytes.EqualFold(k[n-m:], []byte(suffix)) {
 			continue
 		}
 		if suffix == "imagename" && k[n-4] != 'N' {
@@ -56,7 +63,7 @@ func imageKey(k []byte) bool {
 		}
 		c := k[n-m-1]
 		if c == '_' || c == '-' || c == '.' || k[n-m] == 'I' {
-			return !excludedImageKey(lower)
+			return !excludedImageKey(k)
 		}
 	}
 	return false
@@ -64,10 +71,11 @@ func imageKey(k []byte) bool {
 
 // excludedImageKey lists keys that end in "Image" but name something other
 // than a container image.
-func excludedImageKey(k string) bool {
-	switch strings.ToLower(k) {
-	case "vmimage", "osimage", "diskimage", "machineimage", "bootimage", "amiimage":
-		return true
+func excludedImageKey(k []byte) bool {
+	for _, x := range []string{"vmimage", "osimage", "diskimage", "machineimage", "bootimage", "amiimage"} {
+		if bytes.EqualFold(k, []byte(x)) {
+			return true
+		}
 	}
 	return false
 }
@@ -88,7 +96,7 @@ func nullish(v string) bool {
 func (s *scanner) imageKeys(start int, code []byte) {
 	for j := 0; j+5 <= len(code); j++ {
 		c := code[j] | 0x20
-		if c != 'i' || !strings.EqualFold(string(code[j:j+5]), "image") {
+		if c != 'i' || !bytes.EqualFold(code[j:j+5], []byte("image")) {
 			continue
 		}
 		end := j + 5
@@ -157,8 +165,8 @@ func (s *scanner) imageKeys(start int, code []byte) {
 		if nullish(v) {
 			continue
 		}
-		r, err := imageref.Parse(v)
-		if err != nil {
+		r, ok := imageref.TryParse(v)
+		if !ok {
 			continue
 		}
 		s.addInline(start+vs, r)
@@ -254,8 +262,8 @@ func strongRef(tok []byte) (imageref.Ref, bool) {
 	if bytes.IndexByte(tok, '/') < 0 && bytes.IndexByte(tok, '@') < 0 {
 		return imageref.Ref{}, false
 	}
-	r, err := imageref.Parse(string(tok))
-	if err != nil {
+	r, ok := imageref.TryParse(string(tok))
+	if !ok {
 		return r, false
 	}
 	if r.Digest != "" {
@@ -335,7 +343,7 @@ func (s *scanner) runnerRefs(start int, code []byte) {
 				if len(tok) == 0 || bytes.IndexFunc(tok, func(r rune) bool { return r > 127 || !isRefChar(byte(r)) }) >= 0 {
 					break
 				}
-				if r, err := imageref.Parse(string(tok)); err == nil {
+				if r, ok := imageref.TryParse(string(tok)); ok {
 					s.addInline(start+w, r)
 				}
 				break
@@ -361,8 +369,8 @@ func word(code []byte, p int) (int, int) {
 // The value is what follows the line's first key separator (": ", "=",
 // " = "), or the list item, unquoted; it must be a tag or a digest.
 func (s *scanner) markerLine(start int, code []byte, name string) {
-	nr, err := imageref.Parse(name)
-	if err != nil || nr.Tag != "" || nr.Digest != "" {
+	nr, ok := imageref.TryParse(name)
+	if !ok || nr.Tag != "" || nr.Digest != "" {
 		return
 	}
 	p := 0
@@ -409,8 +417,8 @@ func (s *scanner) markerLine(start int, code []byte, name string) {
 	default:
 		return
 	}
-	r, err := imageref.Parse(ref)
-	if err != nil {
+	r, ok := imageref.TryParse(ref)
+	if !ok {
 		return
 	}
 	m.Ref = r

@@ -16,9 +16,91 @@ import (
 // entry is one "key: value" of a block or flow mapping.
 type entry struct {
 	key    string
-	line   int
-	col    int // absolute offset of the key... unused for grouping
+	line   int // line of the value
+	vcol   int // 1-based column of the value
 	vs, ve int // absolute span of the scalar value (unquoted); vs<0 if none
+}
+
+// internKey returns the keys the split forms look at as constant strings,
+// any key naming an image as "image", and "" for every other key, so that
+// the structure tracker allocates nothing for the keys it does not need.
+func internKey(b []byte) string {
+	switch string(b) {
+	case "name":
+		return "name"
+	case "newName":
+		return "newName"
+	case "newTag":
+		return "newTag"
+	case "digest":
+		return "digest"
+	case "repository":
+		return "repository"
+	case "repo":
+		return "repo"
+	case "registry":
+		return "registry"
+	case "tag":
+		return "tag"
+	case "image":
+		return "image"
+	case "value":
+		return "value"
+	case "images":
+		return "images"
+	case "steps":
+		return "steps"
+	case "rbd":
+		return "rbd"
+	case "pool":
+		return "pool"
+	case "monitors":
+		return "monitors"
+	case "template":
+		return "template"
+	case "templateRef":
+		return "templateRef"
+	case "uses":
+		return "uses"
+	case "run":
+		return "run"
+	case "with":
+		return "with"
+	case "inline":
+		return "inline"
+	case "arguments":
+		return "arguments"
+	case "when":
+		return "when"
+	case "ref":
+		return "ref"
+	case "args":
+		return "args"
+	case "entrypoint":
+		return "entrypoint"
+	case "id":
+		return "id"
+	case "secretEnv":
+		return "secretEnv"
+	case "waitFor":
+		return "waitFor"
+	case "dir":
+		return "dir"
+	case "script":
+		return "script"
+	case "env":
+		return "env"
+	case "timeout":
+		return "timeout"
+	case "volumes":
+		return "volumes"
+	case "allowFailure":
+		return "allowFailure"
+	}
+	if imageKey(b) {
+		return "image"
+	}
+	return ""
 }
 
 // group is one mapping: its parent key and its scalar entries.
@@ -37,9 +119,10 @@ func (g *group) get(k string) (entry, bool) {
 }
 
 type frame struct {
-	col     int // column of the keys of this mapping
-	g       *group
-	lastKey string
+	col     int    // column of the keys of this mapping
+	g       *group // nil until the mapping has an entry worth keeping
+	parent  string // interned key of the parent mapping's entry
+	lastKey string // interned
 }
 
 type yamlState struct {
@@ -97,7 +180,7 @@ func (s *scanner) yamlLine(start int, code []byte) {
 		if i < 0 {
 			return
 		}
-		key = string(code[p+1 : p+1+i])
+		key = internKey(code[p+1 : p+1+i])
 		q = p + 2 + i
 		for q < len(code) && code[q] == ' ' {
 			q++
@@ -123,14 +206,14 @@ func (s *scanner) yamlLine(start int, code []byte) {
 		if q >= len(code) {
 			return // a scalar list item or a continuation line
 		}
-		key = string(bytes.TrimRight(code[p:q], " \t"))
+		key = internKey(bytes.TrimRight(code[p:q], " \t"))
 	}
 	q++ // the ':'
 	for q < len(code) && (code[q] == ' ' || code[q] == '\t') {
 		q++
 	}
-	g := s.yamlPlace(col, item, key)
-	e := entry{key: key, line: s.line, col: col, vs: -1, ve: -1}
+	f := s.yamlPlace(col, item, key)
+	e := entry{key: key, line: s.line, vs: -1, ve: -1}
 	if q < len(code) {
 		switch code[q] {
 		case '|', '>':
@@ -145,9 +228,17 @@ func (s *scanner) yamlLine(start int, code []byte) {
 			} else if vs, ve := yamlPlain(code, q); vs < ve {
 				e.vs, e.ve = start+vs, start+ve
 			}
+			e.vcol = e.vs - s.lineStart + 1
 		}
 	}
-	g.entries = append(g.entries, e)
+	if key == "" {
+		return
+	}
+	if f.g == nil {
+		f.g = &group{parent: f.parent}
+		y.groups = append(y.groups, f.g)
+	}
+	f.g.entries = append(f.g.entries, e)
 }
 
 // yamlPlain reads a block plain scalar that runs to the end of the code.
@@ -160,7 +251,7 @@ func yamlPlain(code []byte, q int) (int, int) {
 }
 
 // yamlPlace finds or starts the mapping a key at column col belongs to.
-func (s *scanner) yamlPlace(col int, item bool, key string) *group {
+func (s *scanner) yamlPlace(col int, item bool, key string) *frame {
 	y := &s.y
 	for len(y.stack) > 0 && y.stack[len(y.stack)-1].col > col {
 		y.stack = y.stack[:len(y.stack)-1]
@@ -168,7 +259,7 @@ func (s *scanner) yamlPlace(col int, item bool, key string) *group {
 	if n := len(y.stack); n > 0 && y.stack[n-1].col == col {
 		if !item {
 			y.stack[n-1].lastKey = key
-			return y.stack[n-1].g
+			return &y.stack[n-1]
 		}
 		y.stack = y.stack[:n-1]
 	}
@@ -176,10 +267,8 @@ func (s *scanner) yamlPlace(col int, item bool, key string) *group {
 	if n := len(y.stack); n > 0 {
 		parent = y.stack[n-1].lastKey
 	}
-	g := &group{parent: parent}
-	y.groups = append(y.groups, g)
-	y.stack = append(y.stack, frame{col: col, g: g, lastKey: key})
-	return g
+	y.stack = append(y.stack, frame{col: col, parent: parent, lastKey: key})
+	return &y.stack[len(y.stack)-1]
 }
 
 // yamlItemFlow handles a list item that is a flow mapping: "- {name: x}".
@@ -262,14 +351,14 @@ func (s *scanner) parseFlow(start int, code []byte, p int) (*group, int) {
 			if k < 0 {
 				return nil, -1
 			}
-			key = string(code[i+1 : i+1+k])
+			key = internKey(code[i+1 : i+1+k])
 			i += k + 2
 		} else {
 			k := i
 			for k < end && code[k] != ':' && code[k] != ',' && code[k] != '{' && code[k] != '[' {
 				k++
 			}
-			key = string(bytes.TrimRight(code[i:k], " \t"))
+			key = internKey(bytes.TrimRight(code[i:k], " \t"))
 			i = k
 		}
 		for i < end && (code[i] == ' ' || code[i] == '\t') {
@@ -288,7 +377,7 @@ func (s *scanner) parseFlow(start int, code []byte, p int) (*group, int) {
 		for i < end && (code[i] == ' ' || code[i] == '\t') {
 			i++
 		}
-		e := entry{key: key, vs: -1, ve: -1}
+		e := entry{key: key, line: s.line, vs: -1, ve: -1}
 		if i < end && (code[i] == '{' || code[i] == '[') {
 			c := flowEnd(code, i)
 			if code[i] == '[' {
@@ -311,6 +400,7 @@ func (s *scanner) parseFlow(start int, code []byte, p int) (*group, int) {
 			i = c + 1
 		} else if vs, ve, ok := scalarAt(code[:end], i); ok {
 			e.vs, e.ve = start+vs, start+ve
+			e.vcol = e.vs - s.lineStart + 1
 			i = ve
 			if i < end && (code[i] == '"' || code[i] == '\'') {
 				i++
@@ -361,19 +451,18 @@ func (s *scanner) yamlFinish() {
 // or a workflow parameter ("- name: image / value: alpine:3.6").
 func (s *scanner) namedValue(g *group) {
 	name, ok := g.get("name")
-	if !ok || !imageKey([]byte(s.val(name))) {
+	if !ok || name.vs < 0 || !imageKey(s.src[name.vs:name.ve]) {
 		return
 	}
 	v, ok := g.get("value")
 	if !ok || v.vs < 0 || nullish(s.val(v)) {
 		return
 	}
-	r, err := imageref.Parse(s.val(v))
-	if err != nil {
+	r, ok := imageref.TryParse(s.val(v))
+	if !ok {
 		return
 	}
-	line, col := s.lineColumn(v.vs)
-	s.matches = append(s.matches, inlineMatch(s.path, line, col, v.vs, r))
+	s.matches = append(s.matches, inlineMatch(s.path, v.line, v.vcol, v.vs, r))
 }
 
 // notContainerImage drops the image: of a Ceph RBD volume (beside pool and
@@ -386,8 +475,7 @@ func (s *scanner) notContainerImage(g *group) {
 	_, pool := g.get("pool")
 	_, monitors := g.get("monitors")
 	if g.parent == "rbd" || pool && monitors {
-		line, col := s.lineColumn(img.vs)
-		s.dropped = append(s.dropped, [2]int{line, col})
+		s.dropped = append(s.dropped, [2]int{img.line, img.vcol})
 	}
 }
 
@@ -398,11 +486,6 @@ func (s *scanner) val(e entry) string {
 	return string(s.src[e.vs:e.ve])
 }
 
-func (s *scanner) lineColumn(off int) (line, col int) {
-	line = 1 + bytes.Count(s.src[:off], []byte("\n"))
-	ls := bytes.LastIndexByte(s.src[:off], '\n') + 1
-	return line, off - ls + 1
-}
 
 // splitMatch composes a reference from split fields and reports it.
 func (s *scanner) splitMatch(kind Kind, at entry, name string, tag, dig entry, hasTag, hasDig bool) {
@@ -426,13 +509,17 @@ func (s *scanner) splitMatch(kind Kind, at entry, name string, tag, dig entry, h
 			digSpan = Span{dig.vs, dig.ve}
 		}
 	}
-	r, err := imageref.Parse(ref)
-	if err != nil {
+	r, ok := imageref.TryParse(ref)
+	if !ok {
 		return
 	}
-	line, col := s.lineColumn(at.vs)
+	// The name field must not carry a tag or digest of its own: the spans
+	// would not cover them.
+	if (r.Tag == "") != (tagSpan == none) || (r.Digest == "") != (digSpan == none) {
+		return
+	}
 	s.matches = append(s.matches, Match{
-		Path: s.path, Line: line, Column: col, Ref: r, Kind: kind, Tag: tagSpan, Digest: digSpan,
+		Path: s.path, Line: at.line, Column: at.vcol, Ref: r, Kind: kind, Tag: tagSpan, Digest: digSpan,
 	})
 }
 
@@ -464,7 +551,7 @@ func (s *scanner) kustomizeEntry(g *group, kustomization bool) {
 // also an image with a tag beside it ({image: debian, tag: "9.1"}).
 func (s *scanner) helmValues(g *group) {
 	repo, ok := g.get("repository")
-	if !ok && imageKey([]byte(g.parent)) {
+	if !ok && (g.parent == "image") {
 		repo, ok = g.get("repo")
 		if !ok {
 			repo, ok = g.get("name")
@@ -481,7 +568,7 @@ func (s *scanner) helmValues(g *group) {
 	reg, hasReg := g.get("registry")
 	tag, hasTag := g.get("tag")
 	dig, hasDig := g.get("digest")
-	if !imageKey([]byte(g.parent)) && s.val(tag) == "" && s.val(dig) == "" {
+	if !(g.parent == "image") && s.val(tag) == "" && s.val(dig) == "" {
 		return
 	}
 	n := s.val(repo)
@@ -511,10 +598,9 @@ func (s *scanner) cloudBuildStep(g *group) {
 	if !cb {
 		return
 	}
-	r, err := imageref.Parse(s.val(name))
-	if err != nil {
+	r, ok := imageref.TryParse(s.val(name))
+	if !ok {
 		return
 	}
-	line, col := s.lineColumn(name.vs)
-	s.matches = append(s.matches, inlineMatch(s.path, line, col, name.vs, r))
+	s.matches = append(s.matches, inlineMatch(s.path, name.line, name.vcol, name.vs, r))
 }
