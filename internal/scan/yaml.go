@@ -486,7 +486,6 @@ func (s *scanner) val(e entry) string {
 	return string(s.src[e.vs:e.ve])
 }
 
-
 // splitMatch composes a reference from split fields and reports it.
 func (s *scanner) splitMatch(kind Kind, at entry, name string, tag, dig entry, hasTag, hasDig bool) {
 	ref := name
