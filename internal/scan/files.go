@@ -58,20 +58,21 @@ func Files(ctx context.Context, root string, paths []string, opt Options) ([]Mat
 			}
 		})
 	}
-	var ctxErr error
 feed:
 	for i := range paths {
+		if ctx.Err() != nil {
+			break
+		}
 		select {
 		case next <- i:
 		case <-ctx.Done():
-			ctxErr = ctx.Err()
 			break feed
 		}
 	}
 	close(next)
 	wg.Wait()
-	if ctxErr != nil {
-		return nil, ctxErr
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	n := 0
 	for i, err := range errs {

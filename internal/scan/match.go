@@ -1,5 +1,3 @@
-// Package scan finds image references in the text of tracked files and
-// reports the exact byte spans that may later be rewritten.
 package scan
 
 import "github.com/git-laminar/git-laminar/internal/imageref"

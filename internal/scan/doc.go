@@ -1,0 +1,108 @@
+// Package scan finds image references in the text of tracked files and
+// reports the exact byte spans that may later be rewritten.
+//
+// The scanner reads text, not syntax trees: it never re-serialises a file,
+// and it works the same on a Kubernetes manifest, a Helm values file, a
+// kustomization, a compose file, a Dockerfile, a .env file, JSON, jsonnet
+// output, HCL or a shell script. It must find every literal reference and
+// nothing else, so each rule below was chosen by reading real manifests
+// (the corpus test in this package) and errs towards silence when a value
+// could be something else.
+//
+// # Syntax by file name
+//
+// Dockerfile, Containerfile, *.Dockerfile, Dockerfile.* and Containerfile.*
+// are Dockerfiles; .env, .env.* and *.env are env files; *.yaml and *.yml
+// YAML; *.json and *.json5 JSON; *.jsonnet and *.libsonnet jsonnet; *.tf,
+// *.tfvars, *.hcl and *.nomad HCL; anything else is read like a shell
+// script. The name decides the comment syntax: '#' after a blank or at the
+// start of a line (YAML, env, shell, HCL, jsonnet), '//' (JSON5, jsonnet,
+// HCL), /* */ (jsonnet, HCL), and in Dockerfiles only whole '#' lines.
+// Comments are removed before any rule runs: a commented-out reference is
+// never reported.
+//
+// # Rules
+//
+//   - Image keys. The value of a key named "image", or ending in "image" at
+//     a word boundary ("cacheImage", "initImage", "TENSORBOARD_IMAGE",
+//     "--sidecar-image", "controller.image") or in "image name"
+//     ("IMAGE_NAME", "imageName"), is a reference whenever it parses, even
+//     untagged ("image: nginx" is reported with an empty tag). The key may
+//     be quoted; the separator is ": " (YAML, JSON, jsonnet "::"), or "="
+//     (env, HCL, "--image=x"); the value is quoted or a single bare word.
+//     "imagePullPolicy", "imageRegistry", "vmImage", "osImage" are not
+//     image keys.
+//   - A name/value pair whose name is an image key
+//     ("- name: BUSYBOX_IMAGE" / "value: busybox:1.36") is an image key.
+//   - Inline references elsewhere must be unambiguous: a free-standing
+//     token (bounded by blanks, quotes, '=', ',', brackets) that parses and
+//     has a digest, or a tag and a '/' in its name. So
+//     "ghcr.io/kubeflow/kfp-driver:2.16.0" in an env value, a list item or
+//     an argument is found, while "redis-cart:6379", "10:30",
+//     "role:readonly", "8080:8080", "default:info" and bare "name:tag"
+//     outside an image key are not. URLs ("http://host:8080/path",
+//     "oci://ghcr.io/org/chart:1"), untagged paths ("networking.k8s.io/v1",
+//     "modelregistry.kubeflow.org/namespace", "gcr.io/istio-release") and
+//     tokens glued to other text ("$(X)ghcr.io/a/b:1") are never inline
+//     references.
+//   - Templated values are never references: anything containing "{{",
+//     "${", "$(" or "$" fails to parse ("image: {{ .Values.image }}",
+//     "${IMAGE_NAME}:${VERSION}", "registry.example.com/app:{{ .Values.tag }}").
+//     So do placeholders that are not references ("IMAGE_URL",
+//     "<YOUR-CONTAINER>", prose with spaces) and YAML null/true/false.
+//   - "docker|podman|nerdctl run|pull|create [flags] image": the first
+//     argument after the flags is a reference, even untagged.
+//   - Dockerfiles: the image of "FROM [--platform=...] image [AS name]",
+//     except "scratch", an earlier stage's name (case-insensitive) and
+//     anything templated ("FROM ${BASE}"); the value of "COPY --from=" and
+//     of "from=" inside "RUN --mount=" unless it is a stage name or index;
+//     image keys and inline references on other instructions
+//     ("ARG BASE_IMAGE=registry.example.com/base:1.0").
+//   - Kustomize (Kind Kustomize): an entry of an "images:" list with a name
+//     and newName, newTag or digest (in a kustomization.yaml a bare name is
+//     enough). The Ref is newName (else name) with newTag and digest; Line
+//     and Column are the name's; Tag and Digest span the newTag and digest
+//     values. Entries whose newName or newTag is not valid (placeholders
+//     like "CONTAINER_IMAGES_REGISTRY/x", "${TAG}") are skipped.
+//   - Helm values (Kind HelmValues): a mapping, block or flow, with a
+//     repository and a non-empty tag or digest beside it, or any repository
+//     under a key that names an image (where "repo" or "name" also serve);
+//     "registry" is prefixed when present. A mapping with image and tag
+//     ({image: debian, tag: "9.1"}) is the same form. Line and Column are
+//     the repository's; an empty tag: "" gives Tag {-1,-1}. A bare
+//     "images: {repository: prefix, tag: ''}" (a registry prefix for many
+//     images) is not a reference.
+//   - Cloud Build: the name of a "steps:" entry that has Cloud Build fields
+//     (args, entrypoint, id, ...) and no Argo, Tekton or GitHub Actions
+//     fields (template, image, uses, run, ...).
+//   - The image: of a Ceph RBD volume (under rbd:, or beside pool and
+//     monitors) is a block device image, not a container image.
+//
+// A value found by two rules is reported once: a marker wins over a split
+// form, which wins over an inline match.
+//
+// # Markers
+//
+// A comment can say what a value is when no rule can see it:
+//
+//	version: "1.4.2"  # laminar: registry.example.com/app
+//	APP_TAG=1.4.2     # laminar: registry.example.com/app
+//	app_tag = "1.4.2" // laminar: registry.example.com/app
+//	- sha256:...      # laminar: registry.example.com/app
+//
+// "laminar:" followed by an image name without tag marks the value on that
+// line (after its key's ": " or "=", or the list item; quotes removed) as
+// that image's tag, or its digest when the value is a digest. The match has
+// Kind Marker and wins over any other match of the same value. A value that
+// is neither a tag nor a digest is not reported.
+//
+//	image: registry.example.com/fixture:1.0  # laminar:ignore
+//
+// "laminar:ignore" suppresses every match on its line.
+//
+// # Files
+//
+// Files reads paths concurrently, skipping files that are not regular
+// (symlinks, submodules), larger than Options.MaxFileSize (1 MiB by
+// default) or binary (a NUL byte in the first 8000 bytes, as git decides).
+package scan
