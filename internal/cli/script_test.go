@@ -49,6 +49,7 @@ func server(ts *testscript.TestScript) *registrytest.Server {
 // identity, and these commands:
 //
 //	push REPO TAG...        push TAGs to $REGISTRY/REPO, each created a minute after the previous
+//	crlf FILE...            give FILEs CRLF line ends (txtar archives cannot hold them)
 //	subst FILE...           replace the text $REGISTRY in FILEs with the registry's address
 //	registry fail STATUS [KIND]  answer every request (or requests of KIND: tags, manifest, blob) with STATUS
 //	registry auth USER PASS demand basic auth
@@ -79,6 +80,7 @@ func TestScripts(t *testing.T) {
 			"push":     cmdPush,
 			"subst":    cmdSubst,
 			"registry": cmdRegistry,
+			"crlf":     cmdCRLF,
 		},
 		RequireExplicitExec: true,
 	})
@@ -146,5 +148,15 @@ func cmdRegistry(ts *testscript.TestScript, neg bool, args []string) {
 		srv.Close()
 	default:
 		ts.Fatalf("registry: unknown %q", args[0])
+	}
+}
+
+func cmdCRLF(ts *testscript.TestScript, neg bool, args []string) {
+	for _, f := range args {
+		p := ts.MkAbs(f)
+		b, err := os.ReadFile(p)
+		ts.Check(err)
+		s := strings.ReplaceAll(string(b), "\r\n", "\n")
+		ts.Check(os.WriteFile(p, []byte(strings.ReplaceAll(s, "\n", "\r\n")), 0o644))
 	}
 }

@@ -26,8 +26,8 @@ type Record struct {
 
 // Filter selects records. Zero values select everything.
 type Filter struct {
-	// Image matches the canonical image name, or its last path element
-	// ("app" matches "registry.example.com/acme/app").
+	// Image matches the canonical image name or any trailing part of it at
+	// a path boundary ("app" and "acme/app" match "registry.example.com/acme/app").
 	Image string
 	Since time.Time
 	Limit int
@@ -102,11 +102,5 @@ func (f Filter) matches(image string) bool {
 	}
 	want := strings.TrimPrefix(f.Image, "docker.io/")
 	img := strings.TrimPrefix(image, "docker.io/")
-	if img == want || strings.TrimPrefix(img, "library/") == want {
-		return true
-	}
-	if i := strings.LastIndex(img, "/"); i >= 0 && img[i+1:] == want {
-		return true
-	}
-	return false
+	return img == want || strings.HasSuffix(img, "/"+want)
 }

@@ -73,11 +73,17 @@ func Open(dir string, opt OpenOptions) (*Workspace, error) {
 	for _, u := range cfg.Updates {
 		p, err := policy.Compile(u)
 		if err != nil {
-			line := u.KeyLines["pattern"]
-			if line == 0 {
-				line = u.Line
+			line, key, msg := u.Line, "update "+ruleLabel(u), err.Error()
+			var pe *policy.Error
+			if errors.As(err, &pe) {
+				base, _, _ := strings.Cut(pe.Key, "[")
+				if l := u.KeyLines[base]; l > 0 {
+					line = l
+				}
+				key += "." + pe.Key
+				msg = fmt.Sprintf("%q: %s", pe.Value, pe.Problem)
 			}
-			return nil, &config.Error{File: cfg.Path, Line: line, Key: "update " + ruleLabel(u), Msg: err.Error()}
+			return nil, &config.Error{File: cfg.Path, Line: line, Key: key, Msg: msg}
 		}
 		w.rules = append(w.rules, rule{update: u, policy: p})
 	}
