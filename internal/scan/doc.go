@@ -70,7 +70,7 @@
 //     "registry" is prefixed when present. A mapping with image and tag
 //     ({image: debian, tag: "9.1"}) is the same form. Line and Column are
 //     the repository's; an empty tag: "" gives Tag {-1,-1}. A bare
-//     "images: {repository: prefix, tag: ”}" (a registry prefix for many
+//     images: {repository: prefix, tag: ""} (a registry prefix for many
 //     images) is not a reference.
 //   - Cloud Build: the name of a "steps:" entry that has Cloud Build fields
 //     (args, entrypoint, id, ...) and no Argo, Tekton or GitHub Actions
