@@ -3,6 +3,8 @@ package diff
 import (
 	"bytes"
 	"fmt"
+	"math/rand"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -218,6 +220,9 @@ func unified(t testing.TB, f File, opt Options) []byte {
 // New.
 func TestAgainstGit(t *testing.T) {
 	needGit(t)
+	if testing.Short() {
+		t.Skip("runs git many times")
+	}
 	for _, tc := range diffCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -268,6 +273,9 @@ func TestAgainstGit(t *testing.T) {
 // writes.
 func TestColorAgainstGit(t *testing.T) {
 	needGit(t)
+	if testing.Short() {
+		t.Skip("runs git many times")
+	}
 	for _, tc := range diffCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -370,6 +378,9 @@ func (failWriter) Write([]byte) (int, error) { return 0, fmt.Errorf("disk full")
 
 func TestNumstatAgainstGit(t *testing.T) {
 	needGit(t)
+	if testing.Short() {
+		t.Skip("runs git many times")
+	}
 	for _, tc := range diffCases() {
 		if tc.alignmentMayDiffer {
 			continue
@@ -388,5 +399,41 @@ func TestNumstatAgainstGit(t *testing.T) {
 				t.Errorf("(-git +ours):\n%s", d)
 			}
 		})
+	}
+}
+
+// TestRandomTagBumpsMatchGit replaces the tags on random image lines of
+// manifests full of repeated lines (blank lines, identical port blocks,
+// the same image twice) and requires git's exact output: a line-for-line
+// replacement is our main use and leaves no room for alignment choices.
+func TestRandomTagBumpsMatchGit(t *testing.T) {
+	needGit(t)
+	if testing.Short() {
+		t.Skip("runs git many times")
+	}
+	r := rand.New(rand.NewSource(7))
+	for i := range 12 {
+		old := string(bigManifest(100 + r.Intn(400)))
+		old = strings.ReplaceAll(old, "svc-1", "svc") // make some lines repeat
+		ls := strings.SplitAfter(old, "\n")
+		for j, l := range ls {
+			if strings.HasPrefix(l, "  image: ") && r.Intn(6) == 0 {
+				ls[j] = strings.TrimSuffix(l, "\n") + "-r" + strconv.Itoa(r.Intn(3)) + "\n"
+			}
+		}
+		new := strings.Join(ls, "")
+		if r.Intn(3) == 0 {
+			new = strings.ReplaceAll(new, "\n", "\r\n")
+			old = strings.ReplaceAll(old, "\n", "\r\n")
+		}
+		if r.Intn(3) == 0 {
+			old, new = strings.TrimSuffix(old, "\n"), strings.TrimSuffix(new, "\n")
+		}
+		ctx := []int{0, 1, 3, 7}[r.Intn(4)]
+		f := File{Path: "m.yaml", Old: []byte(old), New: []byte(new), Mode: "100644"}
+		repo := newGitRepo(t, f.Path, f.Old)
+		if d := cmp.Diff(string(repo.diff(f.New, ctx, false)), string(unified(t, f, ctxOptions(ctx)))); d != "" {
+			t.Errorf("case %d -U%d: differs from git diff (-git +ours):\n%s", i, ctx, d)
+		}
 	}
 }
