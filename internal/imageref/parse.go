@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
 )
 
 // The registry Docker Hub references resolve to, and the familiar alias
 // people write. These follow go-containerregistry's pkg/name.
 const (
-	DockerHub      = "index.docker.io"
+	DockerHub      = name.DefaultRegistry
 	DockerHubAlias = "docker.io"
 	officialNS     = "library"
 )
@@ -33,9 +35,8 @@ func invalid(s, why string) error {
 // digest must be sha256 or sha512 in lowercase hex. A tag and a digest may
 // both be present; both are kept.
 //
-// pkg/name itself is not called: in this module it cannot be built, because
-// the go.sum lacks github.com/opencontainers/go-digest, which pkg/name imports
-// to validate digests. The normalisation here is a faithful port of it.
+// The registry and repository are those of pkg/name's NewRepository; the
+// stricter checks run first, so pkg/name only sees names already valid.
 func Parse(s string) (Ref, error) {
 	r, why := parse(s)
 	if why != "" {
@@ -79,6 +80,15 @@ func parse(s string) (Ref, string) {
 	reg, repo, why := splitName(rest)
 	if why != "" {
 		return Ref{}, why
+	}
+	// Normalise with go-containerregistry, which the registry client uses
+	// too, so both agree on what a name means.
+	gr, err := name.NewRepository(rest, name.WeakValidation)
+	if err != nil {
+		return Ref{}, "rejected by go-containerregistry"
+	}
+	if gr.RegistryStr() != reg || gr.RepositoryStr() != repo {
+		return Ref{}, "normalised differently by go-containerregistry"
 	}
 	return Ref{
 		Original:   s,
@@ -163,7 +173,7 @@ func UnderPrefix(r Ref, prefix string) bool {
 			path = rest
 		}
 	}
-	if path != "" && !validRepository(path) {
+	if path != "" && !validPath(path) {
 		return false
 	}
 	reg = normRegistry(reg)
@@ -230,7 +240,13 @@ func ValidDigest(s string) bool {
 // components separated by '/', each [a-z0-9]+ joined by '.', '_', '__' or
 // runs of '-'; at most 255 bytes.
 func validRepository(s string) bool {
-	if len(s) == 0 || len(s) > 255 {
+	return len(s) <= 255 && validPath(s)
+}
+
+// validPath is validRepository without the length limit, for prefixes (a
+// canonical Docker Hub name may exceed it by its implicit "library/").
+func validPath(s string) bool {
+	if len(s) == 0 {
 		return false
 	}
 	for comp := range strings.SplitSeq(s, "/") {

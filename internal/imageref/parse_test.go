@@ -190,6 +190,9 @@ func FuzzParse(f *testing.F) {
 		if !UnderPrefix(r, r.Repo()) || !UnderPrefix(r, r.Image()) {
 			t.Fatalf("%+v is not under its own repository", r)
 		}
+		if len(r.Repository) > 255 {
+			return // the implicit "library/" made it too long to spell out
+		}
 		r2, err := Parse(r.Image())
 		if err != nil || r2.Repo() != r.Repo() {
 			t.Fatalf("Image() %q does not parse back to %q: %v", r.Image(), r.Repo(), err)
