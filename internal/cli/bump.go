@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"strings"
 
 	"github.com/git-laminar/git-laminar/internal/diff"
@@ -132,7 +133,7 @@ func runBump(c *cli.Context, s Streams, opt bumpOptions) error {
 	if !opt.json {
 		files := make([]diff.File, 0, len(prop.Changes))
 		for _, ch := range prop.Changes {
-			files = append(files, diff.File{Path: ch.Path, Old: ch.Old, New: ch.New})
+			files = append(files, diff.File{Path: ch.Path, Old: ch.Old, New: ch.New, Mode: gitMode(ch.Mode)})
 		}
 		if err := diff.Files(s.Out, files, diff.Options{Color: p.on}); err != nil {
 			return exit(ExitError, err)
@@ -225,4 +226,12 @@ func short(hash string) string {
 		return hash[:7]
 	}
 	return hash
+}
+
+// gitMode is the mode git records for a regular file with these permissions.
+func gitMode(perm fs.FileMode) string {
+	if perm&0o111 != 0 {
+		return "100755"
+	}
+	return "100644"
 }

@@ -30,6 +30,14 @@ func TestMain(m *testing.M) {
 				Getenv: os.Getenv,
 			}))
 		},
+		// As if every stream were a terminal: for prompts and colour.
+		"git-laminar-tty": func() {
+			os.Exit(Run(context.Background(), os.Args, Streams{
+				In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
+				IsTTY:  func(any) bool { return true },
+				Getenv: os.Getenv,
+			}))
+		},
 	})
 }
 
