@@ -106,6 +106,12 @@ func (r *Repo) Commit(ctx context.Context, req CommitRequest) (hash string, err 
 	if err != nil {
 		return "", err
 	}
+	// core.logAllRefUpdates (default true with a working tree) says whether
+	// missing reflogs are created; existing ones are always appended to.
+	logAll, err := cfg.getBool("core.logallrefupdates", true)
+	if err != nil {
+		logAll = true // "always" and other non-boolean values
+	}
 	attrs, err := r.newAttrChecker(cfg)
 	if err != nil {
 		return "", err
@@ -211,11 +217,11 @@ func (r *Repo) Commit(ctx context.Context, req CommitRequest) (hash string, err 
 	subject, _, _ := strings.Cut(msg, "\n")
 	logMsg := "commit: " + subject
 	if headRef != "" {
-		if err := r.appendReflog(headRef, headHash, newHash, req.Committer, logMsg, true); err != nil {
+		if err := r.appendReflog(headRef, headHash, newHash, req.Committer, logMsg, logAll); err != nil {
 			return "", fmt.Errorf("commit: reflog: %w", err)
 		}
 	}
-	if err := r.appendReflog("HEAD", headHash, newHash, req.Committer, logMsg, true); err != nil {
+	if err := r.appendReflog("HEAD", headHash, newHash, req.Committer, logMsg, logAll); err != nil {
 		return "", fmt.Errorf("commit: reflog: %w", err)
 	}
 	if err := rl.commit([]byte(newHash + "\n")); err != nil {

@@ -1,0 +1,65 @@
+package gitrepo
+
+import (
+	"context"
+	"fmt"
+	"testing"
+)
+
+// bigRepo makes a repository of n files spread over directories, the
+// size of a large manifests repository.
+func bigRepo(b *testing.B, n int) (string, []string) {
+	b.Helper()
+	root := newRepo(b, nil)
+	paths := make([]string, n)
+	for i := range paths {
+		paths[i] = fmt.Sprintf("clusters/c%02d/apps/app%03d/deploy-%d.yaml", i%20, (i/20)%100, i)
+		writeFile(b, root, paths[i], fmt.Sprintf("image: registry.example.com/app%d:1.0.%d\n", i%100, i))
+	}
+	git(b, root, "add", "-A")
+	git(b, root, "commit", "-q", "-m", "big")
+	return root, paths
+}
+
+func BenchmarkTrackedFiles20k(b *testing.B) {
+	root, _ := bigRepo(b, 20000)
+	r := open(b, root)
+	for b.Loop() {
+		files, err := r.TrackedFiles()
+		if err != nil || len(files) != 20001 {
+			b.Fatalf("%d files, %v", len(files), err)
+		}
+	}
+}
+
+func BenchmarkDirty50of20k(b *testing.B) {
+	root, paths := bigRepo(b, 20000)
+	r := open(b, root)
+	var sample []string
+	for i := 0; i < 50; i++ {
+		sample = append(sample, paths[i*397])
+	}
+	writeFile(b, root, sample[7], "changed\n")
+	for b.Loop() {
+		d, err := r.Dirty(sample)
+		if err != nil || len(d) != 1 {
+			b.Fatalf("Dirty = %v, %v", d, err)
+		}
+	}
+}
+
+func BenchmarkCommit5of20k(b *testing.B) {
+	root, paths := bigRepo(b, 20000)
+	r := open(b, root)
+	sample := []string{paths[1], paths[5000], paths[9999], paths[15000], paths[19999]}
+	i := 0
+	for b.Loop() {
+		i++
+		for _, p := range sample {
+			writeFile(b, root, p, fmt.Sprintf("image: x:%d\n", i))
+		}
+		if _, err := r.Commit(context.Background(), testRequest(sample...)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
