@@ -108,8 +108,18 @@ func newApp(s Streams) *cli.App {
 		},
 		Commands: []*cli.Command{
 			scanCommand(s),
+			statusCommand(s),
 			bumpCommand(s),
+			setCommand(s),
+			rollbackCommand(s),
+			releaseCommand(s),
 			logCommand(s),
+			verifyCommand(s),
+			runCommand(s),
+			trustCommand(s),
+			installHooksCommand(s),
+			uninstallHooksCommand(s),
+			hookCommand(s),
 		},
 	}
 	return app

@@ -11,7 +11,6 @@ import (
 	"github.com/git-laminar/git-laminar/internal/diff"
 	"github.com/git-laminar/git-laminar/internal/gitrepo"
 	"github.com/git-laminar/git-laminar/internal/promote"
-	"github.com/git-laminar/git-laminar/internal/registry"
 	"github.com/urfave/cli/v2"
 )
 
@@ -87,10 +86,6 @@ type FailureEntry struct {
 	Error string `json:"error"`
 }
 
-func newRegistry() *registry.Client {
-	return registry.New(registry.Options{UserAgent: "git-laminar/" + Version})
-}
-
 func runBump(c *cli.Context, s Streams, opt bumpOptions) error {
 	ctx := c.Context
 	dir, err := workdir()
@@ -116,7 +111,7 @@ func runBump(c *cli.Context, s Streams, opt bumpOptions) error {
 		return exit(ExitError, fmt.Errorf("reading HEAD: %w", err))
 	}
 
-	prop, err := ws.Propose(ctx, newRegistry(), promote.Options{Only: opt.only})
+	prop, err := ws.Propose(ctx, newRegistry(ws), promote.Options{Only: opt.only})
 	if err != nil {
 		return exit(ExitError, err)
 	}
