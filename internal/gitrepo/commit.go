@@ -95,6 +95,9 @@ func (r *Repo) Commit(ctx context.Context, req CommitRequest) (hash string, err 
 		}
 		return "", err
 	}
+	if op := r.operationInProgress(); op != "" {
+		return "", fmt.Errorf("commit: a %s is in progress; finish or abort it first", op)
+	}
 	if req.ExpectHead != "" && req.ExpectHead != headHash {
 		return "", movedError(headRef, req.ExpectHead, headHash)
 	}
@@ -234,6 +237,21 @@ func (r *Repo) Commit(ctx context.Context, req CommitRequest) (hash string, err 
 			newHash, strings.Join(paths, " "), err)
 	}
 	return newHash, nil
+}
+
+// operationInProgress names a merge, cherry-pick, revert or rebase that
+// has stopped in this worktree ("" when none): a commit of ours would
+// not be what the user's next `git commit` expects.
+func (r *Repo) operationInProgress() string {
+	for _, f := range []struct{ file, op string }{
+		{"MERGE_HEAD", "merge"}, {"CHERRY_PICK_HEAD", "cherry-pick"}, {"REVERT_HEAD", "revert"},
+		{"rebase-merge", "rebase"}, {"rebase-apply", "rebase or am"}, {"sequencer", "cherry-pick or revert sequence"},
+	} {
+		if _, err := os.Stat(filepath.Join(r.GitDir, f.file)); err == nil {
+			return f.op
+		}
+	}
+	return ""
 }
 
 func movedError(ref, expected, actual string) error {

@@ -373,7 +373,29 @@ func TestCommitRejects(t *testing.T) {
 	writeFile(t, root, "conflict.yaml", "c: main\n")
 	git(t, root, "commit", "-q", "-m", "main", "conflict.yaml")
 	gitErr(root, "merge", "side")
-	if _, err := r.Commit(ctx, testRequest("conflict.yaml")); err == nil || !strings.Contains(err.Error(), "conflict") {
+	if _, err := r.Commit(ctx, testRequest("conflict.yaml")); err == nil || !strings.Contains(err.Error(), "merge is in progress") {
+		t.Errorf("Commit during merge = %v", err)
+	}
+	os.Remove(filepath.Join(root, ".git", "MERGE_HEAD"))
+	if _, err := r.Commit(ctx, testRequest("conflict.yaml")); err == nil || !strings.Contains(err.Error(), "unresolved merge conflicts") {
 		t.Errorf("Commit(conflicted) = %v", err)
+	}
+}
+
+func TestCommitRespectsIndexLock(t *testing.T) {
+	root := newRepo(t, map[string]string{"a.yaml": "a: 1\n"})
+	r := open(t, root)
+	writeFile(t, root, "a.yaml", "a: 2\n")
+	lock := filepath.Join(root, ".git", "index.lock")
+	os.WriteFile(lock, []byte("held by git"), 0o644)
+	head := git(t, root, "rev-parse", "HEAD")
+	if _, err := r.Commit(context.Background(), testRequest("a.yaml")); err == nil || !strings.Contains(err.Error(), "index.lock") {
+		t.Fatalf("Commit with index.lock held = %v", err)
+	}
+	if b, _ := os.ReadFile(lock); string(b) != "held by git" {
+		t.Error("someone else's index.lock was touched")
+	}
+	if git(t, root, "rev-parse", "HEAD") != head {
+		t.Error("HEAD moved")
 	}
 }
