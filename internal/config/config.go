@@ -15,13 +15,16 @@ type Config struct {
 	Registries []Registry
 	Updates    []Update
 	Commit     Commit
+	Cache      Cache
 }
 
-// Registry declares a registry prefix under which image references are managed.
+// Registry declares a registry prefix under which image references are
+// managed, and how to reach the registry (see Access).
 type Registry struct {
 	Name   string
 	Prefix string // "registry.example.com:5000/acme"
 	Line   int    // line of the [[registry]] header in Path
+	Access Access
 }
 
 // Update is one [[update]] rule: which references it manages and how a new

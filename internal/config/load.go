@@ -50,11 +50,7 @@ type rawFile struct {
 	Registry []rawRegistry `toml:"registry"`
 	Update   []rawUpdate   `toml:"update"`
 	Commit   rawCommit     `toml:"commit"`
-}
-
-type rawRegistry struct {
-	Name   string `toml:"name"`
-	Prefix string `toml:"prefix"`
+	Cache    rawCache      `toml:"cache"`
 }
 
 type rawUpdate struct {
@@ -116,7 +112,7 @@ func Parse(path string, data []byte) (*Config, error) {
 	if und := md.Undecoded(); len(und) > 0 {
 		k := und[0]
 		return nil, &Error{File: name, Line: loc.keyLine(k), Key: strings.Join(k, "."),
-			Msg: "unknown key" + suggest(k)}
+			Msg: unknownKey(k)}
 	}
 
 	cfg := &Config{Path: path}
@@ -129,7 +125,14 @@ func Parse(path string, data []byte) (*Config, error) {
 		if err := checkPrefix(r.Prefix); err != nil {
 			return nil, &Error{File: name, Line: loc.keyLineIn("registry", i, "prefix"), Key: key("prefix"), Msg: err.Error()}
 		}
-		cfg.Registries = append(cfg.Registries, Registry{Name: r.Name, Prefix: strings.TrimSuffix(r.Prefix, "/"), Line: line})
+		acc, err := buildAccess(r, name, loc, i, filepath.Dir(path))
+		if err != nil {
+			return nil, err
+		}
+		cfg.Registries = append(cfg.Registries, Registry{Name: r.Name, Prefix: strings.TrimSuffix(r.Prefix, "/"), Line: line, Access: acc})
+	}
+	if cfg.Cache, err = buildCache(raw.Cache, name, loc, filepath.Dir(path)); err != nil {
+		return nil, err
 	}
 
 	seen := map[string]bool{}
@@ -291,8 +294,9 @@ func contains(list []string, s string) bool {
 }
 
 var knownKeys = map[string][]string{
-	"":         {"registry", "update", "commit"},
-	"registry": {"name", "prefix"},
+	"":         {"registry", "update", "commit", "cache"},
+	"registry": registryKeys,
+	"cache":    {"dir", "ttl"},
 	"update":   {"name", "pattern", "files", "exclude", "order", "extract", "exclude_tags", "min_age", "allow_downgrade"},
 	"commit":   {"author_name", "author_email", "committer_name", "committer_email"},
 }
