@@ -111,7 +111,9 @@ func runBump(c *cli.Context, s Streams, opt bumpOptions) error {
 		return exit(ExitError, fmt.Errorf("reading HEAD: %w", err))
 	}
 
-	prop, err := ws.Propose(ctx, newRegistry(ws), promote.Options{Only: opt.only})
+	bar := newProgress(s, "Resolving images")
+	prop, err := ws.Propose(ctx, newRegistry(ws), promote.Options{Only: opt.only, Progress: bar.update})
+	bar.done()
 	if err != nil {
 		return exit(ExitError, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/git-laminar/git-laminar/internal/registry"
 	"github.com/git-laminar/git-laminar/internal/registry/registrytest"
 	"github.com/rogpeppe/go-internal/testscript"
 	"golang.org/x/term"
@@ -56,9 +57,11 @@ func server(ts *testscript.TestScript) *registrytest.Server {
 // its own registry on 127.0.0.1 ($REGISTRY), an empty HOME and a git
 // identity, and these commands:
 //
-//	push REPO TAG...        push TAGs to $REGISTRY/REPO, each created a minute after the previous
+//	push REPO TAG...        push TAGs to $REGISTRY/REPO, each created a minute after the previous;
+//	                        TAG@N creates it N minutes after the epoch (a new image, so a new digest)
+//	digest VAR REPO TAG     set $VAR to the digest of $REGISTRY/REPO:TAG
 //	crlf FILE...            give FILEs CRLF line ends (txtar archives cannot hold them)
-//	subst FILE...           replace the text $REGISTRY in FILEs with the registry's address
+//	subst FILE...           replace $REGISTRY, and every $VAR set by digest, in FILEs
 //	registry fail STATUS [KIND]  answer every request (or requests of KIND: tags, manifest, blob) with STATUS
 //	registry auth USER PASS demand basic auth
 //	registry ok             undo fail and auth
@@ -89,6 +92,7 @@ func TestScripts(t *testing.T) {
 			"subst":    cmdSubst,
 			"registry": cmdRegistry,
 			"crlf":     cmdCRLF,
+			"digest":   cmdDigest,
 		},
 		RequireExplicitExec: true,
 	})
@@ -103,7 +107,13 @@ func cmdPush(ts *testscript.TestScript, neg bool, args []string) {
 	srv := server(ts)
 	tags := map[string]time.Time{}
 	for i, tag := range args[1:] {
-		tags[tag] = scriptEpoch.Add(time.Duration(i) * time.Minute)
+		minutes := i
+		if name, at, ok := strings.Cut(tag, "@"); ok {
+			n, err := strconv.Atoi(at)
+			ts.Check(err)
+			tag, minutes = name, n
+		}
+		tags[tag] = scriptEpoch.Add(time.Duration(minutes) * time.Minute)
 	}
 	if _, err := registrytest.PushTags(context.Background(), srv.Host()+"/"+args[0], tags); err != nil {
 		ts.Fatalf("push: %v", err)
@@ -112,12 +122,28 @@ func cmdPush(ts *testscript.TestScript, neg bool, args []string) {
 
 func cmdSubst(ts *testscript.TestScript, neg bool, args []string) {
 	host := server(ts).Host()
+	vars := strings.Fields(ts.Getenv("DIGEST_VARS"))
 	for _, f := range args {
 		p := ts.MkAbs(f)
 		b, err := os.ReadFile(p)
 		ts.Check(err)
-		ts.Check(os.WriteFile(p, []byte(strings.ReplaceAll(string(b), "$REGISTRY", host)), 0o644))
+		text := strings.ReplaceAll(string(b), "$REGISTRY", host)
+		for _, v := range vars {
+			text = strings.ReplaceAll(text, "$"+v, ts.Getenv(v))
+		}
+		ts.Check(os.WriteFile(p, []byte(text), 0o644))
 	}
+}
+
+func cmdDigest(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: digest VAR REPO TAG")
+	}
+	c := registry.New(registry.Options{})
+	d, err := c.Digest(context.Background(), server(ts).Host()+"/"+args[1], args[2])
+	ts.Check(err)
+	ts.Setenv(args[0], d)
+	ts.Setenv("DIGEST_VARS", ts.Getenv("DIGEST_VARS")+" "+args[0])
 }
 
 func cmdRegistry(ts *testscript.TestScript, neg bool, args []string) {

@@ -1,7 +1,210 @@
 package cli
 
-import "github.com/urfave/cli/v2"
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/git-laminar/git-laminar/internal/imageref"
+	"github.com/git-laminar/git-laminar/internal/policy"
+	"github.com/git-laminar/git-laminar/internal/promote"
+	"github.com/urfave/cli/v2"
+)
+
+type statusOptions struct {
+	global
+	json     bool
+	exitCode bool
+	all      bool
+	only     []string
+}
 
 func statusCommand(s Streams) *cli.Command {
-	return notYet("status", "show, for each managed reference, the tag a bump would choose and why")
+	return &cli.Command{
+		Name:      "status",
+		Usage:     "show, for each managed image, the tag a bump would choose and why",
+		UsageText: "git laminar status [--json] [--exit-code] [--all-candidates] [--only IMAGE]...",
+		Description: "Resolves every managed reference as bump does, changes nothing, and prints for\n" +
+			"each image and current tag: the files that refer to it, the tag its rule chooses,\n" +
+			"and why the nearest other candidates lost (filtered, excluded, older, too young,\n" +
+			"not a valid tag, ...). Uncommitted changes do not matter here.",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "json", Usage: "print a JSON object for scripts"},
+			&cli.BoolFlag{Name: "exit-code", Usage: "exit 1 when a bump would change something"},
+			&cli.BoolFlag{Name: "all-candidates", Aliases: []string{"a"}, Usage: "list every tag considered, not only the nearest"},
+			&cli.StringSliceFlag{Name: "only", Usage: "show only `IMAGE` (repeatable)"},
+		},
+		Action: func(c *cli.Context) error {
+			g, err := globals(c, s)
+			if err != nil {
+				return err
+			}
+			if c.NArg() > 0 {
+				return exit(ExitError, fmt.Errorf("status takes no arguments (got %q); use --only IMAGE", c.Args().First()))
+			}
+			return runStatus(c, s, statusOptions{global: g, json: c.Bool("json"), exitCode: c.Bool("exit-code"),
+				all: c.Bool("all-candidates"), only: c.StringSlice("only")})
+		},
+	}
+}
+
+// StatusResult is the --json output of status. The field names are a contract.
+type StatusResult struct {
+	Images   []ImageStatus  `json:"images"`
+	Failures []FailureEntry `json:"failures"`
+}
+
+// ImageStatus is one image at one current tag under one rule.
+type ImageStatus struct {
+	Image      string          `json:"image"`
+	Rule       string          `json:"rule"`
+	Current    string          `json:"current"`
+	Chosen     string          `json:"chosen"`
+	Changed    bool            `json:"changed"`
+	Digest     string          `json:"digest,omitempty"`
+	Held       string          `json:"held,omitempty"`
+	Order      string          `json:"order"`
+	Reason     string          `json:"reason"`
+	References []Location      `json:"references"`
+	Candidates []CandidateInfo `json:"candidates"`
+}
+
+// Location is a place in a file.
+type Location struct {
+	File string `json:"file"`
+	Line int    `json:"line"`
+}
+
+// CandidateInfo is one tag and what became of it.
+type CandidateInfo struct {
+	Tag     string `json:"tag"`
+	Outcome string `json:"outcome"`
+	Reason  string `json:"reason"`
+}
+
+// nearest is how many candidates the text output shows per image.
+const nearest = 6
+
+func runStatus(c *cli.Context, s Streams, opt statusOptions) error {
+	dir, err := workdir()
+	if err != nil {
+		return err
+	}
+	ws, err := promote.Open(dir, promote.OpenOptions{ConfigPath: opt.configPath})
+	if err != nil {
+		return exit(ExitError, err)
+	}
+	bar := newProgress(s, "Resolving images")
+	res, err := ws.Resolve(c.Context, newRegistry(ws), promote.Options{Only: opt.only, Progress: bar.update})
+	bar.done()
+	if err != nil {
+		return exit(ExitError, err)
+	}
+	out := StatusResult{Images: []ImageStatus{}, Failures: []FailureEntry{}}
+	moves := false
+	for _, d := range res.Decisions {
+		st := ImageStatus{Image: d.Image, Rule: d.Rule, Current: d.Current, Chosen: d.Choice.Tag, Changed: d.Moves(),
+			Digest: d.Digest, Held: d.Held, Order: d.Choice.Order, Reason: d.Choice.Reason,
+			References: []Location{}, Candidates: []CandidateInfo{}}
+		if d.Held != "" {
+			st.Chosen = d.Current
+		}
+		for _, r := range d.Refs {
+			st.References = append(st.References, Location{File: r.Path, Line: r.Line})
+		}
+		for _, v := range d.Choice.Verdicts {
+			st.Candidates = append(st.Candidates, CandidateInfo{Tag: v.Tag, Outcome: string(v.Outcome), Reason: v.Reason})
+		}
+		moves = moves || st.Changed
+		out.Images = append(out.Images, st)
+	}
+	for _, f := range res.Failures {
+		out.Failures = append(out.Failures, FailureEntry{Image: f.Image, Error: f.Err.Error()})
+	}
+
+	if opt.json {
+		if err := writeJSON(s.Out, out); err != nil {
+			return err
+		}
+	} else {
+		printStatus(s.Out, newPainter(opt.color), out, opt.all)
+		if len(out.Images) == 0 && len(out.Failures) == 0 {
+			fmt.Fprintln(s.Err, "No managed image references. (git laminar scan --all lists every reference.)")
+		}
+	}
+	switch {
+	case len(out.Failures) > 0:
+		return exit(ExitPartial, nil)
+	case moves && opt.exitCode:
+		return exit(ExitChanges, nil)
+	}
+	return nil
+}
+
+func printStatus(w io.Writer, p painter, r StatusResult, all bool) {
+	for i, st := range r.Images {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		head := fmt.Sprintf("%s  %s", p.bold(st.Image), p.dim("["+st.Rule+"]"))
+		switch {
+		case st.Held != "":
+			fmt.Fprintf(w, "%s  %s  %s\n", head, st.Current, p.yellow("held: "+st.Held))
+		case st.Changed && st.Chosen != st.Current:
+			fmt.Fprintf(w, "%s  %s -> %s\n", head, p.red(st.Current), p.green(st.Chosen))
+		case st.Changed:
+			fmt.Fprintf(w, "%s  %s  %s\n", head, st.Current, p.green("digest -> "+st.Digest))
+		default:
+			fmt.Fprintf(w, "%s  %s  %s\n", head, st.Current, p.dim("up to date"))
+		}
+		locs := make([]string, 0, len(st.References))
+		for _, l := range st.References {
+			locs = append(locs, fmt.Sprintf("%s:%d", l.File, l.Line))
+		}
+		fmt.Fprintf(w, "  in %s\n", strings.Join(locs, ", "))
+		// The chosen candidate's line already says why it won.
+		if st.Reason != "" && (len(st.Candidates) == 0 || st.Candidates[0].Outcome != string(policy.Chosen)) {
+			fmt.Fprintf(w, "  %s\n", st.Reason)
+		}
+		shown := st.Candidates
+		if !all && len(shown) > nearest {
+			shown = shown[:nearest]
+		}
+		for _, c := range shown {
+			fmt.Fprintf(w, "    %-12s %-28s %s\n", outcomeLabel(p, c.Outcome), printableTag(c.Tag), c.Reason)
+		}
+		if len(shown) < len(st.Candidates) {
+			fmt.Fprintf(w, "    %s\n", p.dim(fmt.Sprintf("... %d more (--all-candidates)", len(st.Candidates)-len(shown))))
+		}
+	}
+	if len(r.Failures) > 0 {
+		if len(r.Images) > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintln(w, p.bold(p.red("Failed:")))
+		for _, f := range r.Failures {
+			fmt.Fprintf(w, "  %s\n", f.Error)
+		}
+	}
+}
+
+func outcomeLabel(p painter, o string) string {
+	switch policy.Outcome(o) {
+	case policy.Chosen:
+		return p.green(o)
+	case policy.Current:
+		return p.bold(o)
+	}
+	return p.dim(o)
+}
+
+// printableTag shows a tag as it is when it is a valid tag and quoted
+// otherwise: registries are untrusted, and a tag holding escape sequences
+// must not reach a terminal raw.
+func printableTag(t string) string {
+	if imageref.ValidTag(t) {
+		return t
+	}
+	return strconv.QuoteToASCII(t)
 }

@@ -93,7 +93,12 @@ func Build(inputs []Input) (Plan, error) {
 		if digestChanges {
 			edits = append(edits, Edit{Path: m.Path, Line: m.Line, Span: m.Digest, Old: m.Ref.Digest, New: in.ToDigest})
 		}
+		// A reference that keeps its tag but follows it to a new digest is
+		// recorded as a move from digest to digest.
 		k := key{m.Ref.Image(), m.Ref.Tag, in.To}
+		if !tagChanges {
+			k = key{m.Ref.Image(), m.Ref.Digest, in.ToDigest}
+		}
 		p := promos[k]
 		if p == nil {
 			p = &Promotion{Image: k.image, From: k.from, To: k.to, Rule: in.Rule}

@@ -120,3 +120,22 @@ func TestBuildRejectsConflicts(t *testing.T) {
 		t.Error("empty input gives a non-empty plan")
 	}
 }
+
+func TestBuildFollowsADigestUnderTheSameTag(t *testing.T) {
+	m := match(t, "a.yaml", 1, 0, "r.example.com/acme/app:stable@"+d1)
+	p, err := Build([]Input{{Match: m, To: "stable", ToDigest: d2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Edits) != 1 || p.Edits[0].Old != d1 || p.Edits[0].New != d2 {
+		t.Fatalf("edits = %+v, want only the digest replaced", p.Edits)
+	}
+	want := []Promotion{{Image: "r.example.com/acme/app", From: d1, To: d2, Digest: d2, Paths: []string{"a.yaml"}}}
+	if diff := cmp.Diff(want, p.Promotions); diff != "" {
+		t.Errorf("promotions (-want +got):\n%s", diff)
+	}
+	// The same digest again is no change at all.
+	if p, _ := Build([]Input{{Match: m, To: "stable", ToDigest: d1}}); !p.Empty() {
+		t.Errorf("unchanged digest produced %+v", p.Edits)
+	}
+}

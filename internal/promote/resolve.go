@@ -1,0 +1,342 @@
+package promote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/git-laminar/git-laminar/internal/config"
+	"github.com/git-laminar/git-laminar/internal/edit"
+	"github.com/git-laminar/git-laminar/internal/imageref"
+	"github.com/git-laminar/git-laminar/internal/plan"
+	"github.com/git-laminar/git-laminar/internal/policy"
+	"github.com/git-laminar/git-laminar/internal/registry"
+)
+
+// Failure is one image that could not be resolved; the others go on.
+type Failure struct {
+	Image string
+	Err   error
+}
+
+func (f Failure) Error() string { return f.Image + ": " + f.Err.Error() }
+
+// Decision is what one rule's policy chose for one image at one current tag.
+type Decision struct {
+	Image   string // canonical image name
+	Repo    string // repository as the registry API names it
+	Rule    string
+	Current string
+	Choice  policy.Choice
+	// Digest is the registry's digest of the chosen tag, when known. With
+	// order "digest" it is the digest the current tag points at now.
+	Digest string
+	// Held is the reason the image is held (by a rollback), or empty.
+	// A held image keeps its tag whatever its rule would choose.
+	Held string
+	Refs []Reference
+
+	rule int
+}
+
+// Moves reports whether the decision changes any reference: to a new tag,
+// or (following a mutable tag) to a new digest.
+func (d Decision) Moves() bool {
+	if d.Held != "" {
+		return false
+	}
+	if d.Choice.Changed {
+		return true
+	}
+	if d.Choice.FollowDigest && d.Digest != "" {
+		for _, r := range d.Refs {
+			if r.Ref.Digest != "" && r.Ref.Digest != d.Digest {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Resolution is every managed reference resolved against its registry.
+type Resolution struct {
+	References []Reference
+	Decisions  []Decision
+	Failures   []Failure
+}
+
+// Proposal is everything a bump would do, computed without writing.
+type Proposal struct {
+	Resolution
+	Plan    plan.Plan
+	Changes []edit.Change
+}
+
+// Options tune a resolution.
+type Options struct {
+	// Only limits the run to these images (canonical or as written); empty means all.
+	Only []string
+	// Held maps canonical image names to the reason they are held; such
+	// images are resolved for display but never moved.
+	Held map[string]string
+	// Now is the clock for min_age; zero means time.Now.
+	Now time.Time
+	// Progress, if set, is called as images are resolved (done of total).
+	Progress func(done, total int)
+}
+
+// Propose resolves every managed reference and renders the changes a bump
+// would make. Registry failures are collected per image, not returned: the
+// other images still get promoted.
+func (w *Workspace) Propose(ctx context.Context, reg *registry.Client, opt Options) (*Proposal, error) {
+	res, err := w.Resolve(ctx, reg, opt)
+	if err != nil {
+		return nil, err
+	}
+	return w.Prepare(res)
+}
+
+// Prepare builds the plan for a resolution, refuses files with uncommitted
+// changes, and renders the new contents without writing them.
+func (w *Workspace) Prepare(res *Resolution) (*Proposal, error) {
+	p := &Proposal{Resolution: *res}
+	var inputs []plan.Input
+	for _, d := range res.Decisions {
+		if !d.Moves() {
+			continue
+		}
+		for _, r := range d.Refs {
+			inputs = append(inputs, plan.Input{Match: r.Match, Rule: d.Rule, To: d.Choice.Tag, ToDigest: d.Digest})
+		}
+	}
+	var err error
+	p.Plan, err = plan.Build(inputs)
+	if err != nil {
+		return nil, err
+	}
+	if dirty, err := w.Repo.Dirty(p.Plan.Paths()); err != nil {
+		return nil, fmt.Errorf("checking for uncommitted changes: %w", err)
+	} else if len(dirty) > 0 {
+		return nil, &DirtyError{Paths: dirty}
+	}
+	p.Changes, err = edit.Render(w.Repo.Root, p.Plan)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Resolve scans, lists the tags of every managed repository once, and lets
+// each rule's policy choose.
+func (w *Workspace) Resolve(ctx context.Context, reg *registry.Client, opt Options) (*Resolution, error) {
+	refs, err := w.Scan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if unused := w.UnusedPrefixes(refs); len(unused) > 0 {
+		r := unused[0]
+		return nil, &config.Error{File: w.Config.Path, Line: r.Line, Key: "registry prefix",
+			Msg: fmt.Sprintf("%q matches no image reference in tracked files", r.Prefix)}
+	}
+	now := opt.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+
+	// One decision per (image, rule, current tag): the same image referenced
+	// from many files is resolved once.
+	type key struct {
+		repo, current string
+		rule          int
+	}
+	groups := map[key]*Decision{}
+	var order []key
+	for _, r := range refs {
+		if !r.Managed() || !selected(opt.Only, r.Ref) {
+			continue
+		}
+		k := key{r.Ref.Repo(), r.Ref.Tag, r.rule}
+		d := groups[k]
+		if d == nil {
+			d = &Decision{Image: r.Ref.Image(), Repo: k.repo, Rule: r.Rule, Current: r.Ref.Tag, rule: r.rule, Held: opt.Held[r.Ref.Image()]}
+			groups[k] = d
+			order = append(order, k)
+		}
+		d.Refs = append(d.Refs, r)
+	}
+	var repos []string
+	seen := map[string]bool{}
+	for _, k := range order {
+		if !seen[k.repo] {
+			seen[k.repo] = true
+			repos = append(repos, k.repo)
+		}
+	}
+	lists := reg.TagsOf(ctx, repos)
+
+	failed := map[string]error{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	done := 0
+	report := func() {
+		done++
+		if opt.Progress != nil {
+			opt.Progress(done, len(order))
+		}
+	}
+	sem := make(chan struct{}, 8)
+	for _, k := range order {
+		d := groups[k]
+		list := lists[k.repo]
+		if list.Err != nil {
+			mu.Lock()
+			failed[d.Image] = list.Err
+			report()
+			mu.Unlock()
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			err := w.decide(ctx, reg, d, list.Tags, now)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && failed[d.Image] == nil {
+				failed[d.Image] = err
+			}
+			report()
+		}()
+	}
+	wg.Wait()
+
+	res := &Resolution{References: refs}
+	for _, k := range order {
+		if d := groups[k]; failed[d.Image] == nil {
+			res.Decisions = append(res.Decisions, *d)
+		}
+	}
+	for image, err := range failed {
+		res.Failures = append(res.Failures, Failure{Image: image, Err: err})
+	}
+	sort.Slice(res.Failures, func(i, j int) bool { return res.Failures[i].Image < res.Failures[j].Image })
+	sort.Slice(res.Decisions, func(i, j int) bool {
+		a, b := res.Decisions[i], res.Decisions[j]
+		if a.Image != b.Image {
+			return a.Image < b.Image
+		}
+		return a.Current < b.Current
+	})
+	return res, nil
+}
+
+// DirtyError names files that would be edited but have uncommitted changes.
+type DirtyError struct{ Paths []string }
+
+func (e *DirtyError) Error() string {
+	return fmt.Sprintf("refusing to edit files with uncommitted changes: %s (commit or stash them first)", joinPaths(e.Paths))
+}
+
+// decide fetches what the policy needs and lets it choose.
+func (w *Workspace) decide(ctx context.Context, reg *registry.Client, d *Decision, tags []string, now time.Time) error {
+	pol := w.rules[d.rule].policy
+	kept, rejected := pol.Candidates(d.Current, tags)
+	current := policy.Tag{Name: d.Current}
+	candidates := make([]policy.Tag, len(kept))
+	for i, t := range kept {
+		candidates[i] = policy.Tag{Name: t}
+	}
+	if pol.NeedsCreated(d.Current, kept) {
+		if err := fillCreated(ctx, reg, d.Repo, &current, candidates); err != nil {
+			return err
+		}
+	}
+	d.Choice = pol.Select(current, candidates, now)
+	d.Choice.Verdicts = append(d.Choice.Verdicts, rejected...)
+	if d.Choice.Err != nil {
+		return d.Choice.Err
+	}
+	pinned := false
+	for _, r := range d.Refs {
+		pinned = pinned || r.Ref.Digest != ""
+	}
+	switch {
+	case d.Choice.Changed:
+		digest := d.Choice.Digest
+		if digest == "" {
+			info, err := reg.Image(ctx, d.Repo, d.Choice.Tag)
+			if err != nil {
+				if pinned {
+					return fmt.Errorf("reading digest of %s:%s: %w", d.Image, d.Choice.Tag, err)
+				}
+				// Elsewhere the digest merely enriches the record.
+				return nil
+			}
+			digest = info.Digest
+		}
+		d.Digest = digest
+	case d.Choice.FollowDigest && pinned:
+		digest, err := reg.Digest(ctx, d.Repo, d.Current)
+		if err != nil {
+			return fmt.Errorf("reading digest of %s:%s: %w", d.Image, d.Current, err)
+		}
+		d.Digest = digest
+	}
+	return nil
+}
+
+// fillCreated fetches creation times for the current tag and candidates,
+// a few at a time. A current tag the registry no longer has stays unknown.
+func fillCreated(ctx context.Context, reg *registry.Client, repo string, current *policy.Tag, candidates []policy.Tag) error {
+	var mu sync.Mutex
+	var firstErr error
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	fetch := func(t *policy.Tag, mustExist bool) {
+		defer wg.Done()
+		sem <- struct{}{}
+		defer func() { <-sem }()
+		info, err := reg.Image(ctx, repo, t.Name)
+		if err != nil {
+			if mustExist && !errors.Is(err, registry.ErrNotFound) {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = fmt.Errorf("reading creation time of %s:%s: %w", repo, t.Name, err)
+				}
+				mu.Unlock()
+			}
+			return
+		}
+		t.Created, t.Digest = info.Created, info.Digest
+	}
+	wg.Add(1)
+	go fetch(current, false)
+	for i := range candidates {
+		wg.Add(1)
+		go fetch(&candidates[i], true)
+	}
+	wg.Wait()
+	return firstErr
+}
+
+func selected(only []string, r imageref.Ref) bool {
+	if len(only) == 0 {
+		return true
+	}
+	for _, o := range only {
+		// "app", "acme/app" or the full name: any trailing part of the
+		// canonical name at a path boundary, as git laminar log accepts.
+		if o == r.Name || o == r.Image() || o == r.Repo() || strings.HasSuffix(r.Image(), "/"+o) {
+			return true
+		}
+		if parsed, err := imageref.Parse(o); err == nil && parsed.Repo() == r.Repo() {
+			return true
+		}
+	}
+	return false
+}
