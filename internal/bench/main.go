@@ -1,0 +1,413 @@
+// Command bench measures git laminar on a generated manifests repository
+// against an in-process registry, next to the lower bounds of the same
+// work: listing the same repositories' tags with go-containerregistry at
+// the tool's concurrency, and git grep over the same files.
+//
+//	go run ./internal/bench -preset small|medium|large [-runs 3] [-json]
+//
+// It generates a git repository of N files (Deployments, CronJobs, Helm
+// values, kustomizations, compose files, Dockerfiles, .env files, and ~40%
+// files with no image) referring to R repositories of a registry served in
+// this process (T tags each, paginated by 100, with a per-request latency),
+// and to other registries that are not managed. Then, each a median over
+// -runs, interleaved so that noise hits every phase alike:
+//
+//	list     ggcr remote.List of the R repositories (lower bound of a cold bump)
+//	grep     git grep for the reference lines (lower bound of the scan)
+//	scan     git laminar scan --all --json
+//	cold     git laminar bump --dry-run with an empty cache
+//	warm     the same, within the cache TTL after one filling run
+//	newest   the same after new tags were pushed, with the tag lists refreshed:
+//	         metadata may be fetched for the new tags only
+//
+// The git-laminar process is run directly (not through git), so that its
+// rusage (peak RSS, CPU) is its own. Nothing leaves 127.0.0.1: other
+// registries are sent to a local proxy that counts and hangs up.
+//
+// The exit status is non-zero only when the harness fails; missed targets
+// are printed, not fatal.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/git-laminar/git-laminar/internal/registry"
+	"github.com/git-laminar/git-laminar/internal/registry/registrytest"
+)
+
+type preset struct{ n, r, t, runs int }
+
+var presets = map[string]preset{
+	"small":  {500, 20, 50, 5},
+	"medium": {5000, 100, 150, 3},
+	"large":  {20000, 500, 300, 3},
+}
+
+type options struct {
+	preset        string
+	n, r, t, runs int
+	latency       time.Duration
+	pageSize      int
+	bin           string
+	json, keep    bool
+	seed          uint64
+	refresh       string
+	extraTOML     string
+	concurrency   int
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.preset, "preset", "small", "small (N=500,R=20,T=50) | medium (5000,100,150) | large (20000,500,300)")
+	flag.IntVar(&o.n, "n", 0, "files in the manifests repository (overrides the preset)")
+	flag.IntVar(&o.r, "r", 0, "managed repositories in the registry (overrides the preset)")
+	flag.IntVar(&o.t, "t", 0, "tags per repository (overrides the preset)")
+	flag.IntVar(&o.runs, "runs", 0, "timed runs per phase (default 5 for small, 3 otherwise)")
+	flag.DurationVar(&o.latency, "latency", 20*time.Millisecond, "latency the registry adds to every request")
+	flag.IntVar(&o.pageSize, "page-size", 100, "tags per page of a tag list")
+	flag.StringVar(&o.bin, "bin", "", "the git-laminar binary (default: go build ./cmd/git-laminar into the temp dir)")
+	flag.BoolVar(&o.json, "json", false, "print the results as JSON")
+	flag.BoolVar(&o.keep, "keep", false, "keep the temp dir (repository, caches) and print its path")
+	flag.Uint64Var(&o.seed, "seed", 1, "seed of the generator")
+	flag.StringVar(&o.refresh, "refresh", "auto", "bump flags that expire the tag lists for the newest-build phase (auto: --refresh if bump has it; none)")
+	flag.StringVar(&o.extraTOML, "toml", "", "TOML appended to the generated laminar.toml (e.g. cache settings)")
+	flag.IntVar(&o.concurrency, "concurrency", registry.DefaultConcurrency, "repositories listed at once by the lower bound (the tool's default)")
+	flag.Parse()
+	p, ok := presets[o.preset]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "bench: unknown preset %q\n", o.preset)
+		os.Exit(2)
+	}
+	o.n, o.r, o.t = or(o.n, p.n), or(o.r, p.r), or(o.t, p.t)
+	o.runs = or(o.runs, p.runs)
+	if o.n < 10 || o.r < 1 || o.t < 10 || o.runs < 1 {
+		fmt.Fprintln(os.Stderr, "bench: need -n >= 10, -r >= 1, -t >= 10, -runs >= 1")
+		os.Exit(2)
+	}
+	res, err := run(context.Background(), o)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	if o.json {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	res.print(os.Stdout)
+}
+
+func or(v, def int) int {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+}
+
+// features are what the binary under test offers.
+type features struct {
+	Refresh     bool     `json:"refresh_flag"`
+	RefreshArgs []string `json:"refresh_args"`
+	Cache       bool     `json:"cache"` // the warm fill left files in the cache dir
+	CacheFiles  int      `json:"cache_files"`
+	CacheBytes  int64    `json:"cache_bytes"`
+}
+
+func run(ctx context.Context, o options) (*result, error) {
+	tmp, err := os.MkdirTemp("", "laminar-bench-")
+	if err != nil {
+		return nil, err
+	}
+	if o.keep {
+		defer logf("kept %s", tmp)
+	} else {
+		defer os.RemoveAll(tmp)
+	}
+	home := filepath.Join(tmp, "home")
+	repoDir := filepath.Join(tmp, "manifests")
+	for _, d := range []string{home, repoDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, err
+		}
+	}
+
+	bin, err := buildBinary(ctx, o.bin, tmp)
+	if err != nil {
+		return nil, err
+	}
+	trap, err := newEgressTrap()
+	if err != nil {
+		return nil, err
+	}
+	defer trap.Close()
+
+	res := &result{
+		Preset: o.preset, N: o.n, R: o.r, T: o.t, Runs: o.runs, Latency: o.latency.String(),
+		PageSize: o.pageSize, Concurrency: o.concurrency, Cores: numCPU(), Date: time.Now().UTC().Format(time.RFC3339),
+		Bin: bin,
+	}
+	res.Command = commandLine()
+
+	// Registry: seeded fast (no latency), then slowed down.
+	srv := registrytest.NewServer(registrytest.ServerOptions{PageSize: o.pageSize})
+	defer srv.Close()
+	seed := newSeeder(srv)
+	start := time.Now()
+	if err := seed.seedCatalogue(ctx, o.r, o.t); err != nil {
+		return nil, fmt.Errorf("seeding the registry: %w", err)
+	}
+	res.SeedTime = time.Since(start).Round(time.Millisecond).String()
+	logf("seeded %d repositories x %d tags in %s", o.r, o.t, res.SeedTime)
+
+	// Repository.
+	start = time.Now()
+	g := genConfig{Files: o.n, Repos: o.r, Tags: o.t, Seed: o.seed, Host: srv.Host()}
+	gen, err := generate(repoDir, g, o.extraTOML)
+	if err != nil {
+		return nil, fmt.Errorf("generating the repository: %w", err)
+	}
+	r := &runner{bin: bin, repo: repoDir, env: isolatedEnv(tmp, home, trap.Addr()), srv: srv}
+	for _, args := range [][]string{
+		{"init", "-q", "-b", "main"},
+		{"add", "-A"},
+		{"commit", "-q", "-m", "Generated manifests"},
+	} {
+		if _, err := r.gitOut(ctx, args...); err != nil {
+			return nil, err
+		}
+	}
+	res.GenTime = time.Since(start).Round(time.Millisecond).String()
+	res.Repo = repoInfo{Files: gen.Files, Bytes: gen.Bytes, Kinds: gen.FilesByKind, ManagedRefs: gen.ManagedRefs,
+		UnmanagedRefs: gen.UnmanagedRefs, Referenced: len(gen.Referenced)}
+	logf("generated %d files (%.1f MB), %d managed and %d other references, in %s",
+		gen.Files, float64(gen.Bytes)/1e6, gen.ManagedRefs, gen.UnmanagedRefs, res.GenTime)
+
+	srv.Update(func(so *registrytest.ServerOptions) { so.Latency = o.latency })
+
+	// Features of the binary.
+	var feat features
+	help, _ := exec.CommandContext(ctx, bin, "bump", "--help").CombinedOutput()
+	feat.Refresh = strings.Contains(string(help), "--refresh")
+	switch o.refresh {
+	case "auto":
+		if feat.Refresh {
+			feat.RefreshArgs = []string{"--refresh"}
+		}
+	case "none", "":
+	default:
+		feat.RefreshArgs = strings.Fields(o.refresh)
+	}
+
+	// Sanity: does the scan see what was generated? (untimed; also warms
+	// the page cache for every phase alike)
+	if err := checkScan(ctx, r, tmp, gen, res); err != nil {
+		return nil, err
+	}
+	grepArgs := []string{"grep", "-nIE", `[Ii]mage|IMAGE|^FROM |newName:|repository:|` + strings.ReplaceAll(g.Prefix(), ".", `\.`)}
+	if out, err := r.gitOut(ctx, "grep", "-cIE", grepArgs[2]); err == nil {
+		n := 0
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			var c int
+			if i := strings.LastIndexByte(l, ':'); i >= 0 {
+				fmt.Sscan(l[i+1:], &c)
+			}
+			n += c
+		}
+		res.GrepLines = n
+	}
+
+	list := &phase{Name: "list", What: fmt.Sprintf("ggcr remote.List x%d repos, %d at once", len(gen.Referenced), o.concurrency)}
+	grep := &phase{Name: "grep", What: "git " + strings.Join(grepArgs, " ")}
+	scan := &phase{Name: "scan", What: "git laminar scan --all --json", Baseline: "grep"}
+	cold := &phase{Name: "cold", What: "git laminar bump --dry-run, empty cache", Baseline: "list"}
+	coldDir := filepath.Join(tmp, "cache-cold")
+	for i := range o.runs {
+		logf("round %d/%d: list, grep, scan, cold bump", i+1, o.runs)
+		s, err := listLowerBound(ctx, srv, gen.Referenced, o.concurrency)
+		if err != nil {
+			return nil, err
+		}
+		list.add(s)
+		if s, err = r.git(ctx, grepArgs...); err != nil {
+			return nil, err
+		}
+		grep.add(s)
+		if s, err = r.tool(ctx, filepath.Join(tmp, "cache-scan"), "scan", "--all", "--json"); err != nil {
+			return nil, err
+		}
+		scan.add(s)
+		if err := os.RemoveAll(coldDir); err != nil {
+			return nil, err
+		}
+		if s, err = r.tool(ctx, coldDir, "bump", "--dry-run"); err != nil {
+			return nil, err
+		}
+		cold.add(s)
+		logf("  list %s, grep %s, scan %s, cold %s", round(list.last()), round(grep.last()), round(scan.last()), round(cold.last()))
+	}
+
+	// Warm: one run fills the cache, then runs within the TTL.
+	warmDir := filepath.Join(tmp, "cache-warm")
+	fill := &phase{Name: "warm-fill", What: "git laminar bump --dry-run, filling the cache", Baseline: "list"}
+	s, err := r.tool(ctx, warmDir, "bump", "--dry-run")
+	if err != nil {
+		return nil, err
+	}
+	fill.add(s)
+	feat.CacheFiles, feat.CacheBytes = dirSize(warmDir)
+	feat.Cache = feat.CacheFiles > 0
+	warm := &phase{Name: "warm", What: "git laminar bump --dry-run, within the TTL", Baseline: "scan"}
+	for i := range o.runs {
+		s, err := r.tool(ctx, warmDir, "bump", "--dry-run")
+		if err != nil {
+			return nil, err
+		}
+		warm.add(s)
+		logf("warm %d/%d: %s, %d requests", i+1, o.runs, round(s.Wall), s.Total)
+	}
+
+	// newest-build: new tags after the fill, tag lists expired.
+	newest := &phase{Name: "newest", What: strings.Join(append([]string{"git laminar bump --dry-run"}, feat.RefreshArgs...), " ") +
+		" after 2 new tags in every 10th repository (order newest-build and glob by creation time)", Baseline: "list"}
+	var nb newestResult
+	nb.RefreshArgs = feat.RefreshArgs
+	if feat.Cache && len(feat.RefreshArgs) == 0 {
+		nb.NA = "the tool caches, but offers no way to expire the tag lists (no --refresh; pass -refresh or -toml)"
+	} else {
+		for i := range o.runs {
+			srv.Update(func(so *registrytest.ServerOptions) { so.Latency = 0 })
+			nt, err := seed.pushNew(ctx, o.r, o.t, i)
+			if err != nil {
+				return nil, fmt.Errorf("pushing new tags: %w", err)
+			}
+			rec := &metaRecorder{fresh: nt}
+			srv.Update(func(so *registrytest.ServerOptions) { so.Latency = o.latency; so.Observe = rec.observe })
+			args := append([]string{"bump", "--dry-run"}, feat.RefreshArgs...)
+			s, err := r.tool(ctx, warmDir, args...)
+			srv.Update(func(so *registrytest.ServerOptions) { so.Observe = nil })
+			if err != nil {
+				return nil, err
+			}
+			newest.add(s)
+			nb.NewTags = nt.count
+			nb.NewFetches = append(nb.NewFetches, rec.new)
+			nb.StaleFetches = append(nb.StaleFetches, len(rec.stale))
+			if len(rec.stale) > 0 && len(nb.StaleExamples) == 0 {
+				nb.StaleExamples = rec.stale[:min(5, len(rec.stale))]
+			}
+			logf("newest %d/%d: %s, %d new tags, metadata requests: %d for new tags, %d for others",
+				i+1, o.runs, round(s.Wall), nt.count, rec.new, len(rec.stale))
+		}
+	}
+
+	res.Features = feat
+	res.Phases = []*phase{list, grep, scan, cold, fill, warm}
+	if nb.NA == "" {
+		res.Phases = append(res.Phases, newest)
+	}
+	res.Newest = nb
+	res.Egress = trap.Hosts()
+	res.finish(gen)
+	return res, nil
+}
+
+// buildBinary returns bin, or builds ./cmd/git-laminar into dir.
+func buildBinary(ctx context.Context, bin, dir string) (string, error) {
+	if bin != "" {
+		abs, err := filepath.Abs(bin)
+		if err != nil {
+			return "", err
+		}
+		if _, err := os.Stat(abs); err != nil {
+			return "", err
+		}
+		return abs, nil
+	}
+	out := filepath.Join(dir, "bin", "git-laminar")
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, "./cmd/git-laminar")
+	gomod, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	if m := strings.TrimSpace(string(gomod)); m != "" && m != os.DevNull {
+		cmd.Dir = filepath.Dir(m)
+	}
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	logf("building %s", out)
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("go build ./cmd/git-laminar: %w", err)
+	}
+	return out, nil
+}
+
+// checkScan runs scan --all --json once and compares what it found with
+// what was generated.
+func checkScan(ctx context.Context, r *runner, tmp string, gen genResult, res *result) error {
+	cmd := exec.CommandContext(ctx, r.bin, "scan", "--all", "--json")
+	cmd.Dir = r.repo
+	cmd.Env = withCache(r.env, filepath.Join(tmp, "cache-scan"))
+	out, err := cmd.Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return fmt.Errorf("git laminar scan --all --json: %v: %s", err, ee.Stderr)
+		}
+		return err
+	}
+	var entries []struct {
+		Managed   bool   `json:"managed"`
+		Canonical string `json:"canonical"`
+	}
+	if err := json.Unmarshal(out, &entries); err != nil {
+		return fmt.Errorf("scan --json output: %w", err)
+	}
+	for _, e := range entries {
+		if e.Managed {
+			res.Repo.ScanManaged++
+		} else {
+			res.Repo.ScanOther++
+		}
+	}
+	if res.Repo.ScanManaged != gen.ManagedRefs || res.Repo.ScanOther != gen.UnmanagedRefs {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("scan found %d managed and %d other references; %d and %d were generated",
+			res.Repo.ScanManaged, res.Repo.ScanOther, gen.ManagedRefs, gen.UnmanagedRefs))
+	}
+	return nil
+}
+
+func dirSize(dir string) (files int, bytes int64) {
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			files++
+			if fi, err := d.Info(); err == nil {
+				bytes += fi.Size()
+			}
+		}
+		return nil
+	})
+	return files, bytes
+}
+
+func commandLine() string {
+	args := slices.Clone(os.Args[1:])
+	return "go run ./internal/bench " + strings.Join(args, " ")
+}

@@ -1,0 +1,315 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// phase is one measured step, a median over its samples.
+type phase struct {
+	Name     string   `json:"name"`
+	What     string   `json:"what"`
+	Baseline string   `json:"baseline,omitempty"` // the phase its ratio is against
+	Samples  []sample `json:"samples"`
+
+	Median   time.Duration  `json:"median_ns"`
+	Min      time.Duration  `json:"min_ns"`
+	Max      time.Duration  `json:"max_ns"`
+	Ratio    float64        `json:"ratio,omitempty"` // Median / baseline's Median
+	Requests map[string]int `json:"requests"`        // median per kind
+	Total    int            `json:"requests_total"`  // median
+	InFlight int            `json:"max_in_flight"`   // most over the samples
+	MaxRSS   int64          `json:"max_rss"`         // most over the samples
+	CPU      time.Duration  `json:"cpu_ns"`          // median
+}
+
+func (p *phase) add(s sample) { p.Samples = append(p.Samples, s) }
+
+func (p *phase) last() time.Duration { return p.Samples[len(p.Samples)-1].Wall }
+
+func medianOf[T int | int64 | time.Duration](xs []T) T {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func (p *phase) summarise() {
+	var walls, cpus []time.Duration
+	var totals []int
+	kinds := map[string][]int{}
+	for _, s := range p.Samples {
+		walls = append(walls, s.Wall)
+		cpus = append(cpus, s.CPU)
+		totals = append(totals, s.Total)
+		for k := range s.Requests {
+			kinds[k] = nil
+		}
+		p.InFlight = max(p.InFlight, s.InFlight)
+		p.MaxRSS = max(p.MaxRSS, s.MaxRSS)
+	}
+	for _, s := range p.Samples {
+		for k := range kinds {
+			kinds[k] = append(kinds[k], s.Requests[k])
+		}
+	}
+	p.Median, p.Min, p.Max = medianOf(walls), slices.Min(walls), slices.Max(walls)
+	p.CPU, p.Total = medianOf(cpus), medianOf(totals)
+	p.Requests = map[string]int{}
+	for k, v := range kinds {
+		if m := medianOf(v); m > 0 {
+			p.Requests[k] = m
+		}
+	}
+}
+
+type repoInfo struct {
+	Files         int            `json:"files"`
+	Bytes         int64          `json:"bytes"`
+	Kinds         map[string]int `json:"kinds"`
+	ManagedRefs   int            `json:"managed_refs"`
+	UnmanagedRefs int            `json:"unmanaged_refs"`
+	Referenced    int            `json:"repositories_referenced"`
+	ScanManaged   int            `json:"scan_managed"`
+	ScanOther     int            `json:"scan_other"`
+}
+
+type newestResult struct {
+	NA            string   `json:"na,omitempty"`
+	RefreshArgs   []string `json:"refresh_args"`
+	NewTags       int      `json:"new_tags_per_round"`
+	NewFetches    []int    `json:"new_tag_metadata_requests"`
+	StaleFetches  []int    `json:"other_metadata_requests"`
+	StaleExamples []string `json:"other_examples,omitempty"`
+}
+
+type target struct {
+	Name    string `json:"name"`
+	Verdict string `json:"verdict"` // PASS, FAIL, n/a
+	Detail  string `json:"detail"`
+}
+
+type result struct {
+	Command     string         `json:"command"`
+	Date        string         `json:"date"`
+	Cores       int            `json:"cores"`
+	Preset      string         `json:"preset"`
+	N           int            `json:"n"`
+	R           int            `json:"r"`
+	T           int            `json:"t"`
+	Runs        int            `json:"runs"`
+	Latency     string         `json:"latency"`
+	PageSize    int            `json:"page_size"`
+	Concurrency int            `json:"concurrency"`
+	Bin         string         `json:"bin"`
+	SeedTime    string         `json:"seed_time"`
+	GenTime     string         `json:"generate_time"`
+	Repo        repoInfo       `json:"repository"`
+	GrepLines   int            `json:"grep_lines"`
+	Features    features       `json:"features"`
+	Phases      []*phase       `json:"phases"`
+	Newest      newestResult   `json:"newest_build"`
+	Targets     []target       `json:"targets"`
+	Egress      map[string]int `json:"egress_attempts"`
+	Listed      map[string]int `json:"unmanaged_repositories_listed,omitempty"`
+	Warnings    []string       `json:"warnings,omitempty"`
+}
+
+func numCPU() int { return runtime.NumCPU() }
+
+func (r *result) phase(name string) *phase {
+	for _, p := range r.Phases {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// finish computes medians, ratios and verdicts.
+func (r *result) finish(gen genResult) {
+	for _, p := range r.Phases {
+		p.summarise()
+	}
+	for _, p := range r.Phases {
+		if b := r.phase(p.Baseline); b != nil && b.Median > 0 {
+			p.Ratio = float64(p.Median) / float64(b.Median)
+		}
+	}
+	managed := map[string]bool{}
+	for _, repo := range gen.Referenced {
+		managed[repo] = true
+	}
+	r.Listed = map[string]int{}
+	var toolSamples []sample
+	for _, p := range r.Phases {
+		if p.Name == "list" {
+			continue
+		}
+		for _, s := range p.Samples {
+			toolSamples = append(toolSamples, s)
+			for repo, n := range s.counts.TagsListByRepo {
+				if !managed[repo] {
+					r.Listed[repo] += n
+				}
+			}
+			for _, n := range s.Notes {
+				if !slices.Contains(r.Warnings, p.Name+": "+n) {
+					r.Warnings = append(r.Warnings, p.Name+": "+n)
+				}
+			}
+		}
+	}
+	if len(r.Listed) > 0 {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("repositories outside the managed prefix were listed: %v", r.Listed))
+	}
+	if len(r.Egress) > 0 {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("the tool tried to reach other registries (stopped at the proxy): %v", r.Egress))
+	}
+
+	verdict := func(ok bool) string {
+		if ok {
+			return "PASS"
+		}
+		return "FAIL"
+	}
+	cold, list, scan, grep, warm := r.phase("cold"), r.phase("list"), r.phase("scan"), r.phase("grep"), r.phase("warm")
+	r.Targets = append(r.Targets,
+		target{"cold bump within 1.3x of listing", verdict(cold.Ratio <= 1.3),
+			fmt.Sprintf("%s / %s = %.2fx", round(cold.Median), round(list.Median), cold.Ratio)},
+		target{"scan within 2x of git grep", verdict(scan.Ratio <= 2),
+			fmt.Sprintf("%s / %s = %.2fx", round(scan.Median), round(grep.Median), scan.Ratio)},
+	)
+	maxList := 0
+	for _, s := range warm.Samples {
+		maxList = max(maxList, s.Requests["tags-list"])
+	}
+	detail := fmt.Sprintf("%d tag-list requests in the worst warm run", maxList)
+	if !r.Features.Cache {
+		detail += " (no cache: nothing was written to the cache dir)"
+	}
+	r.Targets = append(r.Targets, target{"warm bump sends no tag-list request", verdict(maxList == 0), detail})
+
+	nb := r.Newest
+	switch {
+	case nb.NA != "":
+		r.Targets = append(r.Targets, target{"newest-build warm fetches metadata only for new tags", "n/a", nb.NA})
+	default:
+		stale, fresh := slices.Max(nb.StaleFetches), medianOf(nb.NewFetches)
+		d := fmt.Sprintf("%d new tags/round: median %d metadata requests for them, worst %d for other tags", nb.NewTags, fresh, stale)
+		if !r.Features.Cache {
+			d += " (no cache)"
+		}
+		r.Targets = append(r.Targets, target{"newest-build warm fetches metadata only for new tags", verdict(stale == 0), d})
+	}
+	var rss int64
+	for _, s := range toolSamples {
+		rss = max(rss, s.MaxRSS)
+	}
+	r.Targets = append(r.Targets, target{"peak RSS under 200 MB", verdict(rss < 200<<20), fmt.Sprintf("%s (worst git-laminar run)", mb(rss))})
+}
+
+func round(d time.Duration) string {
+	switch {
+	case d >= 10*time.Second:
+		return d.Round(100 * time.Millisecond).String()
+	case d >= time.Second:
+		return d.Round(10 * time.Millisecond).String()
+	default:
+		return d.Round(time.Millisecond).String()
+	}
+}
+
+func mb(b int64) string {
+	if b == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f MB", float64(b)/(1<<20))
+}
+
+var kindShort = map[string]string{
+	"tags-list": "list", "ping": "ping", "manifest-get": "mGET", "manifest-head": "mHEAD",
+	"manifest-put": "mPUT", "blob": "blob", "other": "other",
+}
+
+func requestsString(m map[string]int) string {
+	if len(m) == 0 {
+		return "0"
+	}
+	keys := slices.Collect(maps.Keys(m))
+	order := []string{"ping", "tags-list", "manifest-head", "manifest-get", "blob", "manifest-put", "other"}
+	sort.Slice(keys, func(i, j int) bool { return slices.Index(order, keys[i]) < slices.Index(order, keys[j]) })
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %d", kindShort[k], m[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (r *result) print(w io.Writer) {
+	fmt.Fprintf(w, "git-laminar bench: preset %s, N=%d files, R=%d repositories, T=%d tags, latency %s, page size %d, %d cores, %s\n",
+		r.Preset, r.N, r.R, r.T, r.Latency, r.PageSize, r.Cores, r.Date)
+	fmt.Fprintf(w, "  %s\n", r.Command)
+	fmt.Fprintf(w, "  repository: %d files (%.1f MB), %d managed + %d other references (scan found %d + %d), %d repositories referenced; git grep matches %d lines\n",
+		r.Repo.Files, float64(r.Repo.Bytes)/1e6, r.Repo.ManagedRefs, r.Repo.UnmanagedRefs, r.Repo.ScanManaged, r.Repo.ScanOther, r.Repo.Referenced, r.GrepLines)
+	fmt.Fprintf(w, "  setup: seeding %s, generating + git commit %s; medians of %d runs (warm-fill: 1)\n", r.SeedTime, r.GenTime, r.Runs)
+	cache := "none detected"
+	if r.Features.Cache {
+		cache = fmt.Sprintf("%d files, %.1f MB after the fill", r.Features.CacheFiles, float64(r.Features.CacheBytes)/1e6)
+	}
+	refresh := "no"
+	if r.Features.Refresh {
+		refresh = "yes"
+	}
+	fmt.Fprintf(w, "  tool: cache %s; bump --refresh: %s\n\n", cache, refresh)
+
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "phase\tmedian\tmin-max\tratio\trequests (median per run)\tin flight\tpeak RSS\tCPU\t")
+	for _, p := range r.Phases {
+		ratio := "-"
+		if p.Baseline != "" {
+			ratio = fmt.Sprintf("%.2fx %s", p.Ratio, p.Baseline)
+		}
+		reqs, inflight := requestsString(p.Requests), fmt.Sprint(p.InFlight)
+		if p.Name == "grep" || p.Name == "scan" {
+			reqs, inflight = "-", "-"
+		}
+		cpu := "-"
+		if p.CPU > 0 {
+			cpu = round(p.CPU)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s-%s\t%s\t%s\t%s\t%s\t%s\t\n", p.Name, round(p.Median), round(p.Min), round(p.Max),
+			ratio, reqs, inflight, mb(p.MaxRSS), cpu)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	for _, p := range r.Phases {
+		fmt.Fprintf(w, "  %-9s %s\n", p.Name, p.What)
+	}
+	fmt.Fprintln(w, "\ntargets:")
+	for _, t := range r.Targets {
+		mark := t.Verdict
+		if mark == "FAIL" {
+			mark = "FAIL <<<"
+		}
+		fmt.Fprintf(w, "  %-8s %-52s %s\n", mark, t.Name, t.Detail)
+	}
+	if len(r.Warnings) > 0 {
+		fmt.Fprintln(w, "\nwarnings:")
+		for _, s := range r.Warnings {
+			fmt.Fprintf(w, "  %s\n", s)
+		}
+	}
+}
