@@ -175,6 +175,16 @@ func TestCorpusKnown(t *testing.T) {
 		{"kubernetes__examples", "_archived/volumes/rbd/rbd.yaml:7", "docker.io/kubernetes/pause", "", "", Inline},
 		{"istio__istio", "samples/bookinfo/platform/kube/bookinfo.yaml:325", "registry.istio.io/release/examples-bookinfo-productpage-v1", "1.20.3", "", Inline},
 		{"docker__awesome-compose", "wasmedge-kafka-mysql/compose.yml:3", "docker.redpanda.com/vectorized/redpanda", "v22.2.2", "", Inline},
+		// A tagged oci:// artifact is a registry reference like an image.
+		{"kubeflow__manifests", "applications/model-registry/upstream/options/catalog/overlays/demo/dev-community-mcp-servers.yaml:62", "ghcr.io/pab1it0/prometheus-mcp-server", "v1.5.1", "", Inline},
+		{"kubeflow__manifests", "applications/model-registry/upstream/options/catalog/overlays/rh-mcp/mcp-servers.yaml:96", "quay.io/containers/kubernetes_mcp_server", "latest", "", Inline},
+		{"kubeflow__manifests", "applications/model-registry/upstream/options/catalog/overlays/demo/dev-validated-models.yaml:84", "registry.example.com/certified/production-llm-8b", "validated-v1.0", "", Inline},
+		// A kustomize entry whose newName is a placeholder: the name.
+		{"GoogleCloudPlatform__microservices-demo", "kustomize/components/container-images-registry/kustomization.yaml:18", "us-central1-docker.pkg.dev/online-boutique-ci/microservices-demo/adservice", "", "", Kustomize},
+		{"GoogleCloudPlatform__microservices-demo", "kustomize/components/container-images-registry/kustomization.yaml:40", "docker.io/library/redis", "", "", Kustomize},
+		{"GoogleCloudPlatform__microservices-demo", "skaffold.yaml:106", "docker.io/library/loadgenerator", "", "", Inline},
+		{"open-telemetry__opentelemetry-demo", ".env:3", "ghcr.io/open-telemetry/demo", "", "", Inline},
+		{"bitnami__charts", "bitnami/redis/values.yaml:1790", "docker.io/bitnami/redis-exporter", "1.76.0-debian-12-r0", "", HelmValues},
 	}
 	// absent lists positions that hold something that is not a reference.
 	absent := []struct{ folder, at, why string }{
@@ -195,10 +205,19 @@ func TestCorpusKnown(t *testing.T) {
 		{"kubeflow__manifests", "common/istio/profile.yaml:19", "hub: gcr.io/istio-release"},
 		{"kubeflow__manifests", "applications/model-registry/upstream/options/controller/overlays/base/params.env:1", "label key"},
 		{"kubeflow__manifests", "common/oauth2-proxy/base/deployment.yaml:28", "--http-address=0.0.0.0:4180"},
-		{"kubeflow__manifests", "applications/model-registry/upstream/options/catalog/overlays/demo/dev-community-mcp-servers.yaml:62", "oci:// URI"},
 		{"kubeflow__manifests", "applications/model-registry/upstream/options/catalog/overlays/demo/dev-organization-models.yaml:253", "python: image = Image.open"},
 		{"GoogleCloudPlatform__microservices-demo", "helm-chart/values.yaml:20", "registry prefix for many images"},
-		{"GoogleCloudPlatform__microservices-demo", "kustomize/components/container-images-registry/kustomization.yaml:18", "newName placeholder"},
+		{"GoogleCloudPlatform__microservices-demo", "kustomize/components/container-images-registry/kustomization.yaml:19", "newName placeholder"},
+		{"GoogleCloudPlatform__microservices-demo", "kustomize/components/container-images-tag-suffix/kustomization.yaml:19", "tagSuffix placeholder"},
+		{"fluxcd__flux2-kustomize-helm-example", "infrastructure/controllers/envoy-gateway.yaml:16", "untagged oci:// chart repository"},
+		{"fluxcd__flux2-kustomize-helm-example", "infrastructure/controllers/cert-manager.yaml:16", "untagged oci:// chart repository"},
+		{"kubeflow__manifests", "applications/model-registry/upstream/options/catalog/overlays/demo/dev-community-mcp-servers.yaml:222", "untagged oci:// artifact"},
+		{"kubeflow__manifests", "applications/model-registry/upstream/options/catalog/overlays/demo/dev-organization-models.yaml:5", "data:image/svg+xml URL"},
+		{"bitnami__charts", "bitnami/argo-cd/values.yaml:642", "'## image: your-image' Markdown in a comment"},
+		{"bitnami__charts", "bitnami/redis/values.schema.json:158", "REPOSITORY_NAME/redis schema default"},
+		{"open-telemetry__opentelemetry-demo", "src/frontend-proxy/envoy.tmpl.yaml:197", "name: image-provider"},
+		{"open-telemetry__opentelemetry-demo", ".env:2", "IMAGE_VERSION=3.0.0 alone"},
+		{"docker__awesome-compose", "react-express-mysql/compose.yaml:22", "volume ./backend/src:/code/src:ro"},
 		{"GoogleCloudPlatform__microservices-demo", "cloudbuild.yaml:36", "--default-repo=gcr.io/$PROJECT_ID"},
 		{"bitnami__charts", "bitnami/redis/Chart.yaml:22", "oci:// chart repository"},
 		{"bitnami__charts", "bitnami/nginx/values.yaml:535", "git repository"},

@@ -14,12 +14,20 @@
 // Dockerfile, Containerfile, *.Dockerfile, Dockerfile.* and Containerfile.*
 // are Dockerfiles; .env, .env.* and *.env are env files; *.yaml and *.yml
 // YAML; *.json and *.json5 JSON; *.jsonnet and *.libsonnet jsonnet; *.tf,
-// *.tfvars, *.hcl and *.nomad HCL; anything else is read like a shell
-// script. The name decides the comment syntax: '#' after a blank or at the
-// start of a line (YAML, env, shell, HCL, jsonnet), '//' (JSON5, jsonnet,
-// HCL), /* */ (jsonnet, HCL), and in Dockerfiles only whole '#' lines.
-// Comments are removed before any rule runs: a commented-out reference is
-// never reported.
+// *.tfvars, *.hcl and *.nomad HCL; *.md, *.markdown and *.mdx Markdown;
+// anything else is read like a shell script. The name decides the comment
+// syntax: '#' after a blank or at the start of a line (YAML, env, shell,
+// HCL, jsonnet, and Markdown inside a fenced code block), '//' (JSON5,
+// jsonnet, HCL), /* */ (jsonnet, HCL), and in Dockerfiles only whole '#'
+// lines. Comments are removed before any rule runs: a commented-out
+// reference is never reported, nor is Markdown prose inside a YAML
+// comment ("## image: your-image").
+//
+// A Dockerfile instruction or a shell command continued with a trailing
+// backslash is read as one logical line ("FROM \" / "  nginx:1.25",
+// "docker run \" / "  --rm \" / "  nginx:1.25"); comment lines inside a
+// continued Dockerfile instruction are ignored, as docker does. Each
+// reference is still reported at its own physical line.
 //
 // # Rules
 //
@@ -31,7 +39,20 @@
 //     be quoted; the separator is ": " (YAML, JSON, jsonnet "::"), or "="
 //     (env, HCL, "--image=x"); the value is quoted or a single bare word.
 //     "imagePullPolicy", "imageRegistry", "vmImage", "osImage" are not
-//     image keys.
+//     image keys. In YAML the value may follow an anchor or a tag
+//     ("image: &img nginx:1.25", "image: !!str nginx:1.25"), or start on
+//     the next line, more indented than the key, as a plain, quoted or
+//     block scalar ("image:" / "  nginx:1.25", "image: >-" / "  nginx");
+//     a value of several lines, a mapping (Helm values, below) or a
+//     sequence is not one reference. A double-quoted value with escapes is
+//     skipped: its bytes are not the reference's, so it cannot be
+//     rewritten in place.
+//   - Image lists. The scalar items of a list under a key named "images"
+//     or ending in "images" at a word boundary ("extraImages",
+//     "PRELOAD_IMAGES") are references even untagged: YAML block and flow
+//     sequences, JSON and HCL arrays, over several lines if need be.
+//     Items of nested objects are not items of the list; kustomize's
+//     images: entries are mappings, read by their own rule.
 //   - A name/value pair whose name is an image key
 //     ("- name: BUSYBOX_IMAGE" / "value: busybox:1.36") is an image key.
 //   - Inline references elsewhere must be unambiguous: a free-standing
@@ -50,8 +71,11 @@
 //     "${IMAGE_NAME}:${VERSION}", "registry.example.com/app:{{ .Values.tag }}").
 //     So do placeholders that are not references ("IMAGE_URL",
 //     "<YOUR-CONTAINER>", prose with spaces) and YAML null/true/false.
-//   - "docker|podman|nerdctl run|pull|create [flags] image": the first
-//     argument after the flags is a reference, even untagged.
+//   - "docker|podman|nerdctl run|pull|create|push [flags] image": the
+//     first argument after the flags is a reference, even untagged; so
+//     are both arguments of "docker tag" and each -t/--tag of "docker
+//     build" and "docker buildx build". Shell quotes and Markdown
+//     backticks around the command are not part of the image.
 //   - Dockerfiles: the image of "FROM [--platform=...] image [AS name]",
 //     except "scratch", an earlier stage's name (case-insensitive) and
 //     anything templated ("FROM ${BASE}"); the value of "COPY --from=" and
@@ -77,6 +101,18 @@
 //     fields (template, image, uses, run, ...).
 //   - The image: of a Ceph RBD volume (under rbd:, or beside pool and
 //     monitors) is a block device image, not a container image.
+//
+// # Markdown
+//
+// Decision: a literal reference in a Markdown file is a literal image
+// reference in a tracked file, as much as one in a script. A reader
+// grepping a repository counts "docker run nginx:1.25" in a README's code
+// block, and keeping a README's examples current is part of a bump. The
+// same rules apply as anywhere, so prose stays quiet: "nginx:1.25" alone
+// in a sentence is not unambiguous, while "ghcr.io/org/app:1.0" or
+// "docker run nginx:1.25" in backticks is. Outside fenced code blocks '#'
+// is a heading, not a comment; inside them it is a comment, as in the
+// shell and YAML they hold.
 //
 // A value found by two rules is reported once: a marker wins over a split
 // form, which wins over an inline match.

@@ -8,7 +8,33 @@ import (
 	"github.com/git-laminar/git-laminar/internal/imageref"
 )
 
-// dockerLine scans one line of a Dockerfile or Containerfile: the image of
+// dockerPhysical feeds one physical line of a Dockerfile: an instruction
+// continued with a trailing backslash is scanned as one logical line once
+// it ends, with comment lines inside it ignored, as docker does.
+func (s *scanner) dockerPhysical(start, end int) {
+	l := s.src[start:end]
+	more := continued(l) && end < len(s.src)
+	if s.cont < 0 {
+		if !more {
+			s.dockerLine(start, l)
+			return
+		}
+		t := bytes.TrimLeft(l, " \t")
+		if len(t) > 0 && t[0] == '#' {
+			return // a comment ending in a backslash continues nothing
+		}
+		s.cont = start
+		return
+	}
+	if more {
+		return
+	}
+	from := s.cont
+	s.cont = -1
+	s.dockerLine(from, joinLogical(s.src, from, end, true))
+}
+
+// dockerLine scans one logical line of a Dockerfile or Containerfile: the image of
 // FROM (not "scratch", not an earlier stage), the image of COPY --from= and
 // RUN --mount=...,from=, and on other instructions (ARG, ENV, LABEL, RUN)
 // the same image keys and unambiguous inline references as any text file.

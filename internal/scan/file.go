@@ -21,6 +21,7 @@ const (
 	synHCL
 	synEnv
 	synDockerfile
+	synMarkdown
 )
 
 func syntaxOf(p string) syntax {
@@ -43,6 +44,8 @@ func syntaxOf(p string) syntax {
 		return synJsonnet
 	case ".tf", ".hcl", ".tfvars", ".nomad":
 		return synHCL
+	case ".md", ".markdown", ".mdx":
+		return synMarkdown
 	}
 	return synOther
 }
@@ -76,6 +79,16 @@ type scanner struct {
 
 	inBlockComment bool // inside /* */ (jsonnet, HCL)
 	runners        bool // the file mentions docker, podman or nerdctl
+	inFence        bool // inside a fenced code block (Markdown)
+
+	// cont is the offset of the first line of a logical line continued
+	// with a trailing backslash (Dockerfile, shell), or -1.
+	cont int
+
+	// list is set while inside a multi-line list under an images key
+	// ("images": [ ... ]).
+	list      bool
+	listDepth int
 
 	// dropped are positions (line, column) of values that look like image
 	// references but are known not to be (a Ceph RBD image).
@@ -94,6 +107,7 @@ func (s *scanner) run() {
 		s.y.init()
 	}
 	s.runners = hasRunner(src)
+	s.cont = -1
 	for off <= len(src) {
 		end := bytes.IndexByte(src[off:], '\n')
 		next := 0
@@ -114,6 +128,7 @@ func (s *scanner) run() {
 		off = next
 	}
 	if s.syn == synYAML {
+		s.yamlEnd()
 		s.yamlFinish()
 	}
 }
@@ -123,8 +138,18 @@ func (s *scanner) scanLine(start, end int) {
 	s.claimed = s.claimed[:0]
 	l := s.src[start:end]
 	if s.syn == synDockerfile {
-		s.dockerLine(start, l)
+		s.dockerPhysical(start, end)
 		return
+	}
+	if s.syn == synMarkdown {
+		t := bytes.TrimLeft(l, " \t")
+		if bytes.HasPrefix(t, []byte("```")) || bytes.HasPrefix(t, []byte("~~~")) {
+			s.inFence = !s.inFence
+			return
+		}
+	}
+	if s.runners && (s.syn == synOther || s.syn == synMarkdown) {
+		defer s.shellContinued(start, end)
 	}
 	if s.inBlockComment {
 		i := bytes.Index(l, []byte("*/"))
@@ -176,6 +201,11 @@ func allSpace(b []byte) bool {
 // scanCode runs the line recognisers over the code part of a line that
 // starts at absolute offset start.
 func (s *scanner) scanCode(start int, code []byte) {
+	if s.list {
+		s.listItems(start, code, 0)
+	} else if bytes.IndexByte(code, '[') >= 0 {
+		s.imageLists(start, code)
+	}
 	// Cheap pre-filter: every recogniser but "docker run" needs one of
 	// ':', '@' or '='.
 	if bytes.IndexAny(code, ":@=") < 0 {
@@ -200,6 +230,9 @@ func (s *scanner) scanCode(start int, code []byte) {
 // splitComment returns the length of the code part of l and the comment
 // text after the comment introducer.
 func (s *scanner) splitComment(l []byte) (int, []byte, bool) {
+	if s.syn == synMarkdown && !s.inFence {
+		return len(l), nil, false // prose: '#' is a heading, not a comment
+	}
 	hash := s.syn != synJSON
 	slash := s.syn == synJSON || s.syn == synJsonnet || s.syn == synHCL
 	var q byte
@@ -281,7 +314,88 @@ func (s *scanner) addInline(at int, r imageref.Ref) {
 		return
 	}
 	s.claimed = append(s.claimed, Span{at, end})
-	s.matches = append(s.matches, inlineMatch(s.path, s.line, at-s.lineStart+1, at, r))
+	line, ls := s.lineOf(at)
+	s.matches = append(s.matches, inlineMatch(s.path, line, at-ls+1, at, r))
+}
+
+// lineOf returns the line and line start of an absolute offset at or
+// before the current line (a logical line continued over several physical
+// lines reports each reference on its own line).
+func (s *scanner) lineOf(at int) (line, lineStart int) {
+	if at >= s.lineStart {
+		return s.line, s.lineStart
+	}
+	line, lineStart = s.line, s.lineStart
+	for lineStart > at {
+		i := bytes.LastIndexByte(s.src[:lineStart-1], '\n')
+		line--
+		lineStart = i + 1
+	}
+	return line, lineStart
+}
+
+// continued reports whether a line ends in a backslash that continues it
+// on the next line (trailing blanks and a CR allowed).
+func continued(l []byte) bool {
+	l = bytes.TrimRight(l, " \t\r")
+	return len(l) > 0 && l[len(l)-1] == '\\'
+}
+
+// joinLogical copies the logical line src[from:to], made of physical lines
+// continued with a trailing backslash, with the backslashes, line breaks
+// and (when dropComments) whole '#' comment lines blanked, so that
+// offsets into the copy are offsets into src.
+func joinLogical(src []byte, from, to int, dropComments bool) []byte {
+	b := slices.Clone(src[from:to])
+	ls := 0
+	for i := 0; i <= len(b); i++ {
+		if i < len(b) && b[i] != '\n' {
+			continue
+		}
+		line := b[ls:i]
+		if dropComments && ls > 0 {
+			if t := bytes.TrimLeft(line, " \t"); len(t) > 0 && t[0] == '#' {
+				for k := range line {
+					line[k] = ' '
+				}
+			}
+		}
+		t := bytes.TrimRight(line, " \t\r")
+		if len(t) > 0 && t[len(t)-1] == '\\' {
+			t[len(t)-1] = ' '
+		}
+		for k := len(t); k < len(line); k++ {
+			line[k] = ' '
+		}
+		if i < len(b) {
+			b[i] = ' '
+		}
+		ls = i + 1
+	}
+	return b
+}
+
+// shellContinued follows shell commands continued over several lines with
+// a trailing backslash, so that "docker run \ --rm \ image" is read as one
+// command.
+func (s *scanner) shellContinued(start, end int) {
+	l := s.src[start:end]
+	more := continued(l) && end < len(s.src)
+	if s.cont < 0 {
+		if more {
+			s.cont = start
+		}
+		return
+	}
+	if more {
+		return
+	}
+	from := s.cont
+	s.cont = -1
+	logical := joinLogical(s.src, from, end, true)
+	if hasRunner(logical) {
+		s.runnerRefs(from, logical)
+	}
 }
 
 // inlineMatch is the match of r spelled at absolute offset at.

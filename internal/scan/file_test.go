@@ -141,7 +141,7 @@ func TestYAMLInline(t *testing.T) {
 			"key: $(X)ghcr.io/a/b:1",
 			"key: ghcr.io/a/b:1+x",
 			"key: ghcr.io/a/b:1%",
-			"- uri: oci://quay.io/containers/mcp:v0.0.59",
+			"chart: oci://ghcr.io/org/charts/app",
 			"key: ${REGISTRY}/app:1.2",
 			"key: {{ .Values.registry }}/app:1.2",
 			"sidecar.istio.io/inject: \"false\"",

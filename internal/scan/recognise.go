@@ -69,6 +69,22 @@ func imageKey(k []byte) bool {
 	return false
 }
 
+// imageListKey reports whether a key names a list of images: "images", or
+// a key ending in "images" at a word boundary ("extraImages",
+// "PRELOAD_IMAGES", "--images").
+func imageListKey(k []byte) bool {
+	k = bytes.TrimLeft(k, "-.")
+	n := len(k)
+	if n < 6 || !bytes.EqualFold(k[n-6:], []byte("images")) {
+		return false
+	}
+	if n == 6 {
+		return true
+	}
+	c := k[n-7]
+	return c == '_' || c == '-' || c == '.' || k[n-6] == 'I'
+}
+
 // excludedImageKey lists keys that end in "Image" but name something other
 // than a container image.
 func excludedImageKey(k []byte) bool {
@@ -156,6 +172,9 @@ func (s *scanner) imageKeys(start int, code []byte) {
 		}
 		for p < len(code) && (code[p] == ' ' || code[p] == '\t') {
 			p++
+		}
+		if s.syn == synYAML {
+			p = skipProps(code, p)
 		}
 		vs, ve, ok := scalarAt(code, p)
 		if !ok || vs == ve {
@@ -249,11 +268,94 @@ func (s *scanner) inlineTokens(start int, code []byte) {
 			continue
 		}
 		tok := bytes.TrimRight(code[i:j], ".")
+		at := i
+		if t, ok := bytes.CutPrefix(tok, []byte("oci://")); ok {
+			// An OCI artifact with a tag or digest lives in a registry
+			// like an image: "oci://ghcr.io/org/mcp-server:1.2".
+			tok, at = t, i+len("oci://")
+		}
 		if r, ok := strongRef(tok); ok {
-			s.addInline(start+i, r)
+			s.addInline(start+at, r)
 		}
 		i = j
 	}
+}
+
+// imageLists finds flow sequences and JSON arrays under a key that names a
+// list of images ("images": ["nginx:1.25", "redis"], images = [...]) and
+// reports their items, even untagged. A list that does not close on its
+// line continues on the next ones.
+func (s *scanner) imageLists(start int, code []byte) {
+	for i := 0; i < len(code); i++ {
+		if code[i] != '[' {
+			continue
+		}
+		k := i - 1
+		for k >= 0 && (code[k] == ' ' || code[k] == '\t') {
+			k--
+		}
+		if k < 0 || code[k] != ':' && code[k] != '=' {
+			continue
+		}
+		for k >= 0 && (code[k] == ':' || code[k] == '=' || code[k] == ' ' || code[k] == '\t') {
+			k--
+		}
+		if k >= 0 && (code[k] == '"' || code[k] == '\'') {
+			k--
+		}
+		ke := k + 1
+		for k >= 0 && isKeyChar(code[k]) {
+			k--
+		}
+		if !imageListKey(code[k+1 : ke]) {
+			continue
+		}
+		s.listDepth = 1
+		s.list = true
+		s.listItems(start, code, i+1)
+		return
+	}
+}
+
+// listItems reads the items of a list of images from code[i:], at depth
+// s.listDepth; items nested in inner collections are not images.
+func (s *scanner) listItems(start int, code []byte, i int) {
+	depth := s.listDepth
+	for i < len(code) && depth > 0 {
+		switch c := code[i]; c {
+		case ' ', '\t', ',':
+			i++
+		case '[', '{':
+			depth++
+			i++
+		case ']', '}':
+			depth--
+			i++
+		case '"', '\'':
+			j := bytes.IndexByte(code[i+1:], c)
+			if j < 0 {
+				i = len(code)
+				break
+			}
+			if depth == 1 {
+				s.listItem(start, code[i+1:i+1+j], start+i+1)
+			}
+			i += j + 2
+		default:
+			j := i
+			for j < len(code) && !isSpaceOrFlowEnd(code[j]) && code[j] != '[' && code[j] != '{' {
+				j++
+			}
+			if j == i {
+				j++
+			} else if depth == 1 && s.syn == synYAML {
+				s.listItem(start, code[i:j], start+i)
+			}
+			i = j
+		}
+	}
+	s.listDepth = depth
+	s.list = depth > 0
 }
 
 // strongRef parses tok and reports whether it is an unambiguous reference
@@ -299,7 +401,8 @@ var flagsWithValue = map[string]bool{
 	"--volumes-from": true, "-a": true, "--attach": true, "--group-add": true, "--ip": true,
 }
 
-// runnerRefs finds the image of "docker run|pull|create [flags] image".
+// runnerRefs finds the images of "docker run|pull|create|push [flags]
+// image", "docker tag image image" and "docker build|buildx build -t image".
 func (s *scanner) runnerRefs(start int, code []byte) {
 	for _, rn := range runners {
 		from := 0
@@ -315,41 +418,80 @@ func (s *scanner) runnerRefs(start int, code []byte) {
 			}
 			p := from
 			w, we := word(code, p)
-			switch string(code[w:we]) {
-			case "run", "pull", "create":
+			sub := string(code[w:we])
+			if sub == "buildx" || sub == "image" || sub == "container" {
+				p = we
+				w, we = word(code, p)
+				sub = string(code[w:we])
+			}
+			positional := 0
+			switch sub {
+			case "run", "pull", "create", "push":
+				positional = 1
+			case "tag":
+				positional = 2
+			case "build":
 			default:
 				continue
 			}
 			p = we
 			for {
 				w, we = word(code, p)
-				if w == we {
+				if w == we || code[w] == ';' || code[w] == '|' || code[w] == '&' {
 					break
 				}
 				arg := string(code[w:we])
 				p = we
 				if strings.HasPrefix(arg, "-") {
-					if !strings.Contains(arg, "=") && flagsWithValue[arg] {
+					name, val, hasVal := strings.Cut(arg, "=")
+					if sub == "build" && (name == "-t" || name == "--tag") {
+						if hasVal {
+							s.runnerArg(start, code, we-len(val), we)
+						} else {
+							vw, vwe := word(code, p)
+							s.runnerArg(start, code, vw, vwe)
+							p = vwe
+						}
+						continue
+					}
+					if !hasVal && flagsWithValue[arg] {
 						_, p = word(code, p)
 					}
 					continue
 				}
-				// Trim shell punctuation that may close the command.
-				e := we
-				for e > w && strings.IndexByte(`;"')`, code[e-1]) >= 0 {
-					e--
-				}
-				tok := code[w:e]
-				if len(tok) == 0 || bytes.IndexFunc(tok, func(r rune) bool { return r > 127 || !isRefChar(byte(r)) }) >= 0 {
+				if positional == 0 {
 					break
 				}
-				if r, ok := imageref.TryParse(string(tok)); ok {
-					s.addInline(start+w, r)
+				if !s.runnerArg(start, code, w, we) {
+					break
 				}
-				break
+				positional--
+				if positional == 0 {
+					break
+				}
 			}
 		}
 	}
+}
+
+// runnerArg reports the image in the argument code[w:we] of a docker
+// command, without the shell or Markdown punctuation that may close it.
+func (s *scanner) runnerArg(start int, code []byte, w, we int) bool {
+	for we > w && strings.IndexByte(";\"')`", code[we-1]) >= 0 {
+		we--
+	}
+	for w < we && (code[w] == '"' || code[w] == '\'') {
+		w++
+	}
+	tok := code[w:we]
+	if len(tok) == 0 || bytes.IndexFunc(tok, func(r rune) bool { return r > 127 || !isRefChar(byte(r)) }) >= 0 {
+		return false
+	}
+	r, ok := imageref.TryParse(string(tok))
+	if ok {
+		s.addInline(start+w, r)
+	}
+	return ok
 }
 
 // word returns the bounds of the next whitespace-separated word at or

@@ -31,6 +31,10 @@ func TestKustomize(t *testing.T) {
 			"8:9 kustomize ghcr.io/kubeflow/model-registry/ui:v0.3.8@" + dg + " tag=v0.3.8 digest=" + dg,
 			"12:9 kustomize prom/prometheus",
 			"13:11 kustomize nginx:1.25 tag=1.25",
+			// Placeholders in newName or newTag: the name is the literal
+			// reference, what it becomes is unknown.
+			"14:9 kustomize x",
+			"16:9 kustomize y",
 		}},
 		{name: "indented list, other file", path: "flux/kustomization-app.yaml", content: strings.Join([]string{
 			"spec:",

@@ -100,6 +100,9 @@ func internKey(b []byte) string {
 	if imageKey(b) {
 		return "image"
 	}
+	if imageListKey(b) {
+		return "images"
+	}
 	return ""
 }
 
@@ -123,6 +126,7 @@ type frame struct {
 	g       *group // nil until the mapping has an entry worth keeping
 	parent  string // interned key of the parent mapping's entry
 	lastKey string // interned
+	open    bool   // lastKey has no value on its line (a collection follows)
 }
 
 type yamlState struct {
@@ -131,6 +135,20 @@ type yamlState struct {
 	// blockCol is the key column of a block scalar ("key: |") whose
 	// content lines are being skipped; -1 when not in one.
 	blockCol int
+	// pend is an image key whose value starts on a later line.
+	pend pending
+}
+
+// pending is the value of an image key that starts on the line after the
+// key: a plain or quoted scalar ("image:" / "  nginx:1.25") or a block
+// scalar ("image: >-" / "  nginx:1.25"). It is a reference only when it
+// is one line long.
+type pending struct {
+	active bool
+	keyCol int
+	lines  int // content lines seen
+	line   int // line of the first content line
+	vs, ve int // absolute span of the first content line's scalar; vs<0 if none
 }
 
 func (y *yamlState) init() { y.blockCol = -1 }
@@ -145,6 +163,12 @@ func (s *scanner) yamlLine(start int, code []byte) {
 	}
 	if p == len(code) || code[p] == '\t' {
 		return // blank line (or tab-indented, which block YAML forbids)
+	}
+	if y.pend.active {
+		if p > y.pend.keyCol && s.pendingLine(start, code, p) {
+			return
+		}
+		s.yamlEnd()
 	}
 	if y.blockCol >= 0 {
 		if p > y.blockCol {
@@ -170,6 +194,9 @@ func (s *scanner) yamlLine(start int, code []byte) {
 	}
 	if item && code[p] == '-' && p+1 == len(code) {
 		return
+	}
+	if item {
+		s.yamlListItem(start, indent, code, p)
 	}
 	col := p
 	// The key: quoted, or plain up to ": " or a final ':'.
@@ -214,14 +241,22 @@ func (s *scanner) yamlLine(start int, code []byte) {
 	}
 	f := s.yamlPlace(col, item, key)
 	e := entry{key: key, line: s.line, vs: -1, ve: -1}
+	q = skipProps(code, q)
+	f.open = q >= len(code)
+	if f.open && key == "image" {
+		y.pend = pending{active: true, keyCol: col, vs: -1}
+	}
 	if q < len(code) {
 		switch code[q] {
 		case '|', '>':
 			y.blockCol = col
+			if key == "image" {
+				y.pend = pending{active: true, keyCol: col, vs: -1}
+			}
 		case '{':
 			s.yamlFlow(start, key, code, q)
-		case '&', '*', '!':
-			// anchors, aliases, tags: not scalars we manage
+		case '*':
+			// an alias: not a scalar we manage
 		default:
 			if vs, ve, ok := scalarAt(code, q); ok {
 				e.vs, e.ve = start+vs, start+ve
@@ -239,6 +274,103 @@ func (s *scanner) yamlLine(start int, code []byte) {
 		y.groups = append(y.groups, f.g)
 	}
 	f.g.entries = append(f.g.entries, e)
+}
+
+// skipProps skips the YAML node properties (an anchor "&name", a tag
+// "!tag" or "!!str") and the blanks after them at code[q].
+func skipProps(code []byte, q int) int {
+	for q < len(code) && (code[q] == '&' || code[q] == '!') {
+		r := q
+		for r < len(code) && code[r] != ' ' && code[r] != '\t' {
+			r++
+		}
+		if r == len(code) && code[q] == '!' && r-q == 1 {
+			return q
+		}
+		for r < len(code) && (code[r] == ' ' || code[r] == '\t') {
+			r++
+		}
+		q = r
+	}
+	return q
+}
+
+// pendingLine feeds a line indented under an image key whose value starts
+// on a later line. It reports false when the line is not part of a scalar
+// value (a mapping key or a list item: the image key holds a collection).
+func (s *scanner) pendingLine(start int, code []byte, p int) bool {
+	pd := &s.y.pend
+	pd.lines++
+	if pd.lines > 1 {
+		return true // a scalar of several lines: not a reference
+	}
+	rest := bytes.TrimRight(code[p:], " \t")
+	if s.y.blockCol < 0 {
+		// A plain or quoted scalar: not "key: value", not "- item", not a
+		// flow collection.
+		if rest[0] == '-' && (len(rest) == 1 || rest[1] == ' ') || rest[0] == '{' || rest[0] == '[' ||
+			rest[0] == '&' || rest[0] == '*' || rest[0] == '!' || rest[0] == '|' || rest[0] == '>' {
+			pd.active = false
+			return false
+		}
+		if rest[0] != '"' && rest[0] != '\'' && bytes.Contains(rest, []byte(": ")) || bytes.HasSuffix(rest, []byte(":")) {
+			pd.active = false
+			return false
+		}
+		if vs, ve, ok := scalarAt(code, p); ok {
+			pd.vs, pd.ve = start+vs, start+ve
+		}
+	} else {
+		pd.vs, pd.ve = start+p, start+p+len(rest)
+	}
+	pd.line = s.line
+	return true
+}
+
+// yamlEnd reports the pending value of an image key when it was a scalar
+// of one line.
+func (s *scanner) yamlEnd() {
+	pd := s.y.pend
+	s.y.pend = pending{}
+	if !pd.active || pd.lines != 1 || pd.vs < 0 || pd.vs == pd.ve {
+		return
+	}
+	v := string(s.src[pd.vs:pd.ve])
+	if nullish(v) {
+		return
+	}
+	if r, ok := imageref.TryParse(v); ok {
+		ls := bytes.LastIndexByte(s.src[:pd.vs], '\n') + 1
+		s.matches = append(s.matches, inlineMatch(s.path, pd.line, pd.vs-ls+1, pd.vs, r))
+	}
+}
+
+// yamlListItem reports a scalar item of a block sequence under a key that
+// names a list of images ("images:" / "- nginx:1.25"), even untagged.
+func (s *scanner) yamlListItem(start, indent int, code []byte, p int) {
+	st := s.y.stack
+	n := len(st) - 1
+	for n >= 0 && st[n].col > indent {
+		n--
+	}
+	if n < 0 || st[n].lastKey != "images" || !st[n].open {
+		return
+	}
+	vs, ve, ok := scalarAt(code, p)
+	if !ok || vs == ve {
+		return
+	}
+	s.listItem(start, code[vs:ve], start+vs)
+}
+
+// listItem reports one item of a list of images at absolute offset at.
+func (s *scanner) listItem(start int, v []byte, at int) {
+	if len(v) == 0 || nullish(string(v)) || bytes.IndexFunc(v, func(r rune) bool { return r >= 'a' && r <= 'z' }) < 0 {
+		return
+	}
+	if r, ok := imageref.TryParse(string(v)); ok {
+		s.addInline(at, r)
+	}
 }
 
 // yamlPlain reads a block plain scalar that runs to the end of the code.
@@ -487,13 +619,13 @@ func (s *scanner) val(e entry) string {
 }
 
 // splitMatch composes a reference from split fields and reports it.
-func (s *scanner) splitMatch(kind Kind, at entry, name string, tag, dig entry, hasTag, hasDig bool) {
+func (s *scanner) splitMatch(kind Kind, at entry, name string, tag, dig entry, hasTag, hasDig bool) bool {
 	ref := name
 	tagSpan, digSpan := none, none
 	if hasTag {
 		if t := s.val(tag); t != "" {
 			if !imageref.ValidTag(t) {
-				return
+				return false
 			}
 			ref += ":" + t
 			tagSpan = Span{tag.vs, tag.ve}
@@ -502,7 +634,7 @@ func (s *scanner) splitMatch(kind Kind, at entry, name string, tag, dig entry, h
 	if hasDig {
 		if d := s.val(dig); d != "" {
 			if !imageref.ValidDigest(d) {
-				return
+				return false
 			}
 			ref += "@" + d
 			digSpan = Span{dig.vs, dig.ve}
@@ -510,16 +642,17 @@ func (s *scanner) splitMatch(kind Kind, at entry, name string, tag, dig entry, h
 	}
 	r, ok := imageref.TryParse(ref)
 	if !ok {
-		return
+		return false
 	}
 	// The name field must not carry a tag or digest of its own: the spans
 	// would not cover them.
 	if (r.Tag == "") != (tagSpan == none) || (r.Digest == "") != (digSpan == none) {
-		return
+		return false
 	}
 	s.matches = append(s.matches, Match{
 		Path: s.path, Line: at.line, Column: at.vcol, Ref: r, Kind: kind, Tag: tagSpan, Digest: digSpan,
 	})
+	return true
 }
 
 // kustomizeEntry reports an entry of a kustomization images: list: it has
@@ -542,7 +675,12 @@ func (s *scanner) kustomizeEntry(g *group, kustomization bool) {
 	if hasNewName && s.val(newName) != "" {
 		n = s.val(newName)
 	}
-	s.splitMatch(Kustomize, name, n, tag, dig, hasTag, hasDig)
+	if !s.splitMatch(Kustomize, name, n, tag, dig, hasTag, hasDig) {
+		// newName, newTag or digest is a placeholder
+		// ("CONTAINER_IMAGES_REGISTRY/x", "${TAG}"): the literal
+		// reference is the name, and what it becomes is unknown.
+		s.splitMatch(Kustomize, name, s.val(name), entry{}, entry{}, false, false)
+	}
 }
 
 // helmValues reports a Helm values image mapping: a repository with a
