@@ -22,6 +22,10 @@ func FuzzFile(f *testing.F) {
 		`{"image":"mongo:latest","tag":"1"}`,
 		"tag: 1.0 # laminar: ghcr.io/x\r\n- {image: 'debian', tag: '9.1'}\n",
 		"docker run --rm -v a:b debian:latest\n",
+		"x:\n  image:\n    nginx:1.25\n  other: >-\n    a\n",
+		"images: [\"nginx:1.25\", redis]\nextraImages:\n- alpine:3\n",
+		"FROM \\\n  nginx:1.25\nRUN docker run \\\n  --rm b:1\n",
+		"- uri: oci://ghcr.io/a/b:1@" + dg + "\n# x\n```\n",
 	} {
 		for i := range fuzzPaths {
 			f.Add(uint8(i), []byte(s))
@@ -58,6 +62,16 @@ func FuzzFile(f *testing.F) {
 		}
 		if again := File(p, re); len(again) != len(ms) {
 			t.Fatalf("re-scan found %d matches, first scan %d", len(again), len(ms))
+		}
+		// Writing a different tag (or digest) at a span changes that
+		// reference only: the re-scan finds it at the same place.
+		for i, m := range ms {
+			if m.Tag != none && m.Ref.Tag != newTags[0] {
+				checkEdit(t, p, content, ms, i, m.Tag, newTags[0], false)
+			}
+			if m.Digest != none && m.Ref.Digest != otherDigest {
+				checkEdit(t, p, content, ms, i, m.Digest, otherDigest, true)
+			}
 		}
 	})
 }

@@ -475,19 +475,28 @@ func (s *scanner) runnerRefs(start int, code []byte) {
 }
 
 // runnerArg reports the image in the argument code[w:we] of a docker
-// command, without the shell or Markdown punctuation that may close it.
+// command, without the shell or Markdown punctuation around it
+// ("'nginx:1.25'", "nginx:1.25`.", "nginx:1.25;").
 func (s *scanner) runnerArg(start int, code []byte, w, we int) bool {
-	for we > w && strings.IndexByte(";\"')`", code[we-1]) >= 0 {
-		we--
-	}
 	for w < we && (code[w] == '"' || code[w] == '\'') {
 		w++
 	}
-	tok := code[w:we]
-	if len(tok) == 0 || bytes.IndexFunc(tok, func(r rune) bool { return r > 127 || !isRefChar(byte(r)) }) >= 0 {
+	e := w
+	for e < we && isRefChar(code[e]) {
+		e++
+	}
+	for k := e; k < we; k++ {
+		if strings.IndexByte(";\"')`.,", code[k]) < 0 {
+			return false // glued to other text: "$IMAGE", "a+b"
+		}
+	}
+	for e > w && code[e-1] == '.' {
+		e--
+	}
+	if e == w {
 		return false
 	}
-	r, ok := imageref.TryParse(string(tok))
+	r, ok := imageref.TryParse(string(code[w:e]))
 	if ok {
 		s.addInline(start+w, r)
 	}
