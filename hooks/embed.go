@@ -21,6 +21,8 @@ import (
 )
 
 // Version is the version written in the marker of every current shim.
+// Version 0 names the shims of development builds before the first release;
+// they are ours and get upgraded like any older shim.
 const Version = 1
 
 // Marker starts the line that identifies a git-laminar shim; the version
@@ -59,7 +61,7 @@ func ParseVersion(content []byte) (version int, ok bool) {
 			continue
 		}
 		v, err := strconv.Atoi(string(rest))
-		if err != nil || v < 1 {
+		if err != nil || v < 0 || len(rest) == 0 || rest[0] == '+' || rest[0] == '-' {
 			return 0, false
 		}
 		return v, true

@@ -42,7 +42,9 @@ func TestParseVersion(t *testing.T) {
 		{"#!/bin/sh\r\n# git-laminar hook shim v7\r\n", 7, true},
 		{"#!/bin/sh\n# comment\n# git-laminar hook shim v2\n", 2, true},
 		{"#!/bin/sh\n# git-laminar hook shim v\n", 0, false},
-		{"#!/bin/sh\n# git-laminar hook shim v0\n", 0, false},
+		{"#!/bin/sh\n# git-laminar hook shim v0\n", 0, true},
+		{"#!/bin/sh\n# git-laminar hook shim v+1\n", 0, false},
+		{"#!/bin/sh\n# git-laminar hook shim v-1\n", 0, false},
 		{"#!/bin/sh\n# git-laminar hook shim v1x\n", 0, false},
 		{"# git-laminar hook shim v1\n", 0, false}, // no shebang: not a shim
 		{"#!/bin/sh\ngit lfs pre-push \"$@\"\n", 0, false},
