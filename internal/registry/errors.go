@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -27,6 +28,11 @@ var (
 	// NAME_UNKNOWN, MANIFEST_UNKNOWN). Registries that hide private
 	// repositories from anonymous users also answer this way.
 	ErrNotFound = errors.New("not found")
+	// ErrRateLimited: the registry answered 429 Too Many Requests and kept
+	// doing so through the retries, or asked to wait longer than a request
+	// may take. Waiting, a lower rps for the registry, or logging in (for
+	// registries with higher limits for known users) helps.
+	ErrRateLimited = errors.New("rate limited by the registry")
 )
 
 // Error is what every operation of this package returns on failure: what we
@@ -39,7 +45,7 @@ var (
 type Error struct {
 	Op    string // "listing tags of", "reading", "resolving"
 	Image string // "host[:port]/path", with ":tag" or "@digest" where one was asked for
-	Kind  error  // ErrUnreachable, ErrUnauthorized, ErrNotFound, or nil for other
+	Kind  error  // ErrUnreachable, ErrUnauthorized, ErrNotFound, ErrRateLimited, or nil for other
 	Hint  string // optional extra advice, e.g. whether credentials were sent
 	Err   error  // the underlying cause
 
@@ -63,6 +69,10 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
+// GoString keeps %#v to the scrubbed text: the cause may hold what a
+// registry echoed back.
+func (e *Error) GoString() string { return "&registry.Error{" + strconv.Quote(e.Error()) + "}" }
+
 // Unwrap returns the underlying cause.
 func (e *Error) Unwrap() error { return e.Err }
 
@@ -74,10 +84,19 @@ func (e *Error) Is(target error) bool { return e.Kind != nil && target == e.Kind
 // nil for "other". The order matters: a registry's HTTP answer is checked
 // before network errors, and a cancelled context is never "unreachable".
 func classify(err error) error {
+	var cerr *CredentialError
+	if errors.As(err, &cerr) {
+		return ErrUnauthorized
+	}
 	var terr *transport.Error
 	if errors.As(err, &terr) {
+		if terr.StatusCode == http.StatusTooManyRequests {
+			return ErrRateLimited
+		}
 		for _, d := range terr.Errors {
 			switch d.Code {
+			case transport.TooManyRequestsErrorCode:
+				return ErrRateLimited
 			case transport.UnauthorizedErrorCode, transport.DeniedErrorCode:
 				return ErrUnauthorized
 			case transport.NameUnknownErrorCode, transport.ManifestUnknownErrorCode, transport.BlobUnknownErrorCode:

@@ -29,20 +29,62 @@ type Info struct {
 	Created time.Time
 }
 
-// Image reads the manifest of repo:tag and the creation time of the image
-// it names. tag may also be a digest ("sha256:..."). It costs one manifest
-// GET and one config blob GET (plus a child manifest GET for an index
-// without the annotation).
+// Image reads the digest of repo:tag and the creation time of the image it
+// names. tag may also be a digest ("sha256:..."). Uncached, it costs one
+// manifest GET and one config blob GET (plus a child manifest GET for an
+// index without the annotation).
+//
+// The cache answers what it can: a tag resolved within the TTL (or during
+// this run) to a digest whose creation time is known costs nothing; a tag
+// resolved longer ago costs one HEAD when the digest it pointed to is
+// known, and nothing more if it still points there.
 func (c *Client) Image(ctx context.Context, repo, tag string) (Info, error) {
 	const op = "reading"
 	ref, image, err := c.reference(op, repo, tag)
 	if err != nil {
 		return Info{}, err
 	}
+	r := ref.Context()
 	fail := func(err error) (Info, error) {
-		return Info{}, c.wrap(op, image, ref.Context().RegistryStr(), err)
+		return Info{}, c.wrap(op, image, r.RegistryStr(), err)
 	}
-	desc, err := c.puller.Get(ctx, ref)
+	e := c.cache.entry(r.Name())
+	p, err := c.pullerFor(r)
+	if err != nil {
+		return fail(err)
+	}
+
+	digest, tagName := "", ""
+	if d, ok := ref.(name.Digest); ok {
+		digest = d.DigestStr()
+	} else {
+		tagName = tag
+		old, fresh := e.digest(tag)
+		_, oldKnown := e.image(old)
+		switch {
+		case fresh:
+			digest = old
+			c.stats.cachedDigests.Add(1)
+		case oldKnown:
+			// The tag was resolved before to an image we know: a HEAD
+			// tells whether it still points there.
+			desc, err := p.Head(ctx, ref)
+			if err != nil {
+				return fail(err)
+			}
+			digest = desc.Digest.String()
+			e.put(tag, digest, nil)
+		}
+	}
+	if digest != "" {
+		if created, ok := e.image(digest); ok {
+			c.stats.cachedImages.Add(1)
+			return Info{Digest: digest, Created: created}, nil
+		}
+		ref = r.Digest(digest)
+	}
+
+	desc, err := p.Get(ctx, ref)
 	if err != nil {
 		return fail(err)
 	}
@@ -70,21 +112,42 @@ func (c *Client) Image(ctx context.Context, repo, tag string) (Info, error) {
 			return fail(err)
 		}
 	}
+	e.put(tagName, info.Digest, &info.Created)
 	return info, nil
 }
 
 // Digest resolves repo:tagOrDigest to the digest of its manifest or index
 // with a HEAD request: cheap, and enough to check that an image still
-// exists (before a push) or that a tag has not moved.
+// exists (before a push) or that a tag has not moved. A resolution from
+// within the TTL (or this run) is reused, as is a digest whose image is
+// known.
 func (c *Client) Digest(ctx context.Context, repo, tagOrDigest string) (string, error) {
 	const op = "resolving"
 	ref, image, err := c.reference(op, repo, tagOrDigest)
 	if err != nil {
 		return "", err
 	}
-	desc, err := c.puller.Head(ctx, ref)
+	r := ref.Context()
+	e := c.cache.entry(r.Name())
+	if d, ok := ref.(name.Digest); ok {
+		if _, known := e.image(d.DigestStr()); known {
+			c.stats.cachedImages.Add(1)
+			return d.DigestStr(), nil
+		}
+	} else if d, fresh := e.digest(tagOrDigest); fresh {
+		c.stats.cachedDigests.Add(1)
+		return d, nil
+	}
+	p, err := c.pullerFor(r)
 	if err != nil {
-		return "", c.wrap(op, image, ref.Context().RegistryStr(), err)
+		return "", c.wrap(op, image, r.RegistryStr(), err)
+	}
+	desc, err := p.Head(ctx, ref)
+	if err != nil {
+		return "", c.wrap(op, image, r.RegistryStr(), err)
+	}
+	if _, ok := ref.(name.Tag); ok {
+		e.put(tagOrDigest, desc.Digest.String(), nil)
 	}
 	return desc.Digest.String(), nil
 }

@@ -3,6 +3,10 @@ package registry
 import (
 	"context"
 	"encoding/base64"
+	"errors"
+	"io/fs"
+	"os"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -85,14 +89,39 @@ func (k *watchedKeychain) credentials(host string) (consulted, found bool) {
 	return consulted, found
 }
 
-// redact replaces every secret seen so far in s.
+// authHeaderRE finds credentials as they travel in an Authorization header
+// or a token answer, whoever issued them: a registry that echoes the
+// header, or the bearer token it handed out, must not put them into our
+// errors either.
+var authHeaderRE = regexp.MustCompile(`(?i)\b(?:bearer\s+[A-Za-z0-9._~+/=-]{16,}|basic\s+[A-Za-z0-9+/=]{8,})|"(?:access_)?token"\s*:\s*"[^"]+`)
+
+// redact replaces every secret seen so far in s, and anything that looks
+// like a Basic or Bearer credential.
 func (k *watchedKeychain) redact(s string) string {
 	k.mu.Lock()
-	defer k.mu.Unlock()
 	for secret := range k.secrets {
 		s = strings.ReplaceAll(s, secret, "[redacted]")
 	}
-	return s
+	k.mu.Unlock()
+	return authHeaderRE.ReplaceAllStringFunc(s, func(m string) string {
+		scheme, cred := m, ""
+		if f := strings.Fields(m); len(f) == 2 {
+			scheme, cred = f[0], f[1]
+		}
+		switch {
+		case strings.HasPrefix(m, `"`):
+			i := strings.LastIndex(m, `"`)
+			return m[:i+1] + "[redacted]"
+		case strings.EqualFold(scheme, "basic"):
+			// Only what decodes to "user:password" is a credential; the
+			// word after "Basic" in prose is left alone.
+			b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred))
+			if err != nil || !strings.Contains(string(b), ":") {
+				return m
+			}
+		}
+		return scheme + " [redacted]"
+	})
 }
 
 type watchedAuth struct {
@@ -111,4 +140,74 @@ func (a *watchedAuth) AuthorizationContext(ctx context.Context) (*authn.AuthConf
 		a.k.record(a.host, cfg)
 	}
 	return cfg, err
+}
+
+// settingsKeychain hands out the credentials configured in Settings: the
+// username with the secret read, when asked, from the environment variable
+// or file the settings name. It is consulted after the default keychain.
+type settingsKeychain struct {
+	set    *settingsSet
+	getenv func(string) string
+}
+
+// CredentialError says why configured credentials could not be read. It
+// names the variable or file, never a secret.
+type CredentialError struct {
+	Source string // "file:line" of the [[registry]] table
+	Msg    string
+}
+
+func (e *CredentialError) Error() string {
+	if e.Source == "" {
+		return e.Msg
+	}
+	return e.Msg + " (registry settings at " + e.Source + ")"
+}
+
+// Resolve implements authn.Keychain.
+func (k *settingsKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
+	host := r.RegistryStr()
+	path := strings.TrimPrefix(strings.TrimPrefix(r.String(), host), "/")
+	s := k.set.repo(host, path).cred
+	if s == nil {
+		return authn.Anonymous, nil
+	}
+	var secret string
+	switch {
+	case s.PasswordEnv != "":
+		v, ok := lookupEnv(k.getenv, s.PasswordEnv)
+		if !ok {
+			return nil, &CredentialError{Source: s.Source, Msg: "password_env: environment variable " + s.PasswordEnv + " is not set"}
+		}
+		secret = v
+	default:
+		b, err := os.ReadFile(s.PasswordFile)
+		if err != nil {
+			var pe *fs.PathError
+			msg := err.Error()
+			if errors.As(err, &pe) {
+				msg = pe.Err.Error()
+			}
+			return nil, &CredentialError{Source: s.Source, Msg: "password_file " + s.PasswordFile + ": " + msg}
+		}
+		secret = strings.TrimSpace(string(b))
+	}
+	if secret == "" {
+		what := "password_env " + s.PasswordEnv
+		if s.PasswordEnv == "" {
+			what = "password_file " + s.PasswordFile
+		}
+		return nil, &CredentialError{Source: s.Source, Msg: what + " is empty"}
+	}
+	return &authn.Basic{Username: s.Username, Password: secret}, nil
+}
+
+// lookupEnv reads an environment variable through getenv, telling an
+// unset variable from an empty one where getenv is os.Getenv.
+func lookupEnv(getenv func(string) string, key string) (string, bool) {
+	if getenv == nil {
+		return os.LookupEnv(key)
+	}
+	v := getenv(key)
+	return v, v != ""
 }

@@ -15,51 +15,135 @@
 package registry
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
 	"runtime/debug"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
-// DefaultConcurrency is how many repositories TagsOf lists at once unless
-// told otherwise: enough to hide latency, few enough not to look like abuse
-// to a registry's rate limiter.
-const DefaultConcurrency = 8
+// Defaults, each chosen for a bastion that bumps many repositories every
+// few minutes against public registries, and each overridable per registry
+// (see Settings) or for the whole client (see Options).
+const (
+	// DefaultConcurrency bounds requests in flight across all registries.
+	DefaultConcurrency = 32
+	// DefaultHostConcurrency bounds requests in flight to one registry
+	// host: enough to hide latency, few enough not to look like abuse. A
+	// slow host fills its own slots, not the others'.
+	DefaultHostConcurrency = 8
+	// DefaultRPS is the steady request rate per registry host, with a
+	// burst of as many. Below the published read limits of ECR, GHCR and
+	// Docker Hub's API; a warm run sends nothing at all.
+	DefaultRPS = 20
+	// DefaultPageSize is the n= of tag list requests: the largest page
+	// every major registry accepts (Quay rejects more than 100; ECR takes
+	// up to 1000, GHCR and Docker Hub return up to 100 anyway). A thousand
+	// tags cost ten requests, once per TTL.
+	DefaultPageSize = 100
+	// DefaultMaxTags caps the tags read per repository (a hundred pages):
+	// a repository that tags every commit would otherwise cost hundreds of
+	// requests per run. Reaching it is reported in TagList.Warning.
+	DefaultMaxTags = 10000
+	// DefaultTimeout bounds one request, body included.
+	DefaultTimeout = 30 * time.Second
+	// DefaultRetryBudget bounds the time one request may spend on retries:
+	// a Retry-After longer than what is left is not waited for.
+	DefaultRetryBudget = 30 * time.Second
+	// DefaultCacheTTL is how long a tag list (and the digests its tags
+	// resolved to) is reused from the cache. Short enough that a bump run
+	// every few minutes sees the previous cycle's pushes; long enough that
+	// the many repositories bumped in one cycle share one listing.
+	DefaultCacheTTL = time.Minute
+)
 
-// Options configure a Client. The zero value is ready for real use.
+// DefaultBackoff governs retries unless Options.Backoff says otherwise:
+// four tries, waiting about 0.5s, 1s and 2s (each half random), or what
+// the registry's Retry-After asks.
+var DefaultBackoff = remote.Backoff{Duration: 500 * time.Millisecond, Factor: 2, Jitter: 0.5, Steps: 4, Cap: 8 * time.Second}
+
+// Options configure a Client. The zero value is ready for real use (with
+// no cache on disk).
 type Options struct {
 	// Keychain finds credentials per registry. Default authn.DefaultKeychain:
 	// ~/.docker/config.json (or $DOCKER_CONFIG), credHelpers, credsStore.
+	// It is asked first; the credentials in Registries come after it.
 	Keychain authn.Keychain
-	// Transport carries the requests. Default remote.DefaultTransport.
-	// ggcr wraps it with retries and the user agent.
+	// Registries are per-registry settings: credentials, TLS, paging and
+	// limits. See Settings for which applies where.
+	Registries []Settings
+	// Getenv reads the variables named by Settings.PasswordEnv. Default
+	// os.LookupEnv (an empty variable counts as set).
+	Getenv func(string) string
+	// Transport carries the requests. Default: a clone of
+	// remote.DefaultTransport, shared by every host without TLS settings
+	// of its own. Hosts with TLS settings need it to be an *http.Transport.
 	Transport http.RoundTripper
-	// Concurrency bounds how many distinct repositories TagsOf lists at
-	// once. Default DefaultConcurrency.
+	// Concurrency bounds the requests in flight across all registries.
+	// Default DefaultConcurrency.
 	Concurrency int
+	// HostConcurrency bounds the requests in flight to one registry host.
+	// Default DefaultHostConcurrency; Settings.Concurrency overrides it.
+	HostConcurrency int
+	// RPS is the request rate allowed per registry host. Default
+	// DefaultRPS; negative: unlimited. Settings.RPS overrides it.
+	RPS float64
+	// Timeout bounds one request. Default DefaultTimeout.
+	Timeout time.Duration
+	// PageSize is the n= of tag list requests. Default DefaultPageSize.
+	PageSize int
+	// MaxTags caps the tags read per repository. Default DefaultMaxTags;
+	// negative: no cap.
+	MaxTags int
 	// UserAgent is sent with every request (ggcr appends its own). Default
 	// "git-laminar/<module version>".
 	UserAgent string
-	// Backoff governs retries of temporary failures (429, 5xx, connection
-	// resets). The zero value keeps ggcr's default: three tries, waiting 1s
-	// and then 3s. Tests use a tiny backoff to stay fast.
+	// Backoff governs retries of 429, 408 and 5xx answers and of dropped
+	// connections: Steps tries in all, waiting Duration, then Factor times
+	// more each time up to Cap, with the Jitter fraction random; a
+	// Retry-After header replaces the computed wait. Default DefaultBackoff.
+	// Steps: 1 turns retries off. Tests use a tiny backoff to stay fast.
 	Backoff remote.Backoff
+	// RetryBudget bounds the time one request spends retrying. Default
+	// DefaultRetryBudget.
+	RetryBudget time.Duration
+	// CacheDir is where the cache on disk lives (shared by all processes
+	// that name the same directory); empty: no cache on disk, only what
+	// the Client learns itself during its run.
+	CacheDir string
+	// CacheTTL is how long tag lists and tag → digest resolutions from
+	// earlier runs are reused. Default DefaultCacheTTL; negative: never.
+	// Creation times of digests are kept for good either way.
+	CacheTTL time.Duration
+	// Refresh ignores tag lists and resolutions from earlier runs, as if
+	// their TTL had passed (creation times of digests are still used).
+	Refresh bool
+	// Now is the clock of the cache. Default time.Now.
+	Now func() time.Time
 }
 
 // Client talks to registries. It is safe for concurrent use, and should be
 // shared: it keeps one authenticated connection state per repository, so
-// the token exchange with a registry happens once, not once per call.
+// the token exchange with a registry happens once, not once per call. A
+// Client is one run's view of the registries: what it has listed or
+// resolved it does not ask again.
 type Client struct {
-	puller      *remote.Puller
-	keys        *watchedKeychain
-	concurrency int
-	initErr     error
+	opt      Options
+	keys     *watchedKeychain
+	settings *settingsSet
+	limiter  *limiter
+	cache    *cache
+	stats    *counters
+
+	mu      sync.Mutex
+	pullers map[int]*remote.Puller // by page size
 }
 
 // New returns a Client for opt. It does no I/O.
@@ -68,30 +152,98 @@ func New(opt Options) *Client {
 		opt.Keychain = authn.DefaultKeychain
 	}
 	if opt.Transport == nil {
-		opt.Transport = remote.DefaultTransport
+		if t, ok := remote.DefaultTransport.(*http.Transport); ok {
+			opt.Transport = t.Clone()
+		} else {
+			opt.Transport = remote.DefaultTransport
+		}
 	}
-	if opt.Concurrency <= 0 {
-		opt.Concurrency = DefaultConcurrency
+	opt.Concurrency = cmp.Or(max(opt.Concurrency, 0), DefaultConcurrency)
+	opt.HostConcurrency = cmp.Or(max(opt.HostConcurrency, 0), DefaultHostConcurrency)
+	switch {
+	case opt.RPS == 0:
+		opt.RPS = DefaultRPS
+	case opt.RPS < 0:
+		opt.RPS = 0 // unlimited
+	}
+	opt.Timeout = cmp.Or(max(opt.Timeout, 0), DefaultTimeout)
+	opt.PageSize = cmp.Or(max(opt.PageSize, 0), DefaultPageSize)
+	switch {
+	case opt.MaxTags == 0:
+		opt.MaxTags = DefaultMaxTags
+	case opt.MaxTags < 0:
+		opt.MaxTags = 0 // no cap
 	}
 	if opt.UserAgent == "" {
 		opt.UserAgent = defaultUserAgent()
 	}
-	c := &Client{
-		keys:        newWatchedKeychain(opt.Keychain),
-		concurrency: opt.Concurrency,
+	if opt.Backoff.Steps <= 0 {
+		opt.Backoff = DefaultBackoff
 	}
-	ropts := []remote.Option{
-		remote.WithAuthFromKeychain(c.keys),
-		remote.WithTransport(opt.Transport),
-		remote.WithUserAgent(opt.UserAgent),
+	opt.RetryBudget = cmp.Or(max(opt.RetryBudget, 0), DefaultRetryBudget)
+	if opt.CacheTTL == 0 {
+		opt.CacheTTL = DefaultCacheTTL
 	}
-	if opt.Backoff.Steps > 0 {
-		ropts = append(ropts, remote.WithRetryBackoff(opt.Backoff))
+	if opt.Now == nil {
+		opt.Now = time.Now
 	}
-	// NewPuller fails only for contradictory options, which we never pass;
-	// keep the error anyway so that a future option cannot turn into a panic.
-	c.puller, c.initErr = remote.NewPuller(ropts...)
+
+	c := &Client{opt: opt, settings: newSettingsSet(opt.Registries), stats: &counters{}, pullers: map[int]*remote.Puller{}}
+	var keychain authn.Keychain = opt.Keychain
+	if len(opt.Registries) > 0 {
+		keychain = authn.NewMultiKeychain(opt.Keychain, &settingsKeychain{set: c.settings, getenv: opt.Getenv})
+	}
+	c.keys = newWatchedKeychain(keychain)
+	c.limiter = newLimiter(opt.Transport, opt.Concurrency, retryPolicy{
+		attempts: opt.Backoff.Steps,
+		base:     opt.Backoff.Duration,
+		factor:   cmp.Or(opt.Backoff.Factor, 1),
+		jitter:   opt.Backoff.Jitter,
+		max:      opt.Backoff.Cap,
+		budget:   opt.RetryBudget,
+	}, hostSettings{rps: opt.RPS, concurrency: opt.HostConcurrency, timeout: opt.Timeout}, c.settings, c.stats)
+	c.cache = newCache(opt.CacheDir, opt.CacheTTL, opt.Refresh, opt.Now, c.stats)
 	return c
+}
+
+// Stats returns what the Client has done so far.
+func (c *Client) Stats() Stats { return c.stats.snapshot() }
+
+// puller returns the ggcr puller listing with pageSize. One per page size,
+// shared by listing and reading, so a repository authenticates once.
+// ggcr's own retries are off: the limiter under it retries, within the
+// host's limits.
+func (c *Client) puller(pageSize int) (*remote.Puller, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p, ok := c.pullers[pageSize]; ok {
+		return p, nil
+	}
+	p, err := remote.NewPuller(
+		remote.WithAuthFromKeychain(c.keys),
+		remote.WithTransport(c.limiter),
+		remote.WithUserAgent(c.opt.UserAgent),
+		remote.WithPageSize(pageSize),
+		remote.WithRetryBackoff(remote.Backoff{Steps: 1}),
+		remote.WithRetryPredicate(func(error) bool { return false }),
+		remote.WithRetryStatusCodes(),
+	)
+	if err != nil {
+		return nil, err
+	}
+	c.pullers[pageSize] = p
+	return p, nil
+}
+
+// repoSettings returns the page size, cap and puller for a repository.
+func (c *Client) repoSettings(r name.Repository) (pageSize, maxTags int) {
+	rs := c.settings.repo(r.RegistryStr(), r.RepositoryStr())
+	return cmp.Or(rs.pageSize, c.opt.PageSize), cmp.Or(rs.maxTags, c.opt.MaxTags)
+}
+
+func (c *Client) pullerFor(r name.Repository) (*remote.Puller, error) {
+	pageSize, _ := c.repoSettings(r)
+	return c.puller(pageSize)
 }
 
 func defaultUserAgent() string {
@@ -102,34 +254,77 @@ func defaultUserAgent() string {
 	return "git-laminar/" + v
 }
 
-// Tags lists every tag of repo ("host[:port]/path"), following pagination
-// (Link headers), in the order the registry returns them (usually sorted).
-// A repository with no tags gives an empty, non-nil slice.
+// Tags lists the tags of repo ("host[:port]/path"), following pagination
+// (Link headers), in the order the registry returns them (usually sorted),
+// at most the repository's MaxTags (see TagsOf for the warning). A
+// repository with no tags gives an empty, non-nil slice.
 func (c *Client) Tags(ctx context.Context, repo string) ([]string, error) {
+	tl := c.tags(ctx, repo)
+	return tl.Tags, tl.Err
+}
+
+func (c *Client) tags(ctx context.Context, repo string) TagList {
 	const op = "listing tags of"
 	r, err := c.repository(op, repo)
 	if err != nil {
-		return nil, err
+		return TagList{Err: err}
 	}
-	tags, err := c.puller.List(ctx, r)
+	pageSize, maxTags := c.repoSettings(r)
+	e := c.cache.entry(r.Name())
+	if tags, truncated, ok := e.tags(maxTags); ok {
+		return TagList{Tags: tags, Warning: capWarning(repo, truncated, maxTags)}
+	}
+	fail := func(err error) TagList { return TagList{Err: c.wrap(op, repo, r.RegistryStr(), err)} }
+	p, err := c.puller(pageSize)
 	if err != nil {
-		return nil, c.wrap(op, repo, r.RegistryStr(), err)
+		return fail(err)
 	}
-	if tags == nil {
-		tags = []string{}
+	lister, err := p.Lister(ctx, r)
+	if err != nil {
+		return fail(err)
 	}
-	return tags, nil
+	tags := []string{}
+	truncated := false
+	for lister.HasNext() {
+		page, err := lister.Next(ctx)
+		if err != nil {
+			return fail(err)
+		}
+		tags = append(tags, page.Tags...)
+		if maxTags > 0 && len(tags) >= maxTags {
+			truncated = len(tags) > maxTags || lister.HasNext()
+			tags = tags[:maxTags]
+			break
+		}
+		if len(page.Tags) == 0 {
+			break // an empty page that links on would loop for ever
+		}
+	}
+	e.putTags(tags, maxTags, truncated)
+	return TagList{Tags: tags, Warning: capWarning(repo, truncated, maxTags)}
+}
+
+func capWarning(repo string, truncated bool, maxTags int) string {
+	if !truncated {
+		return ""
+	}
+	return fmt.Sprintf("%s has more than %d tags; only the first %d the registry listed were read (raise max_tags for it)", repo, maxTags, maxTags)
 }
 
 // TagList is the outcome of listing one repository: its tags or why not.
 type TagList struct {
 	Tags []string
 	Err  error
+	// Warning, when not empty, says the list is incomplete: the repository
+	// has more tags than its MaxTags. For the caller to show; never printed
+	// here.
+	Warning string
 }
 
-// TagsOf lists many repositories at once, at most Options.Concurrency at a
-// time. The result has one entry per distinct input string. Repositories
-// that name the same thing ("docker.io/nginx" and
+// TagsOf lists many repositories at once, within the limits on requests in
+// flight overall and per registry host, so that a slow registry delays
+// only its own repositories. The result has one entry per distinct input
+// string. Repositories that name the same thing ("docker.io/nginx" and
 // "index.docker.io/library/nginx") are listed once and share the result.
 //
 // One repository failing does not stop the others: each entry carries its
@@ -138,19 +333,16 @@ type TagList struct {
 func (c *Client) TagsOf(ctx context.Context, repos []string) map[string]TagList {
 	out, groups := c.group(repos)
 	var (
-		mu  sync.Mutex
-		wg  sync.WaitGroup
-		sem = make(chan struct{}, c.concurrency)
+		mu sync.Mutex
+		wg sync.WaitGroup
 	)
 	for _, spellings := range groups {
 		wg.Go(func() {
 			var tl TagList
-			select {
-			case sem <- struct{}{}:
-				tl.Tags, tl.Err = c.Tags(ctx, spellings[0])
-				<-sem
-			case <-ctx.Done():
-				tl.Err = c.wrap("listing tags of", spellings[0], "", ctx.Err())
+			if err := ctx.Err(); err != nil {
+				tl.Err = c.wrap("listing tags of", spellings[0], "", err)
+			} else {
+				tl = c.tags(ctx, spellings[0])
 			}
 			mu.Lock()
 			for i, s := range spellings {
@@ -197,9 +389,6 @@ func (c *Client) group(repos []string) (out map[string]TagList, groups [][]strin
 // repository parses a canonical repository string. A parse error is
 // classified as "other" and still names what was asked for.
 func (c *Client) repository(op, repo string) (name.Repository, error) {
-	if c.initErr != nil {
-		return name.Repository{}, c.wrap(op, repo, "", c.initErr)
-	}
 	r, err := name.NewRepository(repo)
 	if err != nil {
 		return name.Repository{}, c.wrap(op, repo, "", fmt.Errorf("invalid repository name: %w", err))

@@ -89,7 +89,7 @@ func TestTags(t *testing.T) {
 		{"one page", 0, []string{"1.0", "1.1", "latest"}, 1},
 		{"page size 2 across 7 tags", 2, tagNames(7), 4},
 		{"pages exactly full", 3, tagNames(6), 2},
-		{"more tags than ggcr asks per page (1000)", 0, tagNames(1001), 2},
+		{"default page size (100) across 1001 tags", 0, tagNames(1001), 11},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -235,7 +235,7 @@ var errOther = errors.New("other")
 // *Error of none of the kinds).
 func checkKind(t *testing.T, err, want error) {
 	t.Helper()
-	sentinels := []error{registry.ErrUnreachable, registry.ErrUnauthorized, registry.ErrNotFound}
+	sentinels := []error{registry.ErrUnreachable, registry.ErrUnauthorized, registry.ErrNotFound, registry.ErrRateLimited}
 	switch want {
 	case nil:
 		if err != nil {

@@ -12,7 +12,10 @@ package registrytest
 import (
 	"bytes"
 	"crypto/subtle"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"log"
@@ -49,9 +52,18 @@ type ServerOptions struct {
 	// a registry-style error body instead of serving the request. KindOf
 	// helps to pick requests.
 	Fail func(r *http.Request) int
+	// Respond, if set, is asked about every request that passed the auth
+	// check and Fail; returning true means it has answered the request
+	// itself (e.g. a 429 with a Retry-After header, see WriteError).
+	Respond func(w http.ResponseWriter, r *http.Request) bool
 	// Observe, if set, sees every request as it arrives (e.g. to record
 	// headers). It must be safe for concurrent use.
 	Observe func(r *http.Request)
+	// TLS, if set, makes the server speak HTTPS (only) with httptest's
+	// certificate for 127.0.0.1 and this configuration (e.g. ClientAuth and
+	// ClientCAs to demand a client certificate). See Certificate. Unlike
+	// the others, it takes effect only in NewServer.
+	TLS *tls.Config
 	// Log receives the inner registry's log lines. Default: discarded.
 	Log *log.Logger
 }
@@ -116,6 +128,7 @@ type Server struct {
 	opt   ServerOptions
 	inner http.Handler
 	ts    *httptest.Server
+	seed  *httptest.Server // plain HTTP twin of a TLS server, for seeding
 
 	mu       sync.Mutex
 	counts   Counts
@@ -130,8 +143,41 @@ func NewServer(opt ServerOptions) *Server {
 	}
 	s := &Server{opt: opt, inner: registry.New(registry.Logger(logger))}
 	s.resetLocked()
-	s.ts = httptest.NewServer(http.HandlerFunc(s.serve))
+	if opt.TLS == nil {
+		s.ts = httptest.NewServer(http.HandlerFunc(s.serve))
+		return s
+	}
+	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	s.ts.TLS = opt.TLS.Clone()
+	s.ts.Config.ErrorLog = log.New(io.Discard, "", 0) // failed handshakes are what tests provoke
+	s.ts.StartTLS()
+	// Seeding goes around TLS (and auth, failures, counters): ggcr speaks
+	// plain HTTP to 127.0.0.1, and a client certificate is what is tested.
+	s.seed = httptest.NewServer(s.inner)
 	return s
+}
+
+// SeedRepo is a repository path on this server for registrytest.Push and
+// friends. It is Repo(path), except for a TLS server: there it reaches the
+// same storage over plain HTTP on another port, without auth or counting.
+func (s *Server) SeedRepo(path string) string {
+	if s.seed != nil {
+		return s.seed.Listener.Addr().String() + "/" + path
+	}
+	return s.Repo(path)
+}
+
+// Certificate is the server's certificate when it speaks HTTPS (nil
+// otherwise): a client trusting it reaches the server as 127.0.0.1.
+func (s *Server) Certificate() *x509.Certificate { return s.ts.Certificate() }
+
+// CertificatePEM is Certificate in PEM, as a CA bundle file holds it.
+func (s *Server) CertificatePEM() []byte {
+	c := s.ts.Certificate()
+	if c == nil {
+		return nil
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
 }
 
 // Host is "127.0.0.1:PORT", the registry part of image references.
@@ -140,11 +186,16 @@ func (s *Server) Host() string { return s.ts.Listener.Addr().String() }
 // Repo is Host()+"/"+path: a repository on this server.
 func (s *Server) Repo(path string) string { return s.Host() + "/" + path }
 
-// URL is the base URL, "http://127.0.0.1:PORT".
+// URL is the base URL, "http://127.0.0.1:PORT" (https with TLS).
 func (s *Server) URL() string { return s.ts.URL }
 
 // Close shuts the server down, waiting for requests in flight.
-func (s *Server) Close() { s.ts.Close() }
+func (s *Server) Close() {
+	s.ts.Close()
+	if s.seed != nil {
+		s.seed.Close()
+	}
+}
 
 // Counts returns a copy of the request counters.
 func (s *Server) Counts() Counts {
@@ -221,6 +272,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if opt.Respond != nil && opt.Respond(w, r) {
+		return
+	}
 	if kind == KindTagsList && r.Method == http.MethodGet && (opt.PageSize > 0 || r.URL.RawQuery != "") {
 		s.serveTagsPage(w, r, repo, opt.PageSize)
 		return
@@ -228,8 +282,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.inner.ServeHTTP(w, r)
 }
 
-// writeError answers with status and the error body a registry would send,
-// so that clients parse and classify it as they would a real one.
+// WriteError answers r with status and the error body a registry would
+// send (TOOMANYREQUESTS for 429, and so on), so that clients parse and
+// classify it as they would a real one. Headers already set on w are kept.
+func WriteError(w http.ResponseWriter, r *http.Request, status int) { writeError(w, r, status) }
+
 func writeError(w http.ResponseWriter, r *http.Request, status int) {
 	code := "UNKNOWN"
 	switch status {

@@ -1,0 +1,69 @@
+package registry
+
+import (
+	"net/http"
+	"strings"
+	"sync/atomic"
+)
+
+// Stats count what a Client did since it was made: the requests it sent to
+// registries, by kind, every attempt counted (retries, pings and token
+// exchanges included), and what the cache answered instead.
+type Stats struct {
+	TagListPages  int64 // GET .../tags/list, one per page
+	ManifestHeads int64 // HEAD .../manifests/<ref>
+	ManifestGets  int64 // GET .../manifests/<ref>
+	BlobGets      int64 // GET .../blobs/<digest> (image configs)
+	Pings         int64 // GET /v2/, once per repository (authentication handshake)
+	Other         int64 // token exchanges with an auth server, and the rest
+	Retries       int64 // attempts repeated after a 429, 5xx or dropped connection
+	RateLimited   int64 // 429 answers received
+
+	CachedTagLists int64 // tag lists answered from the cache
+	CachedDigests  int64 // tag → digest answered from the cache
+	CachedImages   int64 // digest → creation time answered from the cache
+}
+
+// Requests is the number of HTTP requests sent, of every kind.
+func (s Stats) Requests() int64 {
+	return s.TagListPages + s.ManifestHeads + s.ManifestGets + s.BlobGets + s.Pings + s.Other
+}
+
+type counters struct {
+	tagListPages, manifestHeads, manifestGets, blobGets, pings, other atomic.Int64
+	retries, rateLimited                                              atomic.Int64
+	cachedTagLists, cachedDigests, cachedImages                       atomic.Int64
+}
+
+// count records one attempt of req by what its path asks for.
+func (c *counters) count(req *http.Request) {
+	p := req.URL.Path
+	switch {
+	case p == "/v2/" || p == "/v2":
+		c.pings.Add(1)
+	case !strings.HasPrefix(p, "/v2/"):
+		c.other.Add(1)
+	case strings.HasSuffix(p, "/tags/list"):
+		c.tagListPages.Add(1)
+	case strings.Contains(p, "/manifests/"):
+		if req.Method == http.MethodHead {
+			c.manifestHeads.Add(1)
+		} else {
+			c.manifestGets.Add(1)
+		}
+	case strings.Contains(p, "/blobs/"):
+		c.blobGets.Add(1)
+	default:
+		c.other.Add(1)
+	}
+}
+
+func (c *counters) snapshot() Stats {
+	return Stats{
+		TagListPages: c.tagListPages.Load(), ManifestHeads: c.manifestHeads.Load(),
+		ManifestGets: c.manifestGets.Load(), BlobGets: c.blobGets.Load(),
+		Pings: c.pings.Load(), Other: c.other.Load(),
+		Retries: c.retries.Load(), RateLimited: c.rateLimited.Load(),
+		CachedTagLists: c.cachedTagLists.Load(), CachedDigests: c.cachedDigests.Load(), CachedImages: c.cachedImages.Load(),
+	}
+}
