@@ -12,15 +12,16 @@ import (
 func logCommand(s Streams) *cli.Command {
 	return &cli.Command{
 		Name:      "log",
-		Usage:     "show the promotion history recorded in commit trailers",
+		Usage:     "show the promotions, rollbacks and holds recorded in commit trailers",
 		UsageText: "git laminar log [--json] [-n N] [--since DATE] [--rev REV] [IMAGE]",
-		Description: "Reads the Laminar-Promote trailers of the history of HEAD (or --rev) and prints\n" +
-			"one line per promotion: commit, date, author, image, from -> to. IMAGE filters by\n" +
-			"canonical name or by its last path element (\"app\").",
+		Description: "Reads the Laminar-* trailers of the history of HEAD (or --rev) and prints one\n" +
+			"line per promotion (commit, date, author, image, from -> to), per rollback (the\n" +
+			"same, then \"rollback of\" the commit it undoes) and per hold or release. IMAGE\n" +
+			"filters by canonical name or by any trailing part of it (\"app\", \"acme/app\").",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON array for scripts"},
-			&cli.IntFlag{Name: "max-count", Aliases: []string{"n"}, Usage: "show at most `N` promotions"},
-			&cli.StringFlag{Name: "since", Usage: "only promotions committed after `DATE` (2006-01-02, RFC 3339, or a duration such as 7d)"},
+			&cli.IntFlag{Name: "max-count", Aliases: []string{"n"}, Usage: "show at most `N` entries"},
+			&cli.StringFlag{Name: "since", Usage: "only entries committed after `DATE` (2006-01-02, RFC 3339, or a duration such as 7d)"},
 			&cli.StringFlag{Name: "rev", Usage: "read the history of `REV` instead of HEAD"},
 		},
 		Action: func(c *cli.Context) error {
@@ -45,7 +46,10 @@ func logCommand(s Streams) *cli.Command {
 }
 
 // LogEntry is one line of `log --json`. The field names are a contract.
+// Kind is "promote", "rollback", "hold" or "release"; a hold or release
+// has empty from and to.
 type LogEntry struct {
+	Kind   string    `json:"kind"`
 	Commit string    `json:"commit"`
 	Date   time.Time `json:"date"`
 	Author string    `json:"author"`
@@ -55,6 +59,8 @@ type LogEntry struct {
 	To     string    `json:"to"`
 	Digest string    `json:"digest,omitempty"`
 	Rule   string    `json:"rule,omitempty"`
+	// RollbackOf is, for a rollback, the full id of the commit it undoes.
+	RollbackOf string `json:"rollback_of,omitempty"`
 }
 
 func runLog(c *cli.Context, s Streams, g global, f history.Filter, rev string, asJSON bool) error {
@@ -73,13 +79,23 @@ func runLog(c *cli.Context, s Streams, g global, f history.Filter, rev string, a
 	if asJSON {
 		out := make([]LogEntry, 0, len(recs))
 		for _, r := range recs {
-			out = append(out, LogEntry{Commit: r.Commit, Date: r.Date, Author: r.Author, Email: r.Email, Image: r.Image, From: r.From, To: r.To, Digest: r.Digest, Rule: r.Rule})
+			out = append(out, LogEntry{Kind: string(r.Kind), RollbackOf: r.RollbackOf, Commit: r.Commit, Date: r.Date, Author: r.Author, Email: r.Email, Image: r.Image, From: r.From, To: r.To, Digest: r.Digest, Rule: r.Rule})
 		}
 		return writeJSON(s.Out, out)
 	}
 	p := newPainter(g.color)
 	for _, r := range recs {
-		fmt.Fprintf(s.Out, "%s %s %-20s %s %s -> %s\n", p.yellow(short(r.Commit)), r.Date.Format("2006-01-02 15:04"), r.Author, r.Image, p.red(r.From), p.green(r.To))
+		head := fmt.Sprintf("%s %s %-20s %s", p.yellow(short(r.Commit)), r.Date.Format("2006-01-02 15:04"), r.Author, r.Image)
+		switch r.Kind {
+		case history.Hold:
+			fmt.Fprintf(s.Out, "%s %s\n", head, p.yellow("held"))
+		case history.Release:
+			fmt.Fprintf(s.Out, "%s %s\n", head, p.green("released"))
+		case history.Rollback:
+			fmt.Fprintf(s.Out, "%s %s -> %s (rollback of %s)\n", head, p.red(r.From), p.green(r.To), short(r.RollbackOf))
+		default:
+			fmt.Fprintf(s.Out, "%s %s -> %s\n", head, p.red(r.From), p.green(r.To))
+		}
 	}
 	if len(recs) == 0 {
 		fmt.Fprintln(s.Err, "No promotions recorded.")

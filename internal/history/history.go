@@ -1,5 +1,8 @@
 // Package history reads the promotion record back from git: every commit's
-// Laminar-* trailers become Records, newest first.
+// Laminar-* trailers become Records, newest first. Promotions, rollbacks,
+// holds and releases are all Records, told apart by their Kind; Holds says
+// which images a rollback has held, and RollbackTarget which promotion a
+// rollback would undo.
 package history
 
 import (
@@ -11,8 +14,25 @@ import (
 	"github.com/git-laminar/git-laminar/internal/trailer"
 )
 
-// Record is one promotion found in a commit's trailers.
+// Kind says what a Record records.
+type Kind string
+
+const (
+	// Promote is an image moved from one tag (or digest) to another.
+	Promote Kind = "promote"
+	// Rollback is a promotion made by a rollback: its commit also has a
+	// Laminar-Rollback-Of trailer, the commit it undoes.
+	Rollback Kind = "rollback"
+	// Hold is a Laminar-Hold trailer: bumps leave the image alone.
+	Hold Kind = "hold"
+	// Release is a Laminar-Release trailer: the hold is lifted.
+	Release Kind = "release"
+)
+
+// Record is one Laminar event found in a commit's trailers. From, To,
+// Digest and Rule are set for promotions and rollbacks only.
 type Record struct {
+	Kind   Kind
 	Commit string
 	Date   time.Time // committer date: when it landed on the branch
 	Author string
@@ -22,7 +42,12 @@ type Record struct {
 	To     string
 	Digest string // from a Laminar-Digest trailer for the same image, if any
 	Rule   string // from a Laminar-Rule trailer for the same image, if any
+	// RollbackOf is, for a rollback, the full id of the commit it undoes.
+	RollbackOf string
 }
+
+// Moves reports whether the record moved an image (a promotion or rollback).
+func (r Record) Moves() bool { return r.Kind == Promote || r.Kind == Rollback }
 
 // Filter selects records. Zero values select everything.
 type Filter struct {
@@ -34,23 +59,18 @@ type Filter struct {
 }
 
 // Read walks history from rev (HEAD when empty) and returns the matching
-// records, newest first; within one commit, in trailer order.
+// records of every kind, newest first; within one commit, in trailer order.
 func Read(ctx context.Context, repo *gitrepo.Repo, rev string, f Filter) ([]Record, error) {
 	var out []Record
 	err := repo.Log(ctx, rev, func(c gitrepo.Commit) error {
 		if !f.Since.IsZero() && c.Committer.When.Before(f.Since) {
 			return nil
 		}
-		recs := FromMessage(c.Message)
-		for _, r := range recs {
+		for _, r := range FromMessage(c.Message) {
 			if !f.matches(r.Image) {
 				continue
 			}
-			r.Commit = c.Hash
-			r.Date = c.Committer.When
-			r.Author = c.Author.Name
-			r.Email = c.Author.Email
-			out = append(out, r)
+			out = append(out, stamp(r, c))
 			if f.Limit > 0 && len(out) >= f.Limit {
 				return gitrepo.ErrStop
 			}
@@ -63,14 +83,31 @@ func Read(ctx context.Context, repo *gitrepo.Repo, rev string, f Filter) ([]Reco
 	return out, nil
 }
 
-// FromMessage extracts the promotions recorded in one commit message.
-// Malformed Laminar-Promote values are skipped: history is read, not judged
-// (the pre-push check is where malformed trailers are refused).
+func stamp(r Record, c gitrepo.Commit) Record {
+	r.Commit = c.Hash
+	r.Date = c.Committer.When
+	r.Author = c.Author.Name
+	r.Email = c.Author.Email
+	return r
+}
+
+// FromMessage extracts the records of one commit message, in trailer order.
+// Malformed values are skipped: history is read, not judged (the pre-push
+// check is where malformed trailers are refused). In a commit with a
+// Laminar-Rollback-Of trailer, every promotion is a Rollback of the first
+// such commit.
 func FromMessage(msg string) []Record {
 	ts := trailer.Parse(msg)
 	digests := map[string]string{}
 	rules := map[string]string{}
+	rollbackOf := ""
 	for _, t := range ts {
+		if strings.EqualFold(t.Key, trailer.KeyRollback) {
+			if rollbackOf == "" && trailer.Validate(trailer.Trailer{Key: trailer.KeyRollback, Value: t.Value}) == nil {
+				rollbackOf = t.Value
+			}
+			continue
+		}
 		image, rest, ok := strings.Cut(t.Value, " ")
 		if !ok {
 			continue
@@ -84,16 +121,36 @@ func FromMessage(msg string) []Record {
 	}
 	var out []Record
 	for _, t := range ts {
-		if !strings.EqualFold(t.Key, trailer.KeyPromote) {
-			continue
+		switch {
+		case strings.EqualFold(t.Key, trailer.KeyPromote):
+			p, err := trailer.ParsePromotion(t.Value)
+			if err != nil {
+				continue
+			}
+			r := Record{Kind: Promote, Image: p.Image, From: p.From, To: p.To, Digest: digests[p.Image], Rule: rules[p.Image]}
+			if rollbackOf != "" {
+				r.Kind, r.RollbackOf = Rollback, rollbackOf
+			}
+			out = append(out, r)
+		case strings.EqualFold(t.Key, trailer.KeyHold), strings.EqualFold(t.Key, trailer.KeyRelease):
+			kind := Hold
+			if strings.EqualFold(t.Key, trailer.KeyRelease) {
+				kind = Release
+			}
+			if trailer.Validate(trailer.Trailer{Key: string(kindKey(kind)), Value: t.Value}) != nil {
+				continue
+			}
+			out = append(out, Record{Kind: kind, Image: t.Value})
 		}
-		p, err := trailer.ParsePromotion(t.Value)
-		if err != nil {
-			continue
-		}
-		out = append(out, Record{Image: p.Image, From: p.From, To: p.To, Digest: digests[p.Image], Rule: rules[p.Image]})
 	}
 	return out
+}
+
+func kindKey(k Kind) string {
+	if k == Release {
+		return trailer.KeyRelease
+	}
+	return trailer.KeyHold
 }
 
 func (f Filter) matches(image string) bool {

@@ -20,8 +20,8 @@ Signed-off-by: Dana <dana@example.com>
 `
 	got := FromMessage(msg)
 	want := []Record{
-		{Image: "r.example.com/acme/app", From: "develop-1", To: "develop-2", Digest: "sha256:2222222222222222222222222222222222222222222222222222222222222222", Rule: "dev"},
-		{Image: "r.example.com/acme/api", From: "1.0.0", To: "1.1.0"},
+		{Kind: Promote, Image: "r.example.com/acme/app", From: "develop-1", To: "develop-2", Digest: "sha256:2222222222222222222222222222222222222222222222222222222222222222", Rule: "dev"},
+		{Kind: Promote, Image: "r.example.com/acme/api", From: "1.0.0", To: "1.1.0"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
@@ -29,6 +29,26 @@ Signed-off-by: Dana <dana@example.com>
 	// A body line that looks like a trailer, outside the last paragraph, is not one.
 	if got := FromMessage("Subject\n\nLaminar-Promote: r.example.com/a 1 -> 2\n\nJust text.\n"); len(got) != 0 {
 		t.Errorf("trailer outside the last paragraph read: %+v", got)
+	}
+}
+
+func TestFromMessageRollbackHoldRelease(t *testing.T) {
+	const id = "0123456789abcdef0123456789abcdef01234567"
+	msg := "Roll back app to develop-1\n\nLaminar-Promote: r.example.com/acme/app develop-2 -> develop-1\n" +
+		"Laminar-Rollback-Of: " + id + "\nLaminar-Hold: r.example.com/acme/app\nLaminar-Release: r.example.com/acme/api\n" +
+		"Laminar-Hold: not an image:tag\n"
+	want := []Record{
+		{Kind: Rollback, Image: "r.example.com/acme/app", From: "develop-2", To: "develop-1", RollbackOf: id},
+		{Kind: Hold, Image: "r.example.com/acme/app"},
+		{Kind: Release, Image: "r.example.com/acme/api"},
+	}
+	if diff := cmp.Diff(want, FromMessage(msg)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	// A malformed Rollback-Of makes no rollback.
+	got := FromMessage("S\n\nLaminar-Promote: r.example.com/a 1 -> 2\nLaminar-Rollback-Of: abc\n")
+	if len(got) != 1 || got[0].Kind != Promote {
+		t.Errorf("malformed Rollback-Of: %+v", got)
 	}
 }
 
