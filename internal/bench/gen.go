@@ -91,6 +91,7 @@ type genConfig struct {
 	Files, Repos, Tags int
 	Seed               uint64
 	Host               string // registry host "127.0.0.1:PORT"
+	RegistrySettings   string // more keys of the [[registry]] table
 }
 
 // Prefix is the managed prefix: host + "/bench".
@@ -242,12 +243,26 @@ func (gen *generator) path(dir, name string) string {
 	return p
 }
 
+// semverConfig is the generated laminar.toml with the semver rule alone.
+func semverConfig(g genConfig, extraTOML string) string {
+	return fmt.Sprintf(`# The prod rule of the bench repository alone.
+[[registry]]
+name = "bench"
+prefix = %q
+%s
+[[update]]
+name = "prod"
+pattern = "semver:^1"
+files = ["prod/"]
+%s`, g.Prefix(), g.RegistrySettings, extraTOML)
+}
+
 func (gen *generator) run(extraTOML string) error {
 	cfg := fmt.Sprintf(`# Rules of the generated bench repository (git-laminar internal/bench).
 [[registry]]
 name = "bench"
 prefix = %q
-
+%s
 [[update]]
 name = "dev"
 pattern = "glob:develop-*"
@@ -263,7 +278,7 @@ files = ["staging/"]
 name = "prod"
 pattern = "semver:^1"
 files = ["prod/"]
-%s`, gen.g.Prefix(), extraTOML)
+%s`, gen.g.Prefix(), gen.g.RegistrySettings, extraTOML)
 	if err := gen.write("laminar.toml", cfg); err != nil {
 		return err
 	}

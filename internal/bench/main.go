@@ -64,6 +64,8 @@ type options struct {
 	seed          uint64
 	refresh       string
 	extraTOML     string
+	ttl           string
+	regSettings   string
 	concurrency   int
 }
 
@@ -81,7 +83,9 @@ func main() {
 	flag.BoolVar(&o.keep, "keep", false, "keep the temp dir (repository, caches) and print its path")
 	flag.Uint64Var(&o.seed, "seed", 1, "seed of the generator")
 	flag.StringVar(&o.refresh, "refresh", "auto", "bump flags that expire the tag lists for the newest-build phase (auto: --refresh if bump has it; none)")
-	flag.StringVar(&o.extraTOML, "toml", "", "TOML appended to the generated laminar.toml (e.g. cache settings)")
+	flag.StringVar(&o.extraTOML, "toml", "", "TOML appended to the generated laminar.toml")
+	flag.StringVar(&o.regSettings, "registry-settings", "", `TOML keys for the bench's [[registry]] table, e.g. "rps = 1000; concurrency = 16"`)
+	flag.StringVar(&o.ttl, "ttl", "1h", `[cache] ttl of the generated laminar.toml, so that warm runs are within it ("": leave the table out)`)
 	flag.IntVar(&o.concurrency, "concurrency", registry.DefaultConcurrency, "repositories listed at once by the lower bound (the tool's default)")
 	flag.Parse()
 	p, ok := presets[o.preset]
@@ -180,8 +184,13 @@ func run(ctx context.Context, o options) (*result, error) {
 
 	// Repository.
 	start = time.Now()
-	g := genConfig{Files: o.n, Repos: o.r, Tags: o.t, Seed: o.seed, Host: srv.Host()}
-	gen, err := generate(repoDir, g, o.extraTOML)
+	g := genConfig{Files: o.n, Repos: o.r, Tags: o.t, Seed: o.seed, Host: srv.Host(),
+		RegistrySettings: strings.ReplaceAll(o.regSettings, ";", "\n")}
+	extra := o.extraTOML
+	if o.ttl != "" {
+		extra = fmt.Sprintf("\n[cache]\nttl = %q\n", o.ttl) + extra
+	}
+	gen, err := generate(repoDir, g, extra)
 	if err != nil {
 		return nil, fmt.Errorf("generating the repository: %w", err)
 	}
@@ -240,6 +249,13 @@ func run(ctx context.Context, o options) (*result, error) {
 	scan := &phase{Name: "scan", What: "git laminar scan --all --json", Baseline: "grep"}
 	cold := &phase{Name: "cold", What: "git laminar bump --dry-run, empty cache", Baseline: "list"}
 	coldDir := filepath.Join(tmp, "cache-cold")
+	// The same with the semver rule alone: every repository is listed, but
+	// no rule needs creation times, so listing is all the network work.
+	semverOnly := filepath.Join(tmp, "semver-only.toml")
+	if err := os.WriteFile(semverOnly, []byte(semverConfig(g, extra)), 0o644); err != nil {
+		return nil, err
+	}
+	coldSemver := &phase{Name: "cold-semver", What: "git laminar --config semver-only.toml bump --dry-run, empty cache: prod/ only, no creation times needed", Baseline: "list"}
 	for i := range o.runs {
 		logf("round %d/%d: list, grep, scan, cold bump", i+1, o.runs)
 		s, err := listLowerBound(ctx, srv, gen.Referenced, o.concurrency)
@@ -262,7 +278,15 @@ func run(ctx context.Context, o options) (*result, error) {
 			return nil, err
 		}
 		cold.add(s)
-		logf("  list %s, grep %s, scan %s, cold %s", round(list.last()), round(grep.last()), round(scan.last()), round(cold.last()))
+		if err := os.RemoveAll(coldDir); err != nil {
+			return nil, err
+		}
+		if s, err = r.tool(ctx, coldDir, "--config", semverOnly, "bump", "--dry-run"); err != nil {
+			return nil, err
+		}
+		coldSemver.add(s)
+		logf("  list %s, grep %s, scan %s, cold %s, cold-semver %s", round(list.last()), round(grep.last()),
+			round(scan.last()), round(cold.last()), round(coldSemver.last()))
 	}
 
 	// Warm: one run fills the cache, then runs within the TTL.
@@ -314,13 +338,20 @@ func run(ctx context.Context, o options) (*result, error) {
 			if len(rec.stale) > 0 && len(nb.StaleExamples) == 0 {
 				nb.StaleExamples = rec.stale[:min(5, len(rec.stale))]
 			}
+			if nb.StaleByKind == nil {
+				nb.StaleByKind = map[string]int{}
+			}
+			for _, st := range rec.stale {
+				kind, _, _ := strings.Cut(st, " ")
+				nb.StaleByKind[kind] = max(nb.StaleByKind[kind], rec.staleKinds()[kind])
+			}
 			logf("newest %d/%d: %s, %d new tags, metadata requests: %d for new tags, %d for others",
 				i+1, o.runs, round(s.Wall), nt.count, rec.new, len(rec.stale))
 		}
 	}
 
 	res.Features = feat
-	res.Phases = []*phase{list, grep, scan, cold, fill, warm}
+	res.Phases = []*phase{list, grep, scan, cold, coldSemver, fill, warm}
 	if nb.NA == "" {
 		res.Phases = append(res.Phases, newest)
 	}

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -331,4 +330,14 @@ func (m *metaRecorder) observe(r *http.Request) {
 	}
 }
 
-var errHarness = errors.New("harness error")
+// staleKinds counts the requests for other tags by kind.
+func (m *metaRecorder) staleKinds() map[string]int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string]int{}
+	for _, st := range m.stale {
+		kind, _, _ := strings.Cut(st, " ")
+		out[kind]++
+	}
+	return out
+}

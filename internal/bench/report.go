@@ -87,12 +87,13 @@ type repoInfo struct {
 }
 
 type newestResult struct {
-	NA            string   `json:"na,omitempty"`
-	RefreshArgs   []string `json:"refresh_args"`
-	NewTags       int      `json:"new_tags_per_round"`
-	NewFetches    []int    `json:"new_tag_metadata_requests"`
-	StaleFetches  []int    `json:"other_metadata_requests"`
-	StaleExamples []string `json:"other_examples,omitempty"`
+	NA            string         `json:"na,omitempty"`
+	RefreshArgs   []string       `json:"refresh_args"`
+	NewTags       int            `json:"new_tags_per_round"`
+	NewFetches    []int          `json:"new_tag_metadata_requests"`
+	StaleFetches  []int          `json:"other_metadata_requests"`
+	StaleExamples []string       `json:"other_examples,omitempty"`
+	StaleByKind   map[string]int `json:"other_by_kind,omitempty"` // worst round`
 }
 
 type target struct {
@@ -209,6 +210,9 @@ func (r *result) finish(gen genResult) {
 	default:
 		stale, fresh := slices.Max(nb.StaleFetches), medianOf(nb.NewFetches)
 		d := fmt.Sprintf("%d new tags/round: median %d metadata requests for them, worst %d for other tags", nb.NewTags, fresh, stale)
+		if stale > 0 {
+			d += " (" + requestsString(nb.StaleByKind) + ")"
+		}
 		if !r.Features.Cache {
 			d += " (no cache)"
 		}
