@@ -16,6 +16,12 @@ type Config struct {
 	Updates    []Update
 	Commit     Commit
 	Cache      Cache
+	Notify     Notify
+
+	// Hash is "sha256:<hex>" of the file's bytes: what `git laminar trust`
+	// records, since exec actions run only from a configuration the local
+	// user trusts.
+	Hash string
 }
 
 // Registry declares a registry prefix under which image references are
@@ -43,6 +49,11 @@ type Update struct {
 	ExcludeTags    []string // globs of tags never chosen
 	MinAge         time.Duration
 	AllowDowngrade bool
+
+	// Exec are shell commands run (with sh -c, at the repository root)
+	// after the rule's edits and before the commit.
+	Exec        []string
+	ExecTimeout time.Duration // per command; DefaultExecTimeout when unset
 
 	Line     int            // line of the [[update]] header in Path
 	KeyLines map[string]int // line of each key that was set, for messages

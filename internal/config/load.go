@@ -51,6 +51,7 @@ type rawFile struct {
 	Update   []rawUpdate   `toml:"update"`
 	Commit   rawCommit     `toml:"commit"`
 	Cache    rawCache      `toml:"cache"`
+	Notify   rawNotify     `toml:"notify"`
 }
 
 type rawUpdate struct {
@@ -63,6 +64,8 @@ type rawUpdate struct {
 	ExcludeTags    []string `toml:"exclude_tags"`
 	MinAge         string   `toml:"min_age"`
 	AllowDowngrade bool     `toml:"allow_downgrade"`
+	Exec           []string `toml:"exec"`
+	ExecTimeout    string   `toml:"exec_timeout"`
 }
 
 type rawCommit struct {
@@ -115,7 +118,7 @@ func Parse(path string, data []byte) (*Config, error) {
 			Msg: unknownKey(k)}
 	}
 
-	cfg := &Config{Path: path}
+	cfg := &Config{Path: path, Hash: hashBytes(data)}
 	for i, r := range raw.Registry {
 		line := loc.tableLine("registry", i)
 		key := func(k string) string { return fmt.Sprintf("registry %s.%s", label(r.Name, i), k) }
@@ -148,7 +151,7 @@ func Parse(path string, data []byte) (*Config, error) {
 		}
 		u.Line = loc.tableLine("update", i)
 		u.KeyLines = map[string]int{}
-		for _, k := range []string{"pattern", "order", "extract", "exclude_tags", "min_age", "files", "exclude"} {
+		for _, k := range []string{"pattern", "order", "extract", "exclude_tags", "min_age", "files", "exclude", "exec", "exec_timeout"} {
 			if l := loc.keyLineIn("update", i, k); l > 0 {
 				u.KeyLines[k] = l
 			}
@@ -174,6 +177,9 @@ func Parse(path string, data []byte) (*Config, error) {
 		}
 	}
 	cfg.Commit = Commit(raw.Commit)
+	if cfg.Notify, err = buildNotify(raw.Notify, name, loc); err != nil {
+		return nil, err
+	}
 	return cfg, nil
 }
 
@@ -188,6 +194,9 @@ func buildUpdate(r rawUpdate, i int) (Update, error) {
 	}
 	if err := checkPattern(r.Pattern); err != nil {
 		return u, &keyError{"pattern", err.Error()}
+	}
+	if err := buildExec(r, &u); err != nil {
+		return u, err
 	}
 	if r.Order != "" && !contains(Orders, r.Order) {
 		return u, &keyError{"order", fmt.Sprintf("%q is not one of %s", r.Order, strings.Join(Orders, ", "))}
@@ -294,10 +303,11 @@ func contains(list []string, s string) bool {
 }
 
 var knownKeys = map[string][]string{
-	"":         {"registry", "update", "commit", "cache"},
+	"":         {"registry", "update", "commit", "cache", "notify"},
 	"registry": registryKeys,
 	"cache":    {"dir", "ttl"},
-	"update":   {"name", "pattern", "files", "exclude", "order", "extract", "exclude_tags", "min_age", "allow_downgrade"},
+	"update":   {"name", "pattern", "files", "exclude", "order", "extract", "exclude_tags", "min_age", "allow_downgrade", "exec", "exec_timeout"},
+	"notify":   notifyKeys,
 	"commit":   {"author_name", "author_email", "committer_name", "committer_email"},
 }
 
