@@ -136,8 +136,11 @@ func TestMoveBranchBackwardsAndAcross(t *testing.T) {
 
 func TestMoveBranchRefusesToOverwrite(t *testing.T) {
 	cases := map[string]func(t *testing.T, root string){
-		"modified":        func(t *testing.T, root string) { writeFile(t, root, "app.yaml", "mine\n") },
-		"staged":          func(t *testing.T, root string) { writeFile(t, root, "gone.yaml", "mine\n"); git(t, root, "add", "gone.yaml") },
+		"modified": func(t *testing.T, root string) { writeFile(t, root, "app.yaml", "mine\n") },
+		"staged": func(t *testing.T, root string) {
+			writeFile(t, root, "gone.yaml", "mine\n")
+			git(t, root, "add", "gone.yaml")
+		},
 		"untracked":       func(t *testing.T, root string) { writeFile(t, root, "new/sub/added.yaml", "mine\n") },
 		"mode":            func(t *testing.T, root string) { os.Chmod(filepath.Join(root, "app.yaml"), 0o755) },
 		"deleted":         func(t *testing.T, root string) { os.Remove(filepath.Join(root, "app.yaml")) },
