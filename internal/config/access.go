@@ -51,6 +51,7 @@ type User struct {
 	Path       string
 	Registries []Access
 	Cache      Cache
+	Git        Git // [git]: overrides laminar.toml's, key by key
 }
 
 type rawRegistry struct {
@@ -83,6 +84,7 @@ type rawCache struct {
 type rawUser struct {
 	Registry []rawRegistry `toml:"registry"`
 	Cache    rawCache      `toml:"cache"`
+	Git      rawGit        `toml:"git"`
 }
 
 // UserFileName is the user-level file's path below the configuration home.
@@ -148,6 +150,9 @@ func ParseUser(path string, data []byte) (*User, error) {
 		u.Registries = append(u.Registries, a)
 	}
 	if u.Cache, err = buildCache(raw.Cache, path, loc, filepath.Dir(path)); err != nil {
+		return nil, err
+	}
+	if u.Git, err = buildGit(raw.Git, path, loc, filepath.Dir(path)); err != nil {
 		return nil, err
 	}
 	return u, nil

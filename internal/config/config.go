@@ -17,6 +17,7 @@ type Config struct {
 	Commit     Commit
 	Cache      Cache
 	Notify     Notify
+	Git        Git // [git]: the remote of `git laminar run`
 
 	// Hash is "sha256:<hex>" of the file's bytes: what `git laminar trust`
 	// records, since exec actions run only from a configuration the local

@@ -52,6 +52,7 @@ type rawFile struct {
 	Commit   rawCommit     `toml:"commit"`
 	Cache    rawCache      `toml:"cache"`
 	Notify   rawNotify     `toml:"notify"`
+	Git      rawGit        `toml:"git"`
 }
 
 type rawUpdate struct {
@@ -180,6 +181,9 @@ func Parse(path string, data []byte) (*Config, error) {
 	if cfg.Notify, err = buildNotify(raw.Notify, name, loc); err != nil {
 		return nil, err
 	}
+	if cfg.Git, err = buildGit(raw.Git, name, loc, filepath.Dir(path)); err != nil {
+		return nil, err
+	}
 	return cfg, nil
 }
 
@@ -303,7 +307,8 @@ func contains(list []string, s string) bool {
 }
 
 var knownKeys = map[string][]string{
-	"":         {"registry", "update", "commit", "cache", "notify"},
+	"":         {"registry", "update", "commit", "cache", "notify", "git"},
+	"git":      gitKeys,
 	"registry": registryKeys,
 	"cache":    {"dir", "ttl"},
 	"update":   {"name", "pattern", "files", "exclude", "order", "extract", "exclude_tags", "min_age", "allow_downgrade", "exec", "exec_timeout"},
