@@ -131,13 +131,16 @@ func TestRegistry(t *testing.T) {
 		t.Error("Unreachable with a live registry")
 	}
 
-	// Failures to ask are problems: the check fails closed.
+	// Failures to ask are problems: the check fails closed. (A fresh client
+	// each time: a client reuses what it resolved during its run.)
 	srv.Update(func(o *registrytest.ServerOptions) { o.Username, o.Password = "u", "p" })
+	_, reg = newRegistry(t)
 	got = Registry(ctx, reg, refs[:1])
 	if len(got) != 1 || got[0].Kind != Unchecked || !strings.Contains(got[0].String(), "could not be checked: ") || !strings.Contains(got[0].Problem, "authentication") {
 		t.Errorf("auth: %v", got)
 	}
 	srv.Close()
+	_, reg = newRegistry(t)
 	got = Registry(ctx, reg, refs[:1])
 	if len(got) != 1 || got[0].Kind != Unchecked || !strings.Contains(got[0].Problem, "unreachable") || !Unreachable(got) {
 		t.Errorf("down: %v", got)
