@@ -79,6 +79,10 @@ func TestScripts(t *testing.T) {
 			}
 			for k, v := range map[string]string{
 				"REGISTRY": srv.Host(), "HOME": home, "XDG_CONFIG_HOME": home, "DOCKER_CONFIG": filepath.Join(home, ".docker"),
+				// The registry cache: outside the repository (removed with
+				// it), and no tag list reused across runs, since scripts
+				// change the registry between runs.
+				"XDG_CACHE_HOME": env.WorkDir + ".cache", "LAMINAR_CACHE_TTL": "0",
 				"GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "Dana Developer", "GIT_AUTHOR_EMAIL": "dana@example.com",
 				"GIT_COMMITTER_NAME": "Dana Developer", "GIT_COMMITTER_EMAIL": "dana@example.com", "NO_COLOR": "1",
 				"GIT_AUTHOR_DATE": "2026-11-02T10:00:00Z", "GIT_COMMITTER_DATE": "2026-11-02T10:00:00Z", "TZ": "UTC",
