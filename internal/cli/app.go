@@ -25,6 +25,9 @@ const (
 	ExitError   = 2 // the run failed and changed nothing (bad config, not a repository, ...)
 	ExitPartial = 3 // some images failed; the others were handled
 	ExitLocked  = 4 // another run holds the repository's lock
+	// run only:
+	ExitDiverged   = 5 // the local branch has commits that are not on the remote; nothing changed
+	ExitPushFailed = 6 // the push failed, after the retries; the commit stays on the local branch
 )
 
 // Version is set at build time with -ldflags "-X .../internal/cli.Version=...".
