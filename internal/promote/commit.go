@@ -80,11 +80,18 @@ func Message(p plan.Plan) (string, error) {
 type CommitResult struct {
 	Hash  string
 	Paths []string
+	// Exec lists the exec actions that ran; ExecPaths the files they
+	// changed or created (also in Paths).
+	Exec      []ExecRun
+	ExecPaths []string
 }
 
-// Commit writes the proposal's changes and records them in one commit on the
-// current branch. If anything fails after the first file is written, every
-// file is restored and HEAD and the index are left as they were.
+// Commit writes the proposal's changes, runs the exec actions of the rules
+// that promoted (see exec.go), and records the edits and every file the
+// actions changed or created in one commit on the current branch. If
+// anything fails after the first file is written, every file is restored
+// (files the actions created are removed) and HEAD and the index are left
+// as they were.
 func (w *Workspace) Commit(ctx context.Context, p *Proposal, expectHead string) (CommitResult, error) {
 	msg, err := Message(p.Plan)
 	if err != nil {
@@ -94,20 +101,36 @@ func (w *Workspace) Commit(ctx context.Context, p *Proposal, expectHead string) 
 	if err != nil {
 		return CommitResult{}, err
 	}
+	if err := w.CheckTrust(p.Plan); err != nil {
+		return CommitResult{}, err
+	}
 	applied, err := edit.Write(w.Repo.Root, p.Changes)
 	if err != nil {
 		return CommitResult{}, err
 	}
-	hash, err := w.Repo.Commit(ctx, gitrepo.CommitRequest{
-		Paths: applied.Paths(), Message: msg, Author: author, Committer: committer, ExpectHead: expectHead,
-	})
+	ex, err := w.runExec(ctx, p, p.Changes)
 	if err != nil {
 		if rerr := applied.Restore(); rerr != nil {
-			return CommitResult{}, errors.Join(fmt.Errorf("committing: %w", err), rerr)
+			return CommitResult{}, errors.Join(err, rerr)
 		}
-		return CommitResult{}, fmt.Errorf("committing: %w (files restored)", err)
+		return CommitResult{}, fmt.Errorf("%w\nEvery file was restored; nothing was committed.", err)
 	}
-	return CommitResult{Hash: hash, Paths: applied.Paths()}, nil
+	paths := append(applied.Paths(), ex.extra()...)
+	undoAdd, err := w.Repo.AddNew(ex.created())
+	if err == nil {
+		var hash string
+		hash, err = w.Repo.Commit(ctx, gitrepo.CommitRequest{
+			Paths: paths, Message: msg, Author: author, Committer: committer, ExpectHead: expectHead,
+		})
+		if err == nil {
+			return CommitResult{Hash: hash, Paths: paths, Exec: ex.runs(), ExecPaths: ex.Paths()}, nil
+		}
+		err = errors.Join(err, undoAdd())
+	}
+	if rerr := errors.Join(ex.restore(), applied.Restore()); rerr != nil {
+		return CommitResult{}, errors.Join(fmt.Errorf("committing: %w", err), rerr)
+	}
+	return CommitResult{}, fmt.Errorf("committing: %w (files restored)", err)
 }
 
 // identity is git's author and committer, overridden by laminar.toml's

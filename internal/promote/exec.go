@@ -1,0 +1,503 @@
+package promote
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/git-laminar/git-laminar/internal/config"
+	"github.com/git-laminar/git-laminar/internal/edit"
+	"github.com/git-laminar/git-laminar/internal/plan"
+)
+
+// Exec actions are commands of an [[update]] rule that run after the edits
+// and before the commit: they re-render what is generated from the edited
+// files (Helm output, jsonnet, kustomize builds). Each command runs once
+// per run in which its rule promoted something, as `sh -c <command>` at the
+// repository root. The command string is the configuration's own; the
+// promotions reach it only through the environment (see ExecEnv), never
+// through the command text, so no tag or image name is ever read by a
+// shell as code.
+//
+// laminar.toml is versioned, so whoever can push can change its commands:
+// they run only when the local user has trusted this exact file (see
+// Trust). The files the commands change or create are committed with the
+// edits; if one fails, every file is put back.
+
+// Environment variables an exec action receives. A contract.
+const (
+	EnvRule           = "LAMINAR_RULE"            // the rule's name ("#2" when it has none)
+	EnvImage          = "LAMINAR_IMAGE"           // image of the rule's first promotion
+	EnvFrom           = "LAMINAR_FROM"            // its tag before
+	EnvTo             = "LAMINAR_TO"              // its new tag
+	EnvDigest         = "LAMINAR_DIGEST"          // digest of the new tag, when known
+	EnvCount          = "LAMINAR_COUNT"           // number of promotions of the rule
+	EnvPromotionsFile = "LAMINAR_PROMOTIONS_FILE" // "<image> <from> -> <to>" per line
+	EnvPromotionsJSON = "LAMINAR_PROMOTIONS_JSON" // the same as a JSON array
+	EnvRepoRoot       = "LAMINAR_REPO_ROOT"       // top of the working tree (the working directory)
+	EnvConfig         = "LAMINAR_CONFIG_FILE"     // the laminar.toml the commands come from
+)
+
+// ExecRun is one exec action that ran.
+type ExecRun struct {
+	Rule     string
+	Command  string
+	Duration time.Duration
+	Output   []byte // standard output and error, interleaved (the last 64 KiB)
+}
+
+// ExecError is an exec action that failed: it exited non-zero, could not
+// start or ran out of time.
+type ExecError struct {
+	Rule     string
+	Command  string
+	Err      error
+	TimedOut time.Duration // the limit, when it was reached
+	Output   []byte
+}
+
+func (e *ExecError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "exec action %q of rule %s ", e.Command, e.Rule)
+	if e.TimedOut > 0 {
+		fmt.Fprintf(&b, "did not finish within %s (exec_timeout)", e.TimedOut)
+	} else {
+		fmt.Fprintf(&b, "failed: %v", e.Err)
+	}
+	if out := strings.TrimRight(string(e.Output), "\n"); out != "" {
+		b.WriteString("; its output:\n")
+		b.WriteString(out)
+	} else {
+		b.WriteString(" (no output)")
+	}
+	return b.String()
+}
+
+func (e *ExecError) Unwrap() error { return e.Err }
+
+// ExecChangeError is a change of the exec actions that cannot be
+// committed: to a file with the user's uncommitted changes, a deletion, a
+// symlink.
+type ExecChangeError struct {
+	Path    string
+	Problem string // "changed %s, which has uncommitted changes"
+}
+
+func (e *ExecChangeError) Error() string {
+	return "the exec actions " + fmt.Sprintf(e.Problem, e.Path)
+}
+
+func changeErr(path, problem string) error { return &ExecChangeError{Path: path, Problem: problem} }
+
+const (
+	problemDirty   = "changed %s, which has uncommitted changes (commit or stash them first)"
+	problemDeleted = "deleted %s; only changed and new files are committed"
+	problemKind    = "made %s something other than a regular file"
+)
+
+// execGroup is one rule's commands and the promotions they see.
+type execGroup struct {
+	rule       string
+	update     config.Update
+	promotions []plan.Promotion
+}
+
+// execGroups lists, in the order of the rules in laminar.toml, the rules
+// with exec actions that promoted something in p.
+func (w *Workspace) execGroups(p plan.Plan) []execGroup {
+	var out []execGroup
+	for i, r := range w.rules {
+		if len(r.update.Exec) == 0 {
+			continue
+		}
+		label := r.update.Name
+		if label == "" {
+			label = fmt.Sprintf("#%d", i+1)
+		}
+		g := execGroup{rule: label, update: r.update}
+		for _, pr := range p.Promotions {
+			if pr.Rule == label {
+				g.promotions = append(g.promotions, pr)
+			}
+		}
+		if len(g.promotions) > 0 {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// ExecCommands returns the exec actions a commit of p would run, as
+// "rule: command" lines; none when no rule with exec actions promotes.
+func (w *Workspace) ExecCommands(p plan.Plan) []string {
+	var out []string
+	for _, g := range w.execGroups(p) {
+		for _, c := range g.update.Exec {
+			out = append(out, g.rule+": "+c)
+		}
+	}
+	return out
+}
+
+// execOutcome is what the exec actions did to the working tree.
+type execOutcome struct {
+	Runs     []ExecRun
+	Changed  []string // tracked files they changed (besides the files we edited)
+	Created  []string // files they created (untracked before)
+	Rewrote  []string // files we edited that they changed again
+	rollback *edit.Backup
+}
+
+// Paths are the files the exec actions changed or created, sorted.
+func (o *execOutcome) Paths() []string {
+	if o == nil {
+		return nil
+	}
+	out := append(append(append([]string(nil), o.Changed...), o.Created...), o.Rewrote...)
+	sort.Strings(out)
+	return out
+}
+
+// restore puts back every file the exec actions touched (not the files we
+// edited: edit.Applied restores those).
+func (o *execOutcome) restore() error {
+	if o == nil || o.rollback == nil {
+		return nil
+	}
+	return o.rollback.Restore()
+}
+
+// runExec runs the exec actions for the plan after its edits were written
+// (ours are the files written, with their new content). On error every file
+// the actions touched is already restored; the caller restores its own.
+func (w *Workspace) runExec(ctx context.Context, p *Proposal, ours []edit.Change) (*execOutcome, error) {
+	groups := w.execGroups(p.Plan)
+	if len(groups) == 0 {
+		return nil, nil
+	}
+	if err := w.CheckTrust(p.Plan); err != nil {
+		return nil, err
+	}
+	root := w.Repo.Root
+	mine := map[string]bool{}
+	for _, c := range ours {
+		mine[c.Path] = true
+	}
+
+	// What the working tree holds before: the state to return to.
+	tracked, err := w.Repo.TrackedFiles()
+	if err != nil {
+		return nil, err
+	}
+	trackedPaths := make([]string, len(tracked))
+	modes := map[string]fs.FileMode{}
+	for i, f := range tracked {
+		trackedPaths[i] = f.Path
+		modes[f.Path] = 0o644
+		if f.Mode == "100755" {
+			modes[f.Path] = 0o755
+		}
+	}
+	dirtyBefore, err := w.Repo.Dirty(trackedPaths)
+	if err != nil {
+		return nil, fmt.Errorf("before the exec actions: %w", err)
+	}
+	untrackedBefore, err := w.Repo.UntrackedFiles()
+	if err != nil {
+		return nil, fmt.Errorf("before the exec actions: %w", err)
+	}
+	before := edit.NewBackup(root) // the user's files that are not in HEAD's state
+	wasDirty := map[string]bool{}
+	for _, pth := range dirtyBefore {
+		if !mine[pth] {
+			wasDirty[pth] = true
+			if err := before.Save(pth); err != nil {
+				return nil, fmt.Errorf("before the exec actions: %w", err)
+			}
+		}
+	}
+	wasUntracked := map[string]bool{}
+	for _, pth := range untrackedBefore {
+		wasUntracked[pth] = true
+		if err := before.Save(pth); err != nil {
+			return nil, fmt.Errorf("before the exec actions: %w", err)
+		}
+	}
+	for _, pth := range append(trackedPaths, untrackedBefore...) {
+		before.KnowDir(path.Dir(pth))
+	}
+
+	out := &execOutcome{}
+	runErr := w.runCommands(ctx, groups, out)
+
+	// What they did, whether they succeeded or not.
+	rollback := edit.NewBackup(root)
+	for _, pth := range append(trackedPaths, untrackedBefore...) {
+		rollback.KnowDir(path.Dir(pth))
+	}
+	var problems []error
+	dirtyAfter, err := w.Repo.Dirty(trackedPaths)
+	if err != nil {
+		problems = append(problems, err)
+	}
+	for _, pth := range dirtyAfter {
+		switch {
+		case mine[pth]:
+			continue
+		case wasDirty[pth]:
+			if !before.Same(pth) {
+				problems = append(problems, changeErr(pth, problemDirty))
+			}
+			continue
+		}
+		head, err := w.Repo.ReadFile("HEAD", pth)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("reading %s from HEAD to restore it: %w", pth, err))
+			continue
+		}
+		rollback.SaveContent(pth, head, modes[pth])
+		full := filepath.Join(root, filepath.FromSlash(pth))
+		if fi, err := os.Lstat(full); err != nil {
+			problems = append(problems, changeErr(pth, problemDeleted))
+		} else if !fi.Mode().IsRegular() {
+			problems = append(problems, changeErr(pth, problemKind))
+		} else {
+			out.Changed = append(out.Changed, pth)
+		}
+	}
+	for pth := range wasDirty {
+		if !before.Same(pth) && !contains(dirtyAfter, pth) {
+			// Changed back to the committed state: also a change of the user's work.
+			problems = append(problems, changeErr(pth, problemDirty))
+		}
+	}
+	untrackedAfter, err := w.Repo.UntrackedFiles()
+	if err != nil {
+		problems = append(problems, err)
+	}
+	for _, pth := range untrackedAfter {
+		if wasUntracked[pth] && before.Same(pth) {
+			continue
+		}
+		if !wasUntracked[pth] {
+			rollback.SaveMissing(pth)
+		}
+		full := filepath.Join(root, filepath.FromSlash(pth))
+		if fi, err := os.Lstat(full); err == nil && !fi.Mode().IsRegular() {
+			problems = append(problems, changeErr(pth, problemKind))
+			continue
+		}
+		out.Created = append(out.Created, pth)
+	}
+	for _, c := range ours {
+		full := filepath.Join(root, filepath.FromSlash(c.Path))
+		if data, err := os.ReadFile(full); err != nil {
+			problems = append(problems, changeErr(c.Path, problemDeleted))
+		} else if !bytes.Equal(data, c.New) {
+			out.Rewrote = append(out.Rewrote, c.Path)
+		}
+	}
+	// The user's own files (uncommitted changes, untracked files) go back
+	// to what they held, whatever happened to them.
+	for pth := range wasDirty {
+		if !before.Same(pth) {
+			rollback.CopyFrom(before, pth)
+		}
+	}
+	for pth := range wasUntracked {
+		if !before.Same(pth) {
+			rollback.CopyFrom(before, pth)
+		}
+	}
+	out.rollback = rollback
+	sort.Strings(out.Changed)
+	sort.Strings(out.Created)
+
+	if runErr != nil || len(problems) > 0 {
+		err := errors.Join(append([]error{runErr}, problems...)...)
+		if rerr := rollback.Restore(); rerr != nil {
+			return nil, errors.Join(err, rerr)
+		}
+		return nil, err
+	}
+	return out, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// runCommands runs every group's commands in order, stopping at the first
+// failure.
+func (w *Workspace) runCommands(ctx context.Context, groups []execGroup, out *execOutcome) error {
+	tmp, err := os.MkdirTemp("", "laminar-exec-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	for gi, g := range groups {
+		env, err := w.execEnv(g, filepath.Join(tmp, fmt.Sprintf("rule-%d", gi)))
+		if err != nil {
+			return err
+		}
+		timeout := g.update.ExecTimeout
+		if timeout <= 0 {
+			timeout = config.DefaultExecTimeout
+		}
+		for _, command := range g.update.Exec {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			run, err := runOne(ctx, w.Repo.Root, command, env, timeout)
+			run.Rule = g.rule
+			out.Runs = append(out.Runs, run)
+			if err != nil {
+				err.Rule = g.rule
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// execEnv is the environment of a group's commands: the process's own,
+// without any LAMINAR_ variable it may hold, plus the promotions.
+func (w *Workspace) execEnv(g execGroup, prefix string) ([]string, error) {
+	var lines strings.Builder
+	type jsonPromotion struct {
+		Image  string   `json:"image"`
+		From   string   `json:"from"`
+		To     string   `json:"to"`
+		Digest string   `json:"digest,omitempty"`
+		Rule   string   `json:"rule,omitempty"`
+		Files  []string `json:"files"`
+	}
+	list := []jsonPromotion{}
+	for _, pr := range g.promotions {
+		fmt.Fprintf(&lines, "%s %s -> %s\n", pr.Image, pr.From, pr.To)
+		list = append(list, jsonPromotion{pr.Image, pr.From, pr.To, pr.Digest, pr.Rule, pr.Paths})
+	}
+	js, err := json.MarshalIndent(list, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	txtFile, jsonFile := prefix+".txt", prefix+".json"
+	if err := os.WriteFile(txtFile, []byte(lines.String()), 0o600); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(jsonFile, append(js, '\n'), 0o600); err != nil {
+		return nil, err
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "LAMINAR_") {
+			env = append(env, kv)
+		}
+	}
+	first := g.promotions[0]
+	cfgPath, _ := filepath.Abs(w.Config.Path)
+	return append(env,
+		EnvRule+"="+g.rule,
+		EnvImage+"="+first.Image,
+		EnvFrom+"="+first.From,
+		EnvTo+"="+first.To,
+		EnvDigest+"="+first.Digest,
+		EnvCount+"="+fmt.Sprint(len(g.promotions)),
+		EnvPromotionsFile+"="+txtFile,
+		EnvPromotionsJSON+"="+jsonFile,
+		EnvRepoRoot+"="+w.Repo.Root,
+		EnvConfig+"="+cfgPath,
+	), nil
+}
+
+const maxExecOutput = 64 << 10
+
+// tailBuffer keeps the last maxExecOutput bytes written to it.
+type tailBuffer struct {
+	buf     []byte
+	dropped bool
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > maxExecOutput {
+		t.buf = append([]byte(nil), t.buf[len(t.buf)-maxExecOutput:]...)
+		t.dropped = true
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) bytes() []byte {
+	if t.dropped {
+		return append([]byte("[...]\n"), t.buf...)
+	}
+	return t.buf
+}
+
+// runOne runs one command with sh -c at root. Its standard input is empty;
+// its output is kept. When the time is up, its whole process group is
+// killed.
+func runOne(ctx context.Context, root, command string, env []string, timeout time.Duration) (ExecRun, *ExecError) {
+	run := ExecRun{Command: command}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var output tailBuffer
+	cmd := exec.CommandContext(ctx, "sh", "-c", command)
+	cmd.Dir = root
+	cmd.Env = env
+	cmd.Stdout = &output
+	cmd.Stderr = &output
+	setProcessGroup(cmd)
+	cmd.WaitDelay = 5 * time.Second
+	start := time.Now()
+	err := cmd.Run()
+	run.Duration = time.Since(start)
+	run.Output = output.bytes()
+	if err == nil {
+		return run, nil
+	}
+	e := &ExecError{Command: command, Err: err, Output: run.Output}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		e.TimedOut = timeout
+	} else if errors.Is(ctx.Err(), context.Canceled) {
+		e.Err = ctx.Err()
+	}
+	return run, e
+}
+
+// extra are the files to commit besides the edited ones.
+func (o *execOutcome) extra() []string {
+	if o == nil {
+		return nil
+	}
+	return append(append([]string(nil), o.Changed...), o.Created...)
+}
+
+func (o *execOutcome) created() []string {
+	if o == nil {
+		return nil
+	}
+	return o.Created
+}
+
+func (o *execOutcome) runs() []ExecRun {
+	if o == nil {
+		return nil
+	}
+	return o.Runs
+}
