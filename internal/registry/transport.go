@@ -107,11 +107,7 @@ func (l *limiter) host(name string) *host {
 	if h, ok := l.hosts[name]; ok {
 		return h
 	}
-	hs := l.set.host(hostOnly(name))
-	if hs.rps == 0 && hs.concurrency == 0 && hs.timeout == 0 && hs.caFile == "" && hs.certFile == "" && !hs.insecure {
-		// Settings may name the host with its port.
-		hs = l.set.host(name)
-	}
+	hs := l.set.host(name)
 	conc := cmpOr(hs.concurrency, l.defs.concurrency)
 	h := &host{
 		name:     name,
@@ -131,15 +127,6 @@ func (l *limiter) host(name string) *host {
 	}
 	l.hosts[name] = h
 	return h
-}
-
-// hostOnly strips the port when settings name the host without one; the
-// lookup with the port comes first in host().
-func hostOnly(hostport string) string {
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		return h
-	}
-	return hostport
 }
 
 func cmpOr[T comparable](a, b T) T {
