@@ -2,16 +2,28 @@
 // container registries. It lists the tags of repositories, reads the digest
 // and creation time of a tag, and resolves a tag to a digest.
 //
-// It is a thin layer over go-containerregistry's remote package, adding what
-// a bump run needs: many repositories listed at once under a bound, each
-// asked once; credentials found the way docker finds them; and errors that
-// name the image, fall into a few kinds a person can act on (see ErrNotFound
-// and friends), and never carry a secret.
+// It is a layer over go-containerregistry's remote package, adding what a
+// bump run at scale needs:
+//
+//   - each repository listed once per run, many at once, within limits on
+//     requests in flight overall and per registry host and a token-bucket
+//     rate per host, so that a slow or failing registry holds up only its
+//     own images;
+//   - per-request timeouts, and retries of 429, 408 and 5xx answers with
+//     exponential backoff and jitter that honour Retry-After;
+//   - tag lists read in pages of a configurable size, up to a cap;
+//   - credentials found the way docker finds them, then per-registry
+//     Settings (a password or token from a variable or file), CA bundles,
+//     client certificates;
+//   - a cache on disk shared by every process of the user (see cache.go),
+//     and Stats counting requests by kind and cache hits;
+//   - errors that name the image, fall into a few kinds a person can act on
+//     (see ErrNotFound and friends), and never carry a secret.
 //
 // Repositories are passed as canonical strings, "host[:port]/path", the
 // Registry and Repository of an imageref.Ref joined by "/". Loopback and
-// private (RFC 1918) hosts are spoken to over plain HTTP, as ggcr decides;
-// everything else over HTTPS.
+// private (RFC 1918) hosts are spoken to over plain HTTP, as ggcr decides,
+// unless their Settings give TLS files; everything else over HTTPS.
 package registry
 
 import (
