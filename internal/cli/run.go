@@ -196,6 +196,8 @@ func (st *runState) run(ctx context.Context) (int, error) {
 		if pushErr != nil && tip == lastTip {
 			// Refused although the remote did not move: not a race (a
 			// hook, permissions). Retrying would not help.
+			st.log.Error("push refused although the remote did not move; not retrying",
+				"note", "the promotion commit stays on the local branch; the next run recomputes it")
 			return ExitPushFailed, pushErr
 		}
 		lastTip = tip
@@ -229,7 +231,7 @@ func (st *runState) run(ctx context.Context) (int, error) {
 			wait = time.Minute
 		}
 		wait = wait/2 + rand.N(wait/2+1)
-		st.log.Warn("push refused; fetching and recomputing", "attempt", attempt+1, "retries", retries, "wait", wait.String(), "error", pushErr.Error())
+		st.log.Warn("push refused", "attempt", attempt+1, "retries", retries, "wait", wait.String(), "error", pushErr.Error())
 		select {
 		case <-ctx.Done():
 			return ExitPushFailed, ctx.Err()

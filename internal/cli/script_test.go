@@ -66,6 +66,8 @@ func server(ts *testscript.TestScript) *registrytest.Server {
 //	registry auth USER PASS demand basic auth
 //	registry ok             undo fail and auth
 //	registry down           stop the registry: connections are refused
+//	tags REPO TAG...        answer tag lists of REPO with these TAGs ("..." quoted: Go escapes)
+//	latency DURATION        wait DURATION before answering each request
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
@@ -97,6 +99,8 @@ func TestScripts(t *testing.T) {
 			"registry": cmdRegistry,
 			"crlf":     cmdCRLF,
 			"digest":   cmdDigest,
+			"tags":     cmdTags,
+			"latency":  cmdLatency,
 		},
 		RequireExplicitExec: true,
 	})
