@@ -68,6 +68,7 @@ type BumpResult struct {
 	Commit     string           `json:"commit,omitempty"`
 	Promotions []PromotionEntry `json:"promotions"`
 	Failures   []FailureEntry   `json:"failures"`
+	Held       []HeldEntry      `json:"held,omitempty"` // images a rollback holds at their tags
 }
 
 // PromotionEntry is one promotion in JSON output.
@@ -111,8 +112,12 @@ func runBump(c *cli.Context, s Streams, opt bumpOptions) error {
 		return exit(ExitError, fmt.Errorf("reading HEAD: %w", err))
 	}
 
+	held, err := heldImages(c, ws)
+	if err != nil {
+		return exit(ExitError, err)
+	}
 	bar := newProgress(s, "Resolving images")
-	prop, err := ws.Propose(ctx, newRegistry(ws), promote.Options{Only: opt.only, Progress: bar.update})
+	prop, err := ws.Propose(ctx, newRegistry(ws), promote.Options{Only: opt.only, Held: held, Progress: bar.update})
 	bar.done()
 	if err != nil {
 		return exit(ExitError, err)
@@ -126,6 +131,7 @@ func runBump(c *cli.Context, s Streams, opt bumpOptions) error {
 	for _, f := range prop.Failures {
 		result.Failures = append(result.Failures, FailureEntry{Image: f.Image, Error: f.Err.Error()})
 	}
+	result.Held = heldEntries(prop.Decisions)
 
 	if !opt.json {
 		files := make([]diff.File, 0, len(prop.Changes))
@@ -206,6 +212,7 @@ func printSummary(w io.Writer, p painter, r BumpResult) {
 			fmt.Fprintf(w, "  %s\n", f.Error)
 		}
 	}
+	printHeld(w, p, r.Held)
 }
 
 func confirm(in io.Reader, out io.Writer, prompt string) bool {

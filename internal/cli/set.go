@@ -1,7 +1,331 @@
 package cli
 
-import "github.com/urfave/cli/v2"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/git-laminar/git-laminar/internal/config"
+	"github.com/git-laminar/git-laminar/internal/diff"
+	"github.com/git-laminar/git-laminar/internal/gitrepo"
+	"github.com/git-laminar/git-laminar/internal/history"
+	"github.com/git-laminar/git-laminar/internal/promote"
+	"github.com/urfave/cli/v2"
+)
+
+// changeOptions are the flags set and rollback share with bump.
+type changeOptions struct {
+	global
+	dryRun bool
+	yes    bool
+	json   bool
+	push   bool
+}
+
+func changeFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print the diff and change nothing"},
+		&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "commit without asking"},
+		&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout instead of the diff"},
+		&cli.BoolFlag{Name: "push", Usage: "push the branch after committing (to its upstream, else origin)"},
+	}
+}
+
+func changeOpts(c *cli.Context, g global) changeOptions {
+	return changeOptions{global: g, dryRun: c.Bool("dry-run"), yes: c.Bool("yes"), json: c.Bool("json"), push: c.Bool("push")}
+}
 
 func setCommand(s Streams) *cli.Command {
-	return notYet("set", "set one exact tag everywhere an image is referenced")
+	return &cli.Command{
+		Name:      "set",
+		Usage:     "set one exact tag everywhere an image is referenced",
+		UsageText: "git laminar set [--dry-run] [--yes] [--json] [--push] IMAGE TAG\n   git laminar set [options] --from-commit SHA [--short] IMAGE",
+		Description: "Checks that TAG exists in the image's registry, then rewrites the tag (and the\n" +
+			"digest, where one is pinned) of every reference to IMAGE in tracked files, whether\n" +
+			"or not a rule manages it, and records one commit with Laminar-Promote trailers.\n" +
+			"IMAGE is the canonical name, the name as written, or a trailing part of it\n" +
+			"(\"app\", \"acme/app\"). Setting a held image ends the hold (Laminar-Release).\n\n" +
+			"--from-commit SHA sets the tag CI built from that commit of the application's\n" +
+			"repository: the one tag with SHA (or a short form of it, 7 or more digits) as a\n" +
+			"part between '-', '_' or '.' (develop-b2ee56fd, sha-b2ee56f). Tags with the full\n" +
+			"40 digits are preferred when there are any; --short picks among the short forms.\n\n" +
+			"Exit status: 0 done (or nothing to do), 1 declined at the prompt, 2 failed with\n" +
+			"nothing changed (among others: the tag does not exist), 4 another run holds the\n" +
+			"lock, 6 committed but the push failed.",
+		Flags: append(changeFlags(),
+			&cli.StringFlag{Name: "from-commit", Usage: "set the tag CI built from commit `SHA`"},
+			&cli.BoolFlag{Name: "short", Usage: "with --from-commit: match tags that carry a short form of the commit"},
+		),
+		Action: func(c *cli.Context) error {
+			g, err := globals(c, s)
+			if err != nil {
+				return err
+			}
+			sha := c.String("from-commit")
+			want := 2
+			if sha != "" {
+				want = 1
+			}
+			if c.NArg() != want {
+				if sha != "" {
+					return exit(ExitError, fmt.Errorf("set --from-commit takes one IMAGE (got %d arguments)", c.NArg()))
+				}
+				return exit(ExitError, fmt.Errorf("set takes IMAGE and TAG (got %d arguments)", c.NArg()))
+			}
+			if c.Bool("short") && sha == "" {
+				return exit(ExitError, errors.New("--short goes with --from-commit"))
+			}
+			return runSet(c, s, changeOpts(c, g), c.Args().Get(0), c.Args().Get(1), sha, c.Bool("short"))
+		},
+	}
+}
+
+// SetResult is the --json output of set and rollback: bump's fields and
+// what the commit does to holds. The field names are a contract.
+type SetResult struct {
+	BumpResult
+	Image string `json:"image"`
+	Tag   string `json:"tag"`
+	// Release is the image whose hold the commit ends (set of a held image).
+	Release string `json:"release,omitempty"`
+	// Hold is the image the commit holds (rollback).
+	Hold string `json:"hold,omitempty"`
+	// RollbackOf is the commit a rollback undoes.
+	RollbackOf string `json:"rollback_of,omitempty"`
+}
+
+// session is an opened workspace, locked unless only looking.
+type session struct {
+	ws     *promote.Workspace
+	head   string
+	unlock func() error
+}
+
+func openSession(opt changeOptions) (*session, error) {
+	dir, err := workdir()
+	if err != nil {
+		return nil, err
+	}
+	ws, err := promote.Open(dir, promote.OpenOptions{ConfigPath: opt.configPath, ConfigOptional: true})
+	if err != nil {
+		return nil, exit(ExitError, err)
+	}
+	ss := &session{ws: ws, unlock: func() error { return nil }}
+	if !opt.dryRun {
+		unlock, err := ws.Lock()
+		if err != nil {
+			if errors.Is(err, gitrepo.ErrLocked) {
+				return nil, exit(ExitLocked, err)
+			}
+			return nil, exit(ExitError, err)
+		}
+		ss.unlock = unlock
+	}
+	ss.head, _, err = ws.Repo.Head()
+	if err != nil {
+		ss.unlock()
+		return nil, exit(ExitError, fmt.Errorf("reading HEAD: %w", err))
+	}
+	return ss, nil
+}
+
+func runSet(c *cli.Context, s Streams, opt changeOptions, arg, tag, sha string, short bool) error {
+	ctx := c.Context
+	ss, err := openSession(opt)
+	if err != nil {
+		return err
+	}
+	defer ss.unlock()
+	ws := ss.ws
+	refs, err := ws.Scan(ctx)
+	if err != nil {
+		return exit(ExitError, err)
+	}
+	image, err := promote.FindImage(arg, promote.Images(refs))
+	if err != nil {
+		return exit(ExitError, err)
+	}
+	reg := newRegistry(ws)
+	if sha != "" {
+		tag, err = ws.TagForCommit(ctx, reg, refs, image, sha, short)
+		if err != nil {
+			return exit(ExitError, err)
+		}
+		fmt.Fprintf(s.Err, "Commit %s was built as %s:%s.\n", sha, image, tag)
+	}
+	holds, err := history.HeldAt(ctx, ws.Repo, "")
+	if err != nil {
+		return exit(ExitError, fmt.Errorf("reading holds: %w", err))
+	}
+	hold, held := holds[image]
+
+	sp, err := ws.ProposeSet(ctx, reg, refs, promote.SetRequest{Image: image, Tag: tag})
+	if err != nil {
+		return exit(ExitError, err)
+	}
+	res := SetResult{Image: image, Tag: tag}
+	if held {
+		res.Release = image
+	}
+	if sp.Plan.Empty() {
+		if !held {
+			fmt.Fprintf(s.Err, "Nothing to change: every reference to %s is at %s.\n", image, tag)
+			return finishChange(s, opt, res, ExitOK)
+		}
+		// Already at the tag, but held: the set still ends the hold.
+		fmt.Fprintf(s.Err, "Every reference to %s is at %s; the set ends its hold (%s).\n", image, tag, hold.Reason())
+		msg, err := promote.ReleaseMessage(image, hold.Reason())
+		if err != nil {
+			return exit(ExitError, err)
+		}
+		return commitRecord(c, s, opt, ss, msg, res)
+	}
+	msg, err := promote.SetMessage(sp.Plan, image, tag, held)
+	if err != nil {
+		return exit(ExitError, err)
+	}
+	var notes []string
+	if held {
+		notes = append(notes, fmt.Sprintf("Ends the hold on %s (%s).", image, hold.Reason()))
+	}
+	return applyChange(c, s, opt, ss, sp, msg, res, notes)
+}
+
+// applyChange shows a set or rollback like a bump (the diff on stdout, a
+// summary on stderr), asks on a terminal, commits with msg and pushes.
+func applyChange(c *cli.Context, s Streams, opt changeOptions, ss *session, sp *promote.SetProposal, msg string, res SetResult, notes []string) error {
+	p := newPainter(opt.color)
+	errPainter := newPainter(opt.color && s.IsTTY(s.Err))
+	res.DryRun = opt.dryRun
+	res.Promotions, res.Failures = []PromotionEntry{}, []FailureEntry{}
+	for _, pr := range sp.Plan.Promotions {
+		res.Promotions = append(res.Promotions, PromotionEntry{Image: pr.Image, From: pr.From, To: pr.To, Digest: pr.Digest, Files: pr.Paths})
+	}
+	if !opt.json {
+		files := make([]diff.File, 0, len(sp.Changes))
+		for _, ch := range sp.Changes {
+			files = append(files, diff.File{Path: ch.Path, Old: ch.Old, New: ch.New, Mode: gitMode(ch.Mode)})
+		}
+		if err := diff.Files(s.Out, files, diff.Options{Color: p.on}); err != nil {
+			return exit(ExitError, err)
+		}
+	}
+	printSummary(s.Err, errPainter, res.BumpResult)
+	for _, r := range sp.Skipped {
+		fmt.Fprintf(s.Err, "Skipped %s:%d: %s has no tag to replace.\n", r.Path, r.Line, r.Ref.Original)
+	}
+	for _, n := range notes {
+		fmt.Fprintln(s.Err, n)
+	}
+	if opt.dryRun {
+		return finishChange(s, opt, res, ExitOK)
+	}
+	if !opt.yes && s.IsTTY(s.In) && s.IsTTY(s.Err) {
+		if !confirm(s.In, s.Err, "Commit this change? [y/N] ") {
+			fmt.Fprintln(s.Err, "Nothing changed.")
+			return finishChange(s, opt, res, ExitChanges)
+		}
+	}
+	cr, err := ss.ws.CommitMessage(c.Context, sp.Proposal, msg, ss.head)
+	if err != nil {
+		return exit(ExitError, err)
+	}
+	res.Commit = cr.Hash
+	subject, _, _ := strings.Cut(msg, "\n")
+	fmt.Fprintf(s.Err, "%s %s\n", errPainter.yellow("["+short(cr.Hash)+"]"), subject)
+	return pushAndFinish(c.Context, s, opt, ss, res)
+}
+
+// commitRecord commits msg without changing a file (a release).
+func commitRecord(c *cli.Context, s Streams, opt changeOptions, ss *session, msg string, res SetResult) error {
+	res.DryRun = opt.dryRun
+	res.Promotions, res.Failures = []PromotionEntry{}, []FailureEntry{}
+	if opt.dryRun {
+		return finishChange(s, opt, res, ExitOK)
+	}
+	hash, err := ss.ws.CommitRecord(c.Context, msg, ss.head)
+	if err != nil {
+		return exit(ExitError, err)
+	}
+	res.Commit = hash
+	subject, _, _ := strings.Cut(msg, "\n")
+	errPainter := newPainter(opt.color && s.IsTTY(s.Err))
+	fmt.Fprintf(s.Err, "%s %s\n", errPainter.yellow("["+short(hash)+"]"), subject)
+	return pushAndFinish(c.Context, s, opt, ss, res)
+}
+
+func pushAndFinish(ctx context.Context, s Streams, opt changeOptions, ss *session, res SetResult) error {
+	if opt.push {
+		to, err := pushBranch(ctx, s, ss.ws)
+		if err != nil {
+			if jerr := finishChange(s, opt, res, ExitOK); jerr != nil {
+				return jerr
+			}
+			return exit(ExitPushFailed, fmt.Errorf("committed %s, but the push failed (push it with git push): %w", short(res.Commit), err))
+		}
+		fmt.Fprintf(s.Err, "Pushed to %s.\n", to)
+	}
+	return finishChange(s, opt, res, ExitOK)
+}
+
+func finishChange(s Streams, opt changeOptions, res SetResult, code int) error {
+	if opt.json {
+		if res.Promotions == nil {
+			res.Promotions, res.Failures = []PromotionEntry{}, []FailureEntry{}
+		}
+		if err := writeJSON(s.Out, res); err != nil {
+			return err
+		}
+	}
+	if code == ExitOK {
+		return nil
+	}
+	return exit(code, nil)
+}
+
+// pushBranch pushes the current branch as run does: to [git] remote and
+// branch in laminar.toml (or the user-level file), else to the branch's
+// upstream, else to a branch of the same name on origin. It returns where
+// it pushed ("origin/main").
+func pushBranch(ctx context.Context, s Streams, ws *promote.Workspace) (string, error) {
+	repo := ws.Repo
+	_, local, err := repo.Head()
+	if err != nil {
+		return "", err
+	}
+	if local == "" {
+		return "", errors.New("HEAD is detached; there is no branch to push")
+	}
+	g := ws.Config.Git
+	if u, err := config.LoadUser(config.UserPath(s.Getenv)); err == nil {
+		g = g.Merge(u.Git)
+	}
+	upRemote, upBranch, hasUp, err := repo.Upstream(local)
+	if err != nil {
+		return "", err
+	}
+	name := g.Remote
+	if name == "" {
+		name = "origin"
+		if hasUp {
+			name = upRemote
+		}
+	}
+	branch := g.Branch
+	if branch == "" {
+		branch = local
+		if hasUp && upRemote == name {
+			branch = upBranch
+		}
+	}
+	rm, err := repo.Remote(name)
+	if err != nil {
+		return "", err
+	}
+	t := gitrepo.Transport{SSHKey: g.SSHKey, KnownHosts: g.KnownHosts, SSHKeyPassphrase: s.Getenv("LAMINAR_SSH_KEY_PASSPHRASE")}
+	if err := repo.Push(ctx, rm, local, branch, t); err != nil {
+		return "", err
+	}
+	return name + "/" + branch, nil
 }

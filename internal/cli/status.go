@@ -95,8 +95,12 @@ func runStatus(c *cli.Context, s Streams, opt statusOptions) error {
 	if err != nil {
 		return exit(ExitError, err)
 	}
+	held, err := heldImages(c, ws)
+	if err != nil {
+		return exit(ExitError, err)
+	}
 	bar := newProgress(s, "Resolving images")
-	res, err := ws.Resolve(c.Context, newRegistry(ws), promote.Options{Only: opt.only, Progress: bar.update})
+	res, err := ws.Resolve(c.Context, newRegistry(ws), promote.Options{Only: opt.only, Held: held, Progress: bar.update})
 	bar.done()
 	if err != nil {
 		return exit(ExitError, err)
