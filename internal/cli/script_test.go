@@ -101,6 +101,7 @@ func TestScripts(t *testing.T) {
 			"digest":   cmdDigest,
 			"tags":     cmdTags,
 			"latency":  cmdLatency,
+			"webhook":  cmdWebhook,
 		},
 		RequireExplicitExec: true,
 	})

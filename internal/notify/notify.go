@@ -188,11 +188,12 @@ func retryAfter(h string) time.Duration {
 	if h == "" {
 		return 0
 	}
+	// At least a millisecond: 0 means "no Retry-After" to the caller.
 	if n, err := strconv.Atoi(strings.TrimSpace(h)); err == nil && n >= 0 {
-		return min(time.Duration(n)*time.Second, maxRetryAfter)
+		return min(max(time.Duration(n)*time.Second, time.Millisecond), maxRetryAfter)
 	}
 	if t, err := http.ParseTime(h); err == nil {
-		return min(max(time.Until(t), 0), maxRetryAfter)
+		return min(max(time.Until(t), time.Millisecond), maxRetryAfter)
 	}
 	return 0
 }
