@@ -240,39 +240,8 @@ func sshAuth(ep *transport.Endpoint, t Transport) (transport.AuthMethod, error) 
 	if user == "" {
 		user = "git"
 	}
-	var am gitssh.AuthMethod
-	switch {
-	case t.SSHKey != "":
-		k, err := gitssh.NewPublicKeysFromFile(user, t.SSHKey, t.SSHKeyPassphrase)
-		if err != nil {
-			return nil, fmt.Errorf("ssh key %s: %w", t.SSHKey, err)
-		}
-		am = k
-	case os.Getenv("SSH_AUTH_SOCK") != "":
-		a, err := gitssh.NewSSHAgentAuth(user)
-		if err != nil {
-			return nil, fmt.Errorf("ssh-agent: %w", err)
-		}
-		am = a
-	default:
-		home, _ := os.UserHomeDir()
-		for _, name := range []string{"id_ed25519", "id_ecdsa", "id_rsa"} {
-			p := filepath.Join(home, ".ssh", name)
-			if _, err := os.Stat(p); err != nil {
-				continue
-			}
-			k, err := gitssh.NewPublicKeysFromFile(user, p, t.SSHKeyPassphrase)
-			if err != nil {
-				return nil, fmt.Errorf("ssh key %s: %w", p, err)
-			}
-			am = k
-			break
-		}
-		if am == nil {
-			return nil, errors.New("no SSH key: set ssh_key in the [git] table, or start an ssh-agent (SSH_AUTH_SOCK)")
-		}
-	}
 
+	// Host keys first: every way of authenticating below gets the same check.
 	files := t.KnownHosts
 	if len(files) == 0 {
 		files = filepath.SplitList(os.Getenv("SSH_KNOWN_HOSTS"))
@@ -302,35 +271,49 @@ func sshAuth(ep *transport.Endpoint, t Transport) (transport.AuthMethod, error) 
 	if err != nil {
 		return nil, fmt.Errorf("known_hosts: %w", err)
 	}
-	return &checkedHost{AuthMethod: am, callback: db.HostKeyCallback(), algorithms: db.HostKeyAlgorithms(hostport), files: existing}, nil
-}
-
-// checkedHost is an SSH authentication whose host key check is fixed to
-// known_hosts, with the host key algorithms the recorded keys need.
-type checkedHost struct {
-	gitssh.AuthMethod
-	callback   ssh.HostKeyCallback
-	algorithms []string
-	files      []string
-}
-
-func (c *checkedHost) ClientConfig() (*ssh.ClientConfig, error) {
-	cfg, err := c.AuthMethod.ClientConfig()
-	if err != nil {
-		return nil, err
+	check := db.HostKeyCallback()
+	helper := gitssh.HostKeyCallbackHelper{
+		HostKeyCallback: func(host string, remote net.Addr, key ssh.PublicKey) error {
+			if err := check(host, remote, key); err != nil {
+				return &hostKeyErr{host: host, files: existing, err: err}
+			}
+			return nil
+		},
+		// The algorithms of the recorded keys, so that the server offers
+		// a key that can be checked.
+		HostKeyAlgorithms: db.HostKeyAlgorithms(hostport),
 	}
-	cb := c.callback
-	files := c.files
-	cfg.HostKeyCallback = func(host string, remote net.Addr, key ssh.PublicKey) error {
-		if err := cb(host, remote, key); err != nil {
-			return &hostKeyErr{host: host, files: files, err: err}
+
+	switch {
+	case t.SSHKey != "":
+		k, err := gitssh.NewPublicKeysFromFile(user, t.SSHKey, t.SSHKeyPassphrase)
+		if err != nil {
+			return nil, fmt.Errorf("ssh key %s: %w", t.SSHKey, err)
 		}
-		return nil
+		k.HostKeyCallbackHelper = helper
+		return k, nil
+	case os.Getenv("SSH_AUTH_SOCK") != "":
+		a, err := gitssh.NewSSHAgentAuth(user)
+		if err != nil {
+			return nil, fmt.Errorf("ssh-agent: %w", err)
+		}
+		a.HostKeyCallbackHelper = helper
+		return a, nil
 	}
-	if len(c.algorithms) > 0 {
-		cfg.HostKeyAlgorithms = c.algorithms
+	home, _ := os.UserHomeDir()
+	for _, name := range []string{"id_ed25519", "id_ecdsa", "id_rsa"} {
+		p := filepath.Join(home, ".ssh", name)
+		if _, err := os.Stat(p); err != nil {
+			continue
+		}
+		k, err := gitssh.NewPublicKeysFromFile(user, p, t.SSHKeyPassphrase)
+		if err != nil {
+			return nil, fmt.Errorf("ssh key %s: %w", p, err)
+		}
+		k.HostKeyCallbackHelper = helper
+		return k, nil
 	}
-	return cfg, nil
+	return nil, errors.New("no SSH key: set ssh_key in the [git] table, or start an ssh-agent (SSH_AUTH_SOCK)")
 }
 
 type hostKeyErr struct {
