@@ -43,8 +43,9 @@ func bumpCommand(s Streams) *cli.Command {
 			&cli.BoolFlag{Name: "exit-code", Usage: "exit 1 when there is something to promote, like git diff --exit-code"},
 			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "commit without asking"},
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout instead of the diff"},
-			&cli.BoolFlag{Name: "no-commit", Usage: "edit the files but do not commit"},
+			&cli.BoolFlag{Name: "no-commit", Usage: "edit the files but do not commit (exec actions do not run)"},
 			&cli.StringSliceFlag{Name: "only", Usage: "promote only `IMAGE` (repeatable; as written or canonical)"},
+			refreshFlag,
 		},
 		Action: func(c *cli.Context) error {
 			g, err := globals(c, s)
@@ -117,7 +118,11 @@ func runBump(c *cli.Context, s Streams, opt bumpOptions) error {
 		return exit(ExitError, err)
 	}
 	bar := newProgress(s, "Resolving images")
-	prop, err := ws.Propose(ctx, newRegistry(ws), promote.Options{Only: opt.only, Held: held, Progress: bar.update})
+	reg, err := registryFor(c, s, ws)
+	if err != nil {
+		return err
+	}
+	prop, err := ws.Propose(ctx, reg, promote.Options{Only: opt.only, Held: held, Progress: bar.update})
 	bar.done()
 	if err != nil {
 		return exit(ExitError, err)
@@ -172,6 +177,9 @@ func runBump(c *cli.Context, s Streams, opt bumpOptions) error {
 		}
 		return finish(ExitOK)
 	}
+	if err := ws.CheckTrust(prop.Plan); err != nil && !opt.noCommit {
+		return exit(ExitError, err) // before asking: exec actions of an untrusted laminar.toml
+	}
 	if !opt.yes && s.IsTTY(s.In) && s.IsTTY(s.Err) {
 		if !confirm(s.In, s.Err, "Commit these promotions? [y/N] ") {
 			fmt.Fprintln(s.Err, "Nothing changed.")
@@ -193,6 +201,7 @@ func runBump(c *cli.Context, s Streams, opt bumpOptions) error {
 	msg, _ := promote.Message(prop.Plan)
 	subject, _, _ := strings.Cut(msg, "\n")
 	fmt.Fprintf(s.Err, "%s %s\n", errPainter.yellow("["+short(res.Hash)+"]"), subject)
+	printExecResult(s.Err, errPainter, res)
 	if opt.exitCode {
 		return finish(ExitChanges)
 	}
