@@ -5,11 +5,10 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/google/go-containerregistry/pkg/authn"
-
 	"github.com/git-laminar/git-laminar/internal/config"
 	"github.com/git-laminar/git-laminar/internal/promote"
 	"github.com/git-laminar/git-laminar/internal/registry"
+	"github.com/urfave/cli/v2"
 )
 
 // Environment variables that override [cache] in either configuration
@@ -112,17 +111,25 @@ func registryOptions(cfg *config.Config, rs registrySetup) (registry.Options, er
 
 // newRegistry builds the registry client for a workspace's configuration,
 // reading the environment of the process. A broken user-level file makes
-// every registry operation fail with its message; commands should prefer
-// openRegistry, which returns it at once.
+// every registry operation fail with its message; commands with a --refresh
+// flag use registryFor, which reports it at once.
 func newRegistry(ws *promote.Workspace) *registry.Client {
 	c, err := openRegistry(ws, registrySetup{})
 	if err != nil {
-		return registry.New(registry.Options{Keychain: failingKeychain{err}})
+		return registry.Unavailable(err)
 	}
 	return c
 }
 
-// failingKeychain fails every lookup, so every request reports err.
-type failingKeychain struct{ err error }
+// refreshFlag makes a command list every repository again, whatever the
+// cache holds.
+var refreshFlag = &cli.BoolFlag{Name: "refresh", Usage: "list tags again even where the cache is fresh"}
 
-func (k failingKeychain) Resolve(authn.Resource) (authn.Authenticator, error) { return nil, k.err }
+// registryFor builds the client for a command, honouring its --refresh flag.
+func registryFor(c *cli.Context, s Streams, ws *promote.Workspace) (*registry.Client, error) {
+	reg, err := openRegistry(ws, registrySetup{Getenv: s.Getenv, Refresh: c.Bool("refresh")})
+	if err != nil {
+		return nil, exit(ExitError, err)
+	}
+	return reg, nil
+}

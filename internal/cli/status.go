@@ -34,6 +34,7 @@ func statusCommand(s Streams) *cli.Command {
 			&cli.BoolFlag{Name: "exit-code", Usage: "exit 1 when a bump would change something"},
 			&cli.BoolFlag{Name: "all-candidates", Aliases: []string{"a"}, Usage: "list every tag considered, not only the nearest"},
 			&cli.StringSliceFlag{Name: "only", Usage: "show only `IMAGE` (repeatable)"},
+			refreshFlag,
 		},
 		Action: func(c *cli.Context) error {
 			g, err := globals(c, s)
@@ -100,7 +101,11 @@ func runStatus(c *cli.Context, s Streams, opt statusOptions) error {
 		return exit(ExitError, err)
 	}
 	bar := newProgress(s, "Resolving images")
-	res, err := ws.Resolve(c.Context, newRegistry(ws), promote.Options{Only: opt.only, Held: held, Progress: bar.update})
+	reg, err := registryFor(c, s, ws)
+	if err != nil {
+		return err
+	}
+	res, err := ws.Resolve(c.Context, reg, promote.Options{Only: opt.only, Held: held, Progress: bar.update})
 	bar.done()
 	if err != nil {
 		return exit(ExitError, err)
