@@ -147,6 +147,9 @@ func runBump(c *cli.Context, s Streams, opt bumpOptions) error {
 			return exit(ExitError, err)
 		}
 	}
+	for _, w := range prop.Warnings {
+		fmt.Fprintln(s.Err, "warning: "+w)
+	}
 	printSummary(s.Err, errPainter, result)
 
 	failed := len(prop.Failures) > 0

@@ -110,6 +110,9 @@ func runStatus(c *cli.Context, s Streams, opt statusOptions) error {
 	if err != nil {
 		return exit(ExitError, err)
 	}
+	for _, w := range res.Warnings {
+		fmt.Fprintln(s.Err, "warning: "+w)
+	}
 	out := StatusResult{Images: []ImageStatus{}, Failures: []FailureEntry{}}
 	moves := false
 	for _, d := range res.Decisions {

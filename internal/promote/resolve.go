@@ -67,6 +67,9 @@ type Resolution struct {
 	References []Reference
 	Decisions  []Decision
 	Failures   []Failure
+	// Warnings are things the user should know that did not stop anything,
+	// such as a tag list cut at max_tags.
+	Warnings []string
 }
 
 // Proposal is everything a bump would do, computed without writing.
@@ -177,6 +180,12 @@ func (w *Workspace) Resolve(ctx context.Context, reg *registry.Client, opt Optio
 		}
 	}
 	lists := reg.TagsOf(ctx, repos)
+	var warnings []string
+	for _, repo := range repos {
+		if w := lists[repo].Warning; w != "" {
+			warnings = append(warnings, w)
+		}
+	}
 
 	failed := map[string]error{}
 	var mu sync.Mutex
@@ -215,7 +224,7 @@ func (w *Workspace) Resolve(ctx context.Context, reg *registry.Client, opt Optio
 	}
 	wg.Wait()
 
-	res := &Resolution{References: refs}
+	res := &Resolution{References: refs, Warnings: warnings}
 	for _, k := range order {
 		if d := groups[k]; failed[d.Image] == nil {
 			res.Decisions = append(res.Decisions, *d)
