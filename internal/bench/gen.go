@@ -15,10 +15,14 @@ import (
 // a repository and the T images are shared between repositories (seeding
 // then costs one manifest PUT per tag). By i%10:
 //
-//	0-3  develop-<hex8>        (glob:develop-*, ordered by creation time)
-//	4-5  main-<hex8>           (glob:main-*, order newest-build)
-//	6-8  1.<i/10>.<i%10-6>     (semver:^1)
+//	0-1  develop-<hex8>        (glob:develop-*, ranked by creation time)
+//	2    main-<hex8>           (glob:main-*, order newest-build)
+//	3-7  1.<i/10>.<i%10-3>     (semver:^1)
+//	8    1.<i/10>.5-rc.1       (a pre-release: not in ^1)
 //	9    2.<i/20>.0 or sha256-<hex64>.sig, alternately (never chosen)
+//
+// So a fifth of the tags of a repository are candidates of the dev rule
+// and a tenth of the staging rule, each needing its creation time.
 var base = time.Date(2025, 1, 6, 8, 0, 0, 0, time.UTC)
 
 func created(i int) time.Time { return base.Add(time.Duration(i) * time.Minute) }
@@ -38,12 +42,14 @@ func hex8(r, i, t int) string { return fmt.Sprintf("%08x", mix(uint32(r*t+i))) }
 
 func tagName(r, i, t int) string {
 	switch i % 10 {
-	case 0, 1, 2, 3:
+	case 0, 1:
 		return "develop-" + hex8(r, i, t)
-	case 4, 5:
+	case 2:
 		return "main-" + hex8(r, i, t)
-	case 6, 7, 8:
-		return fmt.Sprintf("1.%d.%d", i/10, i%10-6)
+	case 3, 4, 5, 6, 7:
+		return fmt.Sprintf("1.%d.%d", i/10, i%10-3)
+	case 8:
+		return fmt.Sprintf("1.%d.5-rc.1", i/10)
 	default:
 		if (i/10)%2 == 0 {
 			return fmt.Sprintf("2.%d.0", i/20)
@@ -52,6 +58,13 @@ func tagName(r, i, t int) string {
 		return "sha256-" + strings.Repeat(h, 8) + ".sig"
 	}
 }
+
+// Catalogue indices (mod 10) of the tags new builds get in the newest
+// phase: a develop-* and a main-* tag.
+const (
+	newDevelop = 0
+	newMain    = 2
+)
 
 // The environments of the manifests repository and the rule of each.
 const (
@@ -74,11 +87,11 @@ func currentIndex(r int, env string, variant, t int) int {
 	var i int
 	switch env {
 	case envDev:
-		i = 10*k + h%4
+		i = 10*k + h%2
 	case envStaging:
-		i = 10*k + 4 + h%2
+		i = 10*k + 2
 	default:
-		i = 10*k + 6 + h%3
+		i = 10*k + 3 + h%5
 	}
 	if i >= t { // a tiny catalogue: take the first tag of the kind
 		i = i % 10

@@ -29,6 +29,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -66,6 +67,7 @@ type options struct {
 	extraTOML     string
 	ttl           string
 	regSettings   string
+	tmp           string
 	concurrency   int
 }
 
@@ -82,11 +84,14 @@ func main() {
 	flag.BoolVar(&o.json, "json", false, "print the results as JSON")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temp dir (repository, caches) and print its path")
 	flag.Uint64Var(&o.seed, "seed", 1, "seed of the generator")
-	flag.StringVar(&o.refresh, "refresh", "auto", "bump flags that expire the tag lists for the newest-build phase (auto: --refresh if bump has it; none)")
+	flag.StringVar(&o.refresh, "refresh", "auto", "how the newest phase expires the cached tag lists: flag (bump --refresh), ttl (LAMINAR_CACHE_TTL=1s\nafter a second), none, or auto (flag if bump has it, else ttl if the binary knows the variable)")
 	flag.StringVar(&o.extraTOML, "toml", "", "TOML appended to the generated laminar.toml")
-	flag.StringVar(&o.regSettings, "registry-settings", "", `TOML keys for the bench's [[registry]] table, e.g. "rps = 1000; concurrency = 16"`)
+	flag.StringVar(&o.regSettings, "registry-settings", "rps = 1000000",
+		"TOML keys for the bench's [[registry]] table, ';'-separated. The default lifts the tool's\nper-host rate limit, which would bound the listing of the large preset alone to minutes;\n'' measures the tool's defaults")
+	flag.StringVar(&o.tmp, "tmp", "", "directory for the temp dir (default $TMPDIR; /dev/shm keeps a slow disk out of the figures)")
 	flag.StringVar(&o.ttl, "ttl", "1h", `[cache] ttl of the generated laminar.toml, so that warm runs are within it ("": leave the table out)`)
-	flag.IntVar(&o.concurrency, "concurrency", registry.DefaultConcurrency, "repositories listed at once by the lower bound (the tool's default)")
+	flag.IntVar(&o.concurrency, "concurrency", min(registry.DefaultConcurrency, registry.DefaultHostConcurrency),
+		"repositories listed at once by the lower bound (the tool's default for one registry host)")
 	flag.Parse()
 	p, ok := presets[o.preset]
 	if !ok {
@@ -130,14 +135,16 @@ func logf(format string, args ...any) {
 // features are what the binary under test offers.
 type features struct {
 	Refresh     bool     `json:"refresh_flag"`
+	TTLEnv      bool     `json:"ttl_env"` // the binary reads LAMINAR_CACHE_TTL
 	RefreshArgs []string `json:"refresh_args"`
+	RefreshEnv  []string `json:"refresh_env"`
 	Cache       bool     `json:"cache"` // the warm fill left files in the cache dir
 	CacheFiles  int      `json:"cache_files"`
 	CacheBytes  int64    `json:"cache_bytes"`
 }
 
 func run(ctx context.Context, o options) (*result, error) {
-	tmp, err := os.MkdirTemp("", "laminar-bench-")
+	tmp, err := os.MkdirTemp(o.tmp, "laminar-bench-")
 	if err != nil {
 		return nil, err
 	}
@@ -165,6 +172,7 @@ func run(ctx context.Context, o options) (*result, error) {
 	defer trap.Close()
 
 	res := &result{
+		RegistrySettings: o.regSettings, TTL: o.ttl,
 		Preset: o.preset, N: o.n, R: o.r, T: o.t, Runs: o.runs, Latency: o.latency.String(),
 		PageSize: o.pageSize, Concurrency: o.concurrency, Cores: numCPU(), Date: time.Now().UTC().Format(time.RFC3339),
 		Bin: bin,
@@ -216,14 +224,26 @@ func run(ctx context.Context, o options) (*result, error) {
 	var feat features
 	help, _ := exec.CommandContext(ctx, bin, "bump", "--help").CombinedOutput()
 	feat.Refresh = strings.Contains(string(help), "--refresh")
-	switch o.refresh {
-	case "auto":
-		if feat.Refresh {
-			feat.RefreshArgs = []string{"--refresh"}
+	if b, err := os.ReadFile(bin); err == nil {
+		feat.TTLEnv = bytes.Contains(b, []byte("LAMINAR_CACHE_TTL"))
+	}
+	mode := o.refresh
+	if mode == "auto" {
+		switch {
+		case feat.Refresh:
+			mode = "flag"
+		case feat.TTLEnv:
+			mode = "ttl"
 		}
-	case "none", "":
+	}
+	switch mode {
+	case "flag":
+		feat.RefreshArgs = []string{"--refresh"}
+	case "ttl":
+		feat.RefreshEnv = []string{"LAMINAR_CACHE_TTL=1s"}
+	case "none", "auto":
 	default:
-		feat.RefreshArgs = strings.Fields(o.refresh)
+		return nil, fmt.Errorf("-refresh %q: want auto, flag, ttl or none", o.refresh)
 	}
 
 	// Sanity: does the scan see what was generated? (untimed; also warms
@@ -300,33 +320,41 @@ func run(ctx context.Context, o options) (*result, error) {
 	feat.CacheFiles, feat.CacheBytes = dirSize(warmDir)
 	feat.Cache = feat.CacheFiles > 0
 	warm := &phase{Name: "warm", What: "git laminar bump --dry-run, within the TTL", Baseline: "scan"}
-	for i := range o.runs {
+	runs := o.runs
+	if !feat.Cache {
+		runs = 1 // without a cache, a warm run is one more cold run
+		res.Warnings = append(res.Warnings, "no cache: warm and newest phases ran once")
+	}
+	for i := range runs {
 		s, err := r.tool(ctx, warmDir, "bump", "--dry-run")
 		if err != nil {
 			return nil, err
 		}
 		warm.add(s)
-		logf("warm %d/%d: %s, %d requests", i+1, o.runs, round(s.Wall), s.Total)
+		logf("warm %d/%d: %s, %d requests", i+1, runs, round(s.Wall), s.Total)
 	}
 
 	// newest-build: new tags after the fill, tag lists expired.
-	newest := &phase{Name: "newest", What: strings.Join(append([]string{"git laminar bump --dry-run"}, feat.RefreshArgs...), " ") +
-		" after 2 new tags in every 10th repository (order newest-build and glob by creation time)", Baseline: "list"}
+	newest := &phase{Name: "newest", What: strings.Join(append(append(slices.Clone(feat.RefreshEnv), "git laminar bump --dry-run"), feat.RefreshArgs...), " ") +
+		" after 2 new tags (develop-*, main-*) in every 10th repository", Baseline: "list"}
 	var nb newestResult
-	nb.RefreshArgs = feat.RefreshArgs
-	if feat.Cache && len(feat.RefreshArgs) == 0 {
-		nb.NA = "the tool caches, but offers no way to expire the tag lists (no --refresh; pass -refresh or -toml)"
+	nb.RefreshArgs = append(slices.Clone(feat.RefreshEnv), feat.RefreshArgs...)
+	if feat.Cache && len(nb.RefreshArgs) == 0 {
+		nb.NA = "the tool caches, but offers no way to expire the tag lists (no --refresh, no LAMINAR_CACHE_TTL)"
 	} else {
-		for i := range o.runs {
+		for i := range runs {
 			srv.Update(func(so *registrytest.ServerOptions) { so.Latency = 0 })
 			nt, err := seed.pushNew(ctx, o.r, o.t, i)
 			if err != nil {
 				return nil, fmt.Errorf("pushing new tags: %w", err)
 			}
 			rec := &metaRecorder{fresh: nt}
+			if len(feat.RefreshEnv) > 0 {
+				time.Sleep(1100 * time.Millisecond) // older than LAMINAR_CACHE_TTL=1s
+			}
 			srv.Update(func(so *registrytest.ServerOptions) { so.Latency = o.latency; so.Observe = rec.observe })
 			args := append([]string{"bump", "--dry-run"}, feat.RefreshArgs...)
-			s, err := r.tool(ctx, warmDir, args...)
+			s, err := r.toolEnv(ctx, warmDir, feat.RefreshEnv, args...)
 			srv.Update(func(so *registrytest.ServerOptions) { so.Observe = nil })
 			if err != nil {
 				return nil, err
@@ -334,19 +362,21 @@ func run(ctx context.Context, o options) (*result, error) {
 			newest.add(s)
 			nb.NewTags = nt.count
 			nb.NewFetches = append(nb.NewFetches, rec.new)
-			nb.StaleFetches = append(nb.StaleFetches, len(rec.stale))
+			kinds := rec.staleKinds()
+			gets := kinds[string(registrytest.KindManifestGet)] + kinds[string(registrytest.KindBlob)]
+			nb.StaleFetches = append(nb.StaleFetches, gets)
+			nb.StaleHeads = append(nb.StaleHeads, kinds[string(registrytest.KindManifestHead)])
 			if len(rec.stale) > 0 && len(nb.StaleExamples) == 0 {
 				nb.StaleExamples = rec.stale[:min(5, len(rec.stale))]
 			}
 			if nb.StaleByKind == nil {
 				nb.StaleByKind = map[string]int{}
 			}
-			for _, st := range rec.stale {
-				kind, _, _ := strings.Cut(st, " ")
-				nb.StaleByKind[kind] = max(nb.StaleByKind[kind], rec.staleKinds()[kind])
+			for k, n := range kinds {
+				nb.StaleByKind[k] = max(nb.StaleByKind[k], n)
 			}
-			logf("newest %d/%d: %s, %d new tags, metadata requests: %d for new tags, %d for others",
-				i+1, o.runs, round(s.Wall), nt.count, rec.new, len(rec.stale))
+			logf("newest %d/%d: %s, %d new tags, metadata requests: %d for new tags, %s for others",
+				i+1, runs, round(s.Wall), nt.count, rec.new, requestsString(kinds))
 		}
 	}
 

@@ -78,9 +78,14 @@ func withCache(env []string, dir string) []string {
 // /dev/null, and measures it. A non-zero exit status is reported, not an
 // error: only a failure to run at all is.
 func (r *runner) tool(ctx context.Context, cacheDir string, args ...string) (sample, error) {
+	return r.toolEnv(ctx, cacheDir, nil, args...)
+}
+
+// toolEnv is tool with more environment variables.
+func (r *runner) toolEnv(ctx context.Context, cacheDir string, env []string, args ...string) (sample, error) {
 	cmd := exec.CommandContext(ctx, r.bin, args...)
 	cmd.Dir = r.repo
-	cmd.Env = withCache(r.env, cacheDir)
+	cmd.Env = append(withCache(r.env, cacheDir), env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr // stdout: /dev/null
 	r.srv.ResetCounts()

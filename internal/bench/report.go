@@ -91,9 +91,10 @@ type newestResult struct {
 	RefreshArgs   []string       `json:"refresh_args"`
 	NewTags       int            `json:"new_tags_per_round"`
 	NewFetches    []int          `json:"new_tag_metadata_requests"`
-	StaleFetches  []int          `json:"other_metadata_requests"`
+	StaleFetches  []int          `json:"other_metadata_gets"`  // manifest and blob GETs for tags that were not new
+	StaleHeads    []int          `json:"other_manifest_heads"` // digest checks of tags that were not new
 	StaleExamples []string       `json:"other_examples,omitempty"`
-	StaleByKind   map[string]int `json:"other_by_kind,omitempty"` // worst round`
+	StaleByKind   map[string]int `json:"other_by_kind,omitempty"` // worst round
 }
 
 type target struct {
@@ -103,29 +104,31 @@ type target struct {
 }
 
 type result struct {
-	Command     string         `json:"command"`
-	Date        string         `json:"date"`
-	Cores       int            `json:"cores"`
-	Preset      string         `json:"preset"`
-	N           int            `json:"n"`
-	R           int            `json:"r"`
-	T           int            `json:"t"`
-	Runs        int            `json:"runs"`
-	Latency     string         `json:"latency"`
-	PageSize    int            `json:"page_size"`
-	Concurrency int            `json:"concurrency"`
-	Bin         string         `json:"bin"`
-	SeedTime    string         `json:"seed_time"`
-	GenTime     string         `json:"generate_time"`
-	Repo        repoInfo       `json:"repository"`
-	GrepLines   int            `json:"grep_lines"`
-	Features    features       `json:"features"`
-	Phases      []*phase       `json:"phases"`
-	Newest      newestResult   `json:"newest_build"`
-	Targets     []target       `json:"targets"`
-	Egress      map[string]int `json:"egress_attempts"`
-	Listed      map[string]int `json:"unmanaged_repositories_listed,omitempty"`
-	Warnings    []string       `json:"warnings,omitempty"`
+	Command          string         `json:"command"`
+	RegistrySettings string         `json:"registry_settings"`
+	TTL              string         `json:"cache_ttl"`
+	Date             string         `json:"date"`
+	Cores            int            `json:"cores"`
+	Preset           string         `json:"preset"`
+	N                int            `json:"n"`
+	R                int            `json:"r"`
+	T                int            `json:"t"`
+	Runs             int            `json:"runs"`
+	Latency          string         `json:"latency"`
+	PageSize         int            `json:"page_size"`
+	Concurrency      int            `json:"concurrency"`
+	Bin              string         `json:"bin"`
+	SeedTime         string         `json:"seed_time"`
+	GenTime          string         `json:"generate_time"`
+	Repo             repoInfo       `json:"repository"`
+	GrepLines        int            `json:"grep_lines"`
+	Features         features       `json:"features"`
+	Phases           []*phase       `json:"phases"`
+	Newest           newestResult   `json:"newest_build"`
+	Targets          []target       `json:"targets"`
+	Egress           map[string]int `json:"egress_attempts"`
+	Listed           map[string]int `json:"unmanaged_repositories_listed,omitempty"`
+	Warnings         []string       `json:"warnings,omitempty"`
 }
 
 func numCPU() int { return runtime.NumCPU() }
@@ -208,11 +211,9 @@ func (r *result) finish(gen genResult) {
 	case nb.NA != "":
 		r.Targets = append(r.Targets, target{"newest-build warm fetches metadata only for new tags", "n/a", nb.NA})
 	default:
-		stale, fresh := slices.Max(nb.StaleFetches), medianOf(nb.NewFetches)
-		d := fmt.Sprintf("%d new tags/round: median %d metadata requests for them, worst %d for other tags", nb.NewTags, fresh, stale)
-		if stale > 0 {
-			d += " (" + requestsString(nb.StaleByKind) + ")"
-		}
+		stale, heads, fresh := slices.Max(nb.StaleFetches), slices.Max(nb.StaleHeads), medianOf(nb.NewFetches)
+		d := fmt.Sprintf("%d new tags/round: median %d requests for them; worst round: %d manifest/config GETs and %d manifest HEADs for other tags",
+			nb.NewTags, fresh, stale, heads)
 		if !r.Features.Cache {
 			d += " (no cache)"
 		}
@@ -277,7 +278,13 @@ func (r *result) print(w io.Writer) {
 	if r.Features.Refresh {
 		refresh = "yes"
 	}
-	fmt.Fprintf(w, "  tool: cache %s; bump --refresh: %s\n\n", cache, refresh)
+	expire := strings.Join(r.Newest.RefreshArgs, " ")
+	if expire == "" {
+		expire = "nothing"
+	}
+	fmt.Fprintf(w, "  tool: cache %s; bump --refresh: %s; tag lists expired for the newest phase by: %s\n", cache, refresh, expire)
+	fmt.Fprintf(w, "  laminar.toml: [cache] ttl = %q, [[registry]] %s; lower bound lists %d repositories at once\n\n",
+		r.TTL, r.RegistrySettings, r.Concurrency)
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "phase\tmedian\tmin-max\tratio\trequests (median per run)\tin flight\tpeak RSS\tCPU\t")

@@ -167,8 +167,8 @@ type newTags struct {
 // distinct.
 func (s *seeder) pushNew(ctx context.Context, repos, t, round int) (*newTags, error) {
 	nt := &newTags{refs: map[string]bool{}, digests: map[string]bool{}, perRepos: 2}
-	i0 := t + 1000*(round+1)     // catalogue indices beyond T: newer than all
-	idx := []int{i0 + 0, i0 + 4} // a develop-* and a main-* index (i%10)
+	i0 := (t/10+1)*10 + 1000*round // catalogue indices beyond T (newer than all), 0 mod 10
+	idx := []int{i0 + newDevelop, i0 + newMain}
 	imgs := map[int]manifest{}
 	for _, i := range idx {
 		img, err := registrytest.Image(created(i), "")
