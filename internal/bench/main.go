@@ -182,8 +182,11 @@ func run(ctx context.Context, o options) (*result, error) {
 	// Registry: seeded fast (no latency), then slowed down.
 	srv := registrytest.NewServer(registrytest.ServerOptions{PageSize: o.pageSize})
 	defer srv.Close()
-	seed := newSeeder(srv)
 	start := time.Now()
+	seed, err := newSeeder(ctx, srv)
+	if err != nil {
+		return nil, fmt.Errorf("seeding the registry: %w", err)
+	}
 	if err := seed.seedCatalogue(ctx, o.r, o.t); err != nil {
 		return nil, fmt.Errorf("seeding the registry: %w", err)
 	}
