@@ -93,9 +93,21 @@ type CommitResult struct {
 // (files the actions created are removed) and HEAD and the index are left
 // as they were.
 func (w *Workspace) Commit(ctx context.Context, p *Proposal, expectHead string) (CommitResult, error) {
-	msg, err := Message(p.Plan)
-	if err != nil {
-		return CommitResult{}, err
+	return w.CommitMessage(ctx, p, "", expectHead)
+}
+
+// CommitMessage is Commit with a message of the caller's (SetMessage,
+// RollbackMessage); an empty msg means the bump message Message builds.
+// Exec actions, trust and restoring on failure work as in Commit.
+func (w *Workspace) CommitMessage(ctx context.Context, p *Proposal, msg, expectHead string) (CommitResult, error) {
+	if msg == "" {
+		var err error
+		if msg, err = Message(p.Plan); err != nil {
+			return CommitResult{}, err
+		}
+	}
+	if p.Plan.Empty() {
+		return CommitResult{}, errors.New("nothing to commit")
 	}
 	author, committer, err := w.identity()
 	if err != nil {

@@ -8,8 +8,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/git-laminar/git-laminar/internal/edit"
-	"github.com/git-laminar/git-laminar/internal/gitrepo"
 	"github.com/git-laminar/git-laminar/internal/imageref"
 	"github.com/git-laminar/git-laminar/internal/plan"
 	"github.com/git-laminar/git-laminar/internal/policy"
@@ -314,29 +312,3 @@ func message(subject, note string, p plan.Plan, extra []trailer.Trailer) (string
 	return trailer.Build(subject, strings.TrimRight(body.String(), "\n"), trailers)
 }
 
-// CommitMessage is Commit with a message of the caller's (SetMessage,
-// RollbackMessage): it writes the proposal's changes and records them in
-// one commit, restoring every file if the commit fails.
-func (w *Workspace) CommitMessage(ctx context.Context, p *Proposal, msg, expectHead string) (CommitResult, error) {
-	if p.Plan.Empty() {
-		return CommitResult{}, errors.New("nothing to commit")
-	}
-	author, committer, err := w.identity()
-	if err != nil {
-		return CommitResult{}, err
-	}
-	applied, err := edit.Write(w.Repo.Root, p.Changes)
-	if err != nil {
-		return CommitResult{}, err
-	}
-	hash, err := w.Repo.Commit(ctx, gitrepo.CommitRequest{
-		Paths: applied.Paths(), Message: msg, Author: author, Committer: committer, ExpectHead: expectHead,
-	})
-	if err != nil {
-		if rerr := applied.Restore(); rerr != nil {
-			return CommitResult{}, errors.Join(fmt.Errorf("committing: %w", err), rerr)
-		}
-		return CommitResult{}, fmt.Errorf("committing: %w (files restored)", err)
-	}
-	return CommitResult{Hash: hash, Paths: applied.Paths()}, nil
-}
