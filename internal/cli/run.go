@@ -88,6 +88,9 @@ func runCommand(s Streams) *cli.Command {
 			if opt.logFormat != "text" && opt.logFormat != "json" {
 				return exit(ExitError, fmt.Errorf("--log-format: %q is not text or json", opt.logFormat))
 			}
+			if opt.retryWait < 0 {
+				return exit(ExitError, fmt.Errorf("--retry-wait: %s is negative", opt.retryWait))
+			}
 			if opt.retries < -1 || opt.retries > 100 {
 				return exit(ExitError, fmt.Errorf("--retries: %d is not between 0 and 100", opt.retries))
 			}
