@@ -176,7 +176,7 @@ func printStatus(w io.Writer, p painter, r StatusResult, all bool) {
 		}
 		fmt.Fprintf(w, "  in %s\n", strings.Join(locs, ", "))
 		// The chosen candidate's line already says why it won.
-		if st.Reason != "" && (len(st.Candidates) == 0 || st.Candidates[0].Outcome != string(policy.Chosen)) {
+		if st.Reason != "" && st.Held == "" && (len(st.Candidates) == 0 || st.Candidates[0].Outcome != string(policy.Chosen)) {
 			fmt.Fprintf(w, "  %s\n", st.Reason)
 		}
 		shown := st.Candidates

@@ -171,9 +171,15 @@ func (w *Workspace) Resolve(ctx context.Context, reg *registry.Client, opt Optio
 		}
 		d.Refs = append(d.Refs, r)
 	}
+	// A held image keeps its tag whatever the registry says, so it is not
+	// asked at all: a registry that fails for it cannot fail the run.
 	var repos []string
 	seen := map[string]bool{}
 	for _, k := range order {
+		if d := groups[k]; d.Held != "" {
+			d.Choice = policy.Choice{Current: d.Current, Tag: d.Current, Reason: "held: " + d.Held}
+			continue
+		}
 		if !seen[k.repo] {
 			seen[k.repo] = true
 			repos = append(repos, k.repo)
@@ -187,6 +193,12 @@ func (w *Workspace) Resolve(ctx context.Context, reg *registry.Client, opt Optio
 		}
 	}
 
+	pending := 0
+	for _, k := range order {
+		if groups[k].Held == "" {
+			pending++
+		}
+	}
 	failed := map[string]error{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -194,12 +206,15 @@ func (w *Workspace) Resolve(ctx context.Context, reg *registry.Client, opt Optio
 	report := func() {
 		done++
 		if opt.Progress != nil {
-			opt.Progress(done, len(order))
+			opt.Progress(done, pending)
 		}
 	}
 	sem := make(chan struct{}, 8)
 	for _, k := range order {
 		d := groups[k]
+		if d.Held != "" {
+			continue
+		}
 		list := lists[k.repo]
 		if list.Err != nil {
 			mu.Lock()
