@@ -69,7 +69,7 @@ func runCommand(s Streams) *cli.Command {
 			&cli.IntFlag{Name: "retries", Value: -1, DefaultText: "3, or [git] retries", Usage: "recompute and push again `N` times when the remote moved"},
 			&cli.DurationFlag{Name: "retry-wait", Value: time.Second, Usage: "wait `DURATION` before the first retry; doubled each time"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log as `FORMAT`: text or json"},
-			&cli.BoolFlag{Name: "fail-if-locked", Usage: "exit 4 when another run holds the lock (default: log it and exit 0)"},
+			&cli.BoolFlag{Name: "fail-if-locked", Usage: "exit 4 when another run holds the lock, instead of logging it and exiting 0"},
 			&cli.StringFlag{Name: "metrics-file", Usage: "write Prometheus metrics of the run to `PATH` (node_exporter's textfile collector)"},
 		},
 		Action: func(c *cli.Context) error {
