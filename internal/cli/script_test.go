@@ -62,7 +62,8 @@ func server(ts *testscript.TestScript) *registrytest.Server {
 //	digest VAR REPO TAG     set $VAR to the digest of $REGISTRY/REPO:TAG
 //	crlf FILE...            give FILEs CRLF line ends (txtar archives cannot hold them)
 //	subst FILE...           replace $REGISTRY, and every $VAR set by digest, in FILEs
-//	registry fail STATUS [KIND]  answer every request (or requests of KIND: tags, manifest, blob) with STATUS
+//	registry fail STATUS [KIND [REPO]]  answer every request (or requests of KIND: tags, manifest,
+//	                        blob, any; about REPO) with STATUS
 //	registry auth USER PASS demand basic auth
 //	registry ok             undo fail and auth
 //	registry down           stop the registry: connections are refused
@@ -167,14 +168,17 @@ func cmdRegistry(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		status, err := strconv.Atoi(args[1])
 		ts.Check(err)
-		kind := ""
-		if len(args) > 2 {
+		kind, repo := "", ""
+		if len(args) > 2 && args[2] != "any" {
 			kind = args[2]
+		}
+		if len(args) > 3 {
+			repo = args[3]
 		}
 		srv.Update(func(o *registrytest.ServerOptions) {
 			o.Fail = func(r *http.Request) int {
-				k, _ := registrytest.KindOf(r)
-				if kind == "" || strings.Contains(string(k), kind) {
+				k, name := registrytest.KindOf(r)
+				if (kind == "" || strings.Contains(string(k), kind)) && (repo == "" || name == repo) {
 					return status
 				}
 				return 0
