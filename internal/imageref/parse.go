@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/google/go-containerregistry/pkg/name"
 )
@@ -77,18 +79,9 @@ func parse(s string) (Ref, string) {
 		}
 		rest = rest[:i]
 	}
-	reg, repo, why := splitName(rest)
+	reg, repo, why := normalise(rest)
 	if why != "" {
 		return Ref{}, why
-	}
-	// Normalise with go-containerregistry, which the registry client uses
-	// too, so both agree on what a name means.
-	gr, err := name.NewRepository(rest, name.WeakValidation)
-	if err != nil {
-		return Ref{}, "rejected by go-containerregistry"
-	}
-	if gr.RegistryStr() != reg || gr.RepositoryStr() != repo {
-		return Ref{}, "normalised differently by go-containerregistry"
 	}
 	return Ref{
 		Original:   s,
@@ -98,6 +91,50 @@ func parse(s string) (Ref, string) {
 		Tag:        tag,
 		Digest:     dig,
 	}, ""
+}
+
+// normalised is the outcome of normalising one name.
+type normalised struct{ registry, repository, why string }
+
+// names caches normalise by name: a repository repeats the same few
+// hundred names in thousands of places, and go-containerregistry's check
+// (a URL parse) costs more than the rest of a scan's work on a reference.
+// The cache is bounded; past the bound, names are normalised uncached.
+var names struct {
+	sync.Map // string -> normalised
+	n        atomic.Int64
+}
+
+const maxCachedNames = 1 << 14
+
+// normalise splits a name without tag or digest into its normalised
+// registry and repository, and checks that go-containerregistry agrees.
+func normalise(rest string) (registry, repository, why string) {
+	if v, ok := names.Load(rest); ok {
+		n := v.(normalised)
+		return n.registry, n.repository, n.why
+	}
+	reg, repo, why := splitName(rest)
+	if why == "" {
+		// Normalise with go-containerregistry, which the registry client
+		// uses too, so both agree on what a name means.
+		gr, err := name.NewRepository(rest, name.WeakValidation)
+		switch {
+		case err != nil:
+			why = "rejected by go-containerregistry"
+		case gr.RegistryStr() != reg || gr.RepositoryStr() != repo:
+			why = "normalised differently by go-containerregistry"
+		}
+	}
+	if why != "" {
+		return "", "", why // failures are cheap: splitName says why
+	}
+	if names.n.Load() < maxCachedNames {
+		if _, loaded := names.LoadOrStore(strings.Clone(rest), normalised{reg, repo, why}); !loaded {
+			names.n.Add(1)
+		}
+	}
+	return reg, repo, ""
 }
 
 // splitName splits a name without tag or digest into its normalised

@@ -19,7 +19,7 @@ func (s *scanner) dockerPhysical(start, end int) {
 			s.dockerLine(start, l)
 			return
 		}
-		t := bytes.TrimLeft(l, " \t")
+		t := trimBlanksLeft(l)
 		if len(t) > 0 && t[0] == '#' {
 			return // a comment ending in a backslash continues nothing
 		}
@@ -56,7 +56,7 @@ func (s *scanner) dockerLine(start int, l []byte) {
 	case "COPY", "RUN", "ADD":
 		s.dockerFromFlags(start, l, we)
 	}
-	if bytes.IndexAny(l, ":@=") >= 0 {
+	if hasSeparator(l) {
 		s.imageKeys(start, l)
 		s.inlineTokens(start, l)
 	}

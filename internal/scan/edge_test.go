@@ -206,3 +206,35 @@ func TestOCI(t *testing.T) {
 		"3:14 inline registry.example.com/models/llm@" + dg + " digest=" + dg,
 	}}})
 }
+
+// TestTriggers checks the whole-file pre-filter on the forms each rule
+// starts from.
+func TestTriggers(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want triggers
+	}{
+		{"", triggers{}},
+		{"image: nginx", triggers{image: true}},
+		{"\"Image\" : \"x\"", triggers{image: true}},
+		{"export APP_IMAGE=x", triggers{image: true}},
+		{"- name: BUSYBOX_IMAGE", triggers{image: true}},
+		{"images:\n- nginx", triggers{image: true}},
+		{"an image of a cat", triggers{}},
+		{"repository: bitnami/redis", triggers{split: true}},
+		{"steps:\n- name: x", triggers{split: true}},
+		{"tag: 1.2 # laminar: ghcr.io/a/b", triggers{marker: true}},
+		{"x: ghcr.io/a/b:1.0", triggers{strong: true}},
+		{"x: oci://ghcr.io/a/b:1.0", triggers{strong: true}},
+		{"x: https://ghcr.io/a/b:1.0", triggers{}},
+		{"x@" + dg, triggers{strong: true}},
+		{"run: docker run nginx", triggers{runners: true}},
+		{"podman pull a", triggers{runners: true}},
+		{"sudo nerdctl run a", triggers{runners: true}},
+		{"github.com/org/module v0.1.2 h1:abc=\nfunc main() {}\n", triggers{}},
+	} {
+		if got := scanTriggers([]byte(tc.text)); got != tc.want {
+			t.Errorf("%q: %+v, want %+v", tc.text, got, tc.want)
+		}
+	}
+}

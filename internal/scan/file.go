@@ -55,7 +55,12 @@ func syntaxOf(p string) syntax {
 // syntax (see the package documentation). File is pure and safe for
 // concurrent use.
 func File(path string, content []byte) []Match {
-	s := &scanner{path: path, src: content, syn: syntaxOf(path)}
+	syn := syntaxOf(path)
+	t := scanTriggers(content)
+	if !t.any() && syn != synDockerfile {
+		return nil
+	}
+	s := &scanner{path: path, src: content, syn: syn, t: t}
 	s.run()
 	return s.finish()
 }
@@ -64,6 +69,7 @@ type scanner struct {
 	path    string
 	src     []byte
 	syn     syntax
+	t       triggers
 	matches []Match
 
 	// per line
@@ -106,7 +112,7 @@ func (s *scanner) run() {
 	if s.syn == synYAML {
 		s.y.init()
 	}
-	s.runners = hasRunner(src)
+	s.runners = s.t.runners
 	s.cont = -1
 	for off <= len(src) {
 		end := bytes.IndexByte(src[off:], '\n')
@@ -142,7 +148,7 @@ func (s *scanner) scanLine(start, end int) {
 		return
 	}
 	if s.syn == synMarkdown {
-		t := bytes.TrimLeft(l, " \t")
+		t := trimBlanksLeft(l)
 		if bytes.HasPrefix(t, []byte("```")) || bytes.HasPrefix(t, []byte("~~~")) {
 			s.inFence = !s.inFence
 			return
@@ -164,7 +170,7 @@ func (s *scanner) scanLine(start, end int) {
 	}
 	codeLen, comment, hasComment := s.splitComment(l)
 	code := l[:codeLen]
-	if (s.syn == synJsonnet || s.syn == synHCL) && bytes.HasPrefix(bytes.TrimLeft(code, " \t"), []byte("/*")) {
+	if (s.syn == synJsonnet || s.syn == synHCL) && bytes.HasPrefix(trimBlanksLeft(code), []byte("/*")) {
 		if !bytes.Contains(code, []byte("*/")) {
 			s.inBlockComment = true
 		}
@@ -172,10 +178,10 @@ func (s *scanner) scanLine(start, end int) {
 	}
 	ignore := false
 	var marker []byte
-	if hasComment {
+	if hasComment && s.t.marker {
 		marker, ignore = parseMarker(comment)
 	}
-	if s.syn == synYAML {
+	if s.syn == synYAML && (s.t.image || s.t.split) {
 		s.yamlLine(start, code)
 	}
 	if ignore {
@@ -203,26 +209,28 @@ func allSpace(b []byte) bool {
 func (s *scanner) scanCode(start int, code []byte) {
 	if s.list {
 		s.listItems(start, code, 0)
-	} else if bytes.IndexByte(code, '[') >= 0 {
+	} else if s.t.image && bytes.IndexByte(code, '[') >= 0 {
 		s.imageLists(start, code)
 	}
 	// Cheap pre-filter: every recogniser but "docker run" needs one of
 	// ':', '@' or '='.
-	if bytes.IndexAny(code, ":@=") < 0 {
+	if !hasSeparator(code) {
 		if s.runners && hasRunner(code) {
 			s.runnerRefs(start, code)
 		}
 		return
 	}
-	s.imageKeys(start, code)
-	if bytes.IndexByte(code, '{') >= 0 && bytes.Contains(code, []byte("tag")) {
+	if s.t.image && lineHasImage(code) {
+		s.imageKeys(start, code)
+	}
+	if (s.t.image || s.t.split) && bytes.IndexByte(code, '{') >= 0 && bytes.Contains(code, []byte("tag")) {
 		s.flowLine(start, code)
 	}
 	if s.runners && hasRunner(code) {
 		s.runnerRefs(start, code)
 	}
 	// An unambiguous inline reference has a '/' or a digest's '@'.
-	if bytes.IndexByte(code, '/') >= 0 || bytes.IndexByte(code, '@') >= 0 {
+	if s.t.strong && hasStrongCandidate(code) {
 		s.inlineTokens(start, code)
 	}
 }
@@ -235,6 +243,9 @@ func (s *scanner) splitComment(l []byte) (int, []byte, bool) {
 	}
 	hash := s.syn != synJSON
 	slash := s.syn == synJSON || s.syn == synJsonnet || s.syn == synHCL
+	if bytes.IndexByte(l, '#') < 0 && (!slash || bytes.IndexByte(l, '/') < 0) {
+		return len(l), nil, false
+	}
 	var q byte
 	for i := 0; i < len(l); i++ {
 		c := l[i]
@@ -337,7 +348,7 @@ func (s *scanner) lineOf(at int) (line, lineStart int) {
 // continued reports whether a line ends in a backslash that continues it
 // on the next line (trailing blanks and a CR allowed).
 func continued(l []byte) bool {
-	l = bytes.TrimRight(l, " \t\r")
+	l = trimBlanksCRRight(l)
 	return len(l) > 0 && l[len(l)-1] == '\\'
 }
 
@@ -354,13 +365,13 @@ func joinLogical(src []byte, from, to int, dropComments bool) []byte {
 		}
 		line := b[ls:i]
 		if dropComments && ls > 0 {
-			if t := bytes.TrimLeft(line, " \t"); len(t) > 0 && t[0] == '#' {
+			if t := trimBlanksLeft(line); len(t) > 0 && t[0] == '#' {
 				for k := range line {
 					line[k] = ' '
 				}
 			}
 		}
-		t := bytes.TrimRight(line, " \t\r")
+		t := trimBlanksCRRight(line)
 		if len(t) > 0 && t[len(t)-1] == '\\' {
 			t[len(t)-1] = ' '
 		}

@@ -53,8 +53,11 @@ func Files(ctx context.Context, root string, paths []string, opt Options) ([]Mat
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
+			// Each worker reads into one buffer, reused from file to file:
+			// matches keep no reference to the content.
+			var buf []byte
 			for i := range next {
-				results[i], errs[i] = scanPath(root, paths[i], max)
+				results[i], errs[i] = scanPath(root, paths[i], max, &buf)
 			}
 		})
 	}
@@ -96,14 +99,14 @@ func max4(n int) int {
 	return n
 }
 
-// scanPath reads and scans one file.
-func scanPath(root, rel string, max int64) ([]Match, error) {
+// scanPath reads and scans one file, into *buf when it is large enough.
+func scanPath(root, rel string, limit int64, buf *[]byte) ([]Match, error) {
 	name := filepath.Join(root, filepath.FromSlash(rel))
 	li, err := os.Lstat(name)
 	if err != nil {
 		return nil, fmt.Errorf("scan %s: %w", rel, err)
 	}
-	if !li.Mode().IsRegular() || li.Size() > max {
+	if !li.Mode().IsRegular() || li.Size() > limit {
 		return nil, nil
 	}
 	f, err := os.Open(name)
@@ -111,18 +114,33 @@ func scanPath(root, rel string, max int64) ([]Match, error) {
 		return nil, fmt.Errorf("scan %s: %w", rel, err)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("scan %s: %w", rel, err)
+	// Read one byte more than the size seen, to notice a file that grew
+	// meanwhile; such a file is read to its end, up to the limit.
+	want := int(li.Size()) + 1
+	if cap(*buf) < want {
+		*buf = make([]byte, max(want, 64<<10))
 	}
-	if !fi.Mode().IsRegular() || fi.Size() > max {
-		return nil, nil
+	b := (*buf)[:want]
+	n := 0
+	for n < len(b) {
+		m, err := f.Read(b[n:])
+		n += m
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("scan %s: %w", rel, err)
+		}
 	}
-	content, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, fmt.Errorf("scan %s: %w", rel, err)
+	content := b[:n]
+	if n == want {
+		rest, err := io.ReadAll(io.LimitReader(f, limit+1-int64(n)))
+		if err != nil {
+			return nil, fmt.Errorf("scan %s: %w", rel, err)
+		}
+		content = append(content, rest...)
 	}
-	if int64(len(content)) > max || isBinary(content) {
+	if int64(len(content)) > limit || isBinary(content) {
 		return nil, nil
 	}
 	return File(rel, content), nil

@@ -45,7 +45,7 @@ func tokenAfter(c byte) bool {
 // "--sidecar-image", "controller.image"), or ending in "image name"
 // ("IMAGE_NAME", "imageName").
 func imageKey(k []byte) bool {
-	k = bytes.TrimLeft(k, "-.")
+	k = trimDashDotLeft(k)
 	n := len(k)
 	if n < 5 {
 		return false
@@ -73,7 +73,7 @@ func imageKey(k []byte) bool {
 // a key ending in "images" at a word boundary ("extraImages",
 // "PRELOAD_IMAGES", "--images").
 func imageListKey(k []byte) bool {
-	k = bytes.TrimLeft(k, "-.")
+	k = trimDashDotLeft(k)
 	n := len(k)
 	if n < 6 || !bytes.EqualFold(k[n-6:], []byte("images")) {
 		return false
@@ -228,7 +228,7 @@ func scalarAt(code []byte, p int) (vs, ve int, ok bool) {
 	for ve < len(code) && !isSpaceOrFlowEnd(code[ve]) {
 		ve++
 	}
-	rest := bytes.TrimLeft(code[ve:], " \t")
+	rest := trimBlanksLeft(code[ve:])
 	if len(rest) > 0 {
 		switch rest[0] {
 		case ',', '}', ']', ')', ';':

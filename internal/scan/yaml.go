@@ -233,7 +233,7 @@ func (s *scanner) yamlLine(start int, code []byte) {
 		if q >= len(code) {
 			return // a scalar list item or a continuation line
 		}
-		key = internKey(bytes.TrimRight(code[p:q], " \t"))
+		key = internKey(trimBlanksRight(code[p:q]))
 	}
 	q++ // the ':'
 	for q < len(code) && (code[q] == ' ' || code[q] == '\t') {
@@ -304,7 +304,7 @@ func (s *scanner) pendingLine(start int, code []byte, p int) bool {
 	if pd.lines > 1 {
 		return true // a scalar of several lines: not a reference
 	}
-	rest := bytes.TrimRight(code[p:], " \t")
+	rest := trimBlanksRight(code[p:])
 	if s.y.blockCol < 0 {
 		// A plain or quoted scalar: not "key: value", not "- item", not a
 		// flow collection.
@@ -490,7 +490,7 @@ func (s *scanner) parseFlow(start int, code []byte, p int) (*group, int) {
 			for k < end && code[k] != ':' && code[k] != ',' && code[k] != '{' && code[k] != '[' {
 				k++
 			}
-			key = internKey(bytes.TrimRight(code[i:k], " \t"))
+			key = internKey(trimBlanksRight(code[i:k]))
 			i = k
 		}
 		for i < end && (code[i] == ' ' || code[i] == '\t') {
