@@ -28,7 +28,7 @@ var allowed = map[string][]string{
 	"internal/gitrepo":               {},
 	"internal/history":               {"internal/gitrepo", "internal/trailer"},
 	"internal/hookinstall":           {"internal/gitrepo", "hooks"},
-	"internal/check":                 {"internal/config", "internal/gitrepo", "internal/imageref", "internal/policy", "internal/registry", "internal/scan", "internal/trailer"},
+	"internal/check":                 {"internal/config", "internal/gitrepo", "internal/imageref", "internal/policy", "internal/promote", "internal/registry", "internal/scan", "internal/trailer"},
 	"internal/notify":                {},
 	"internal/metrics":               {},
 	"internal/bench":                 {"internal/registry", "internal/registry/registrytest"},

@@ -4,14 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"os"
-	"strings"
 
 	"github.com/git-laminar/git-laminar/internal/config"
 	"github.com/git-laminar/git-laminar/internal/gitrepo"
-	"github.com/git-laminar/git-laminar/internal/imageref"
-	"github.com/git-laminar/git-laminar/internal/policy"
+	"github.com/git-laminar/git-laminar/internal/promote"
 	"github.com/git-laminar/git-laminar/internal/scan"
 )
 
@@ -46,11 +43,11 @@ func TreeReferences(ctx context.Context, repo *gitrepo.Repo, rev string, opt Tre
 	if err != nil {
 		return nil, []Problem{configProblem(err, config.FileName)}, nil
 	}
-	rules, err := compile(cfg)
+	rules, err := promote.CompileRules(cfg)
 	if err != nil {
 		return nil, []Problem{configProblem(err, cfg.Path)}, nil
 	}
-	if len(rules) == 0 || len(cfg.Registries) == 0 {
+	if rules.Empty() {
 		return nil, nil, nil
 	}
 	files, err := repo.TreeFiles(rev)
@@ -62,7 +59,7 @@ func TreeReferences(ctx context.Context, repo *gitrepo.Repo, rev string, opt Tre
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
 		}
-		if f.Size > scan.DefaultMaxFileSize || !coveredByAny(rules, f.Path) {
+		if f.Size > scan.DefaultMaxFileSize || !rules.Covers(f.Path) {
 			continue
 		}
 		content, err := repo.ReadBlob(f.Hash)
@@ -72,43 +69,13 @@ func TreeReferences(ctx context.Context, repo *gitrepo.Repo, rev string, opt Tre
 		if isBinary(content) {
 			continue
 		}
-		refs = append(refs, assign(cfg, rules, scan.File(f.Path, content))...)
+		for _, m := range scan.File(f.Path, content) {
+			if r := rules.Assign(m); r.Managed() {
+				refs = append(refs, Reference{Path: m.Path, Line: m.Line, Ref: m.Ref})
+			}
+		}
 	}
 	return refs, nil, nil
-}
-
-// Rule is one compiled [[update]] rule.
-type rule struct {
-	update config.Update
-	policy *policy.Policy
-}
-
-// compile compiles the rules of cfg, reporting an error as a config.Error
-// that names the file, line and key, as promote.Open does.
-func compile(cfg *config.Config) ([]rule, error) {
-	var rules []rule
-	for _, u := range cfg.Updates {
-		p, err := policy.Compile(u)
-		if err != nil {
-			label := fmt.Sprintf("at line %d", u.Line)
-			if u.Name != "" {
-				label = fmt.Sprintf("%q", u.Name)
-			}
-			line, key, msg := u.Line, "update "+label, err.Error()
-			var pe *policy.Error
-			if errors.As(err, &pe) {
-				base, _, _ := strings.Cut(pe.Key, "[")
-				if l := u.KeyLines[base]; l > 0 {
-					line = l
-				}
-				key += "." + pe.Key
-				msg = fmt.Sprintf("%q: %s", pe.Value, pe.Problem)
-			}
-			return nil, &config.Error{File: cfg.Path, Line: line, Key: key, Msg: msg}
-		}
-		rules = append(rules, rule{update: u, policy: p})
-	}
-	return rules, nil
 }
 
 func configProblem(err error, file string) Problem {
@@ -122,45 +89,6 @@ func configProblem(err error, file string) Problem {
 		}
 	}
 	return p
-}
-
-func coveredByAny(rules []rule, path string) bool {
-	for _, r := range rules {
-		if r.update.Covers(path) {
-			return true
-		}
-	}
-	return false
-}
-
-// assign keeps the matches a rule manages, by the same test promote uses
-// for the working tree: the image lies under a [[registry]] prefix (the
-// first that covers it), it has a tag, and the first rule whose files cover
-// the path and whose pattern matches the tag manages it.
-func assign(cfg *config.Config, rules []rule, matches []scan.Match) []Reference {
-	var out []Reference
-	for _, m := range matches {
-		if m.Ref.Tag == "" {
-			continue
-		}
-		under := false
-		for _, reg := range cfg.Registries {
-			if imageref.UnderPrefix(m.Ref, reg.Prefix) {
-				under = true
-				break
-			}
-		}
-		if !under {
-			continue
-		}
-		for _, r := range rules {
-			if r.update.Covers(m.Path) && r.policy.Manages(m.Ref.Tag) {
-				out = append(out, Reference{Path: m.Path, Line: m.Line, Ref: m.Ref})
-				break
-			}
-		}
-	}
-	return out
 }
 
 // isBinary is scan's test: a NUL byte in the first 8000 bytes.

@@ -116,7 +116,7 @@ type execGroup struct {
 // with exec actions that promoted something in p.
 func (w *Workspace) execGroups(p plan.Plan) []execGroup {
 	var out []execGroup
-	for i, r := range w.rules {
+	for i, r := range w.rules.list {
 		if len(r.update.Exec) == 0 {
 			continue
 		}

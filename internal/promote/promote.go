@@ -14,8 +14,6 @@ import (
 
 	"github.com/git-laminar/git-laminar/internal/config"
 	"github.com/git-laminar/git-laminar/internal/gitrepo"
-	"github.com/git-laminar/git-laminar/internal/imageref"
-	"github.com/git-laminar/git-laminar/internal/policy"
 	"github.com/git-laminar/git-laminar/internal/scan"
 )
 
@@ -23,12 +21,7 @@ import (
 type Workspace struct {
 	Repo   *gitrepo.Repo
 	Config *config.Config
-	rules  []rule
-}
-
-type rule struct {
-	update config.Update
-	policy *policy.Policy
+	rules  *Rules
 }
 
 // ErrNoConfig is returned (wrapped) when the repository has no laminar.toml.
@@ -63,32 +56,11 @@ func Open(dir string, opt OpenOptions) (*Workspace, error) {
 		}
 		cfg = &config.Config{Path: configPath}
 	}
-	w := &Workspace{Repo: repo, Config: cfg}
-	for _, u := range cfg.Updates {
-		p, err := policy.Compile(u)
-		if err != nil {
-			line, key, msg := u.Line, "update "+ruleLabel(u), err.Error()
-			var pe *policy.Error
-			if errors.As(err, &pe) {
-				base, _, _ := strings.Cut(pe.Key, "[")
-				if l := u.KeyLines[base]; l > 0 {
-					line = l
-				}
-				key += "." + pe.Key
-				msg = fmt.Sprintf("%q: %s", pe.Value, pe.Problem)
-			}
-			return nil, &config.Error{File: cfg.Path, Line: line, Key: key, Msg: msg}
-		}
-		w.rules = append(w.rules, rule{update: u, policy: p})
+	rules, err := CompileRules(cfg)
+	if err != nil {
+		return nil, err
 	}
-	return w, nil
-}
-
-func ruleLabel(u config.Update) string {
-	if u.Name != "" {
-		return fmt.Sprintf("%q", u.Name)
-	}
-	return fmt.Sprintf("at line %d", u.Line)
+	return &Workspace{Repo: repo, Config: cfg, rules: rules}, nil
 }
 
 // Reference is one scanned image reference and the rule that manages it.
@@ -119,39 +91,9 @@ func (w *Workspace) Scan(ctx context.Context) ([]Reference, error) {
 	}
 	refs := make([]Reference, 0, len(matches))
 	for _, m := range matches {
-		refs = append(refs, w.assign(m))
+		refs = append(refs, w.rules.Assign(m))
 	}
 	return refs, nil
-}
-
-// assign finds the first rule (in file order) that manages m: its registry
-// prefix covers the image, the rule's files cover the path, and the current
-// tag matches the rule's pattern.
-func (w *Workspace) assign(m scan.Match) Reference {
-	ref := Reference{Match: m, rule: -1}
-	for _, reg := range w.Config.Registries {
-		if imageref.UnderPrefix(m.Ref, reg.Prefix) {
-			ref.Registry = reg.Name
-			if ref.Registry == "" {
-				ref.Registry = reg.Prefix
-			}
-			break
-		}
-	}
-	if ref.Registry == "" || m.Ref.Tag == "" {
-		return ref
-	}
-	for i, r := range w.rules {
-		if r.update.Covers(m.Path) && r.policy.Manages(m.Ref.Tag) {
-			ref.rule = i
-			ref.Rule = r.update.Name
-			if ref.Rule == "" {
-				ref.Rule = fmt.Sprintf("#%d", i+1)
-			}
-			break
-		}
-	}
-	return ref
 }
 
 // UnusedPrefixes returns the registries under whose prefix no reference lies:

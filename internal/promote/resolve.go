@@ -268,7 +268,7 @@ func (e *DirtyError) Error() string {
 
 // decide fetches what the policy needs and lets it choose.
 func (w *Workspace) decide(ctx context.Context, reg *registry.Client, d *Decision, tags []string, now time.Time) error {
-	pol := w.rules[d.rule].policy
+	pol := w.rules.list[d.rule].policy
 	kept, rejected := pol.Candidates(d.Current, tags)
 	current := policy.Tag{Name: d.Current}
 	candidates := make([]policy.Tag, len(kept))

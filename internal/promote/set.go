@@ -311,4 +311,3 @@ func message(subject, note string, p plan.Plan, extra []trailer.Trailer) (string
 	trailers = append(trailers, extra...)
 	return trailer.Build(subject, strings.TrimRight(body.String(), "\n"), trailers)
 }
-

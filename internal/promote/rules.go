@@ -1,0 +1,101 @@
+package promote
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/git-laminar/git-laminar/internal/config"
+	"github.com/git-laminar/git-laminar/internal/imageref"
+	"github.com/git-laminar/git-laminar/internal/policy"
+	"github.com/git-laminar/git-laminar/internal/scan"
+)
+
+// Rules are a configuration's [[update]] rules, compiled: they say which
+// references are managed and by which rule. The working tree (Workspace)
+// and a pushed tree (the pre-push check) are judged by this one code.
+type Rules struct {
+	config *config.Config
+	list   []rule
+}
+
+type rule struct {
+	update config.Update
+	policy *policy.Policy
+}
+
+// CompileRules compiles the rules of cfg. An error is a *config.Error that
+// names the file, the line and the key.
+func CompileRules(cfg *config.Config) (*Rules, error) {
+	rs := &Rules{config: cfg}
+	for _, u := range cfg.Updates {
+		p, err := policy.Compile(u)
+		if err != nil {
+			line, key, msg := u.Line, "update "+ruleLabel(u), err.Error()
+			var pe *policy.Error
+			if errors.As(err, &pe) {
+				base, _, _ := strings.Cut(pe.Key, "[")
+				if l := u.KeyLines[base]; l > 0 {
+					line = l
+				}
+				key += "." + pe.Key
+				msg = fmt.Sprintf("%q: %s", pe.Value, pe.Problem)
+			}
+			return nil, &config.Error{File: cfg.Path, Line: line, Key: key, Msg: msg}
+		}
+		rs.list = append(rs.list, rule{update: u, policy: p})
+	}
+	return rs, nil
+}
+
+func ruleLabel(u config.Update) string {
+	if u.Name != "" {
+		return fmt.Sprintf("%q", u.Name)
+	}
+	return fmt.Sprintf("at line %d", u.Line)
+}
+
+// Empty reports whether nothing can be managed: no rules or no registries.
+func (rs *Rules) Empty() bool { return len(rs.list) == 0 || len(rs.config.Registries) == 0 }
+
+// Covers reports whether any rule's files cover path, so a caller can skip
+// reading files no rule could manage.
+func (rs *Rules) Covers(path string) bool {
+	for _, r := range rs.list {
+		if r.update.Covers(path) {
+			return true
+		}
+	}
+	return false
+}
+
+// Assign finds the rule that manages m: the first (in file order) whose
+// files cover the path and whose pattern matches the current tag, for an
+// image under a [[registry]] prefix. An unmanaged reference is returned
+// with Managed() false.
+func (rs *Rules) Assign(m scan.Match) Reference {
+	ref := Reference{Match: m, rule: -1}
+	for _, reg := range rs.config.Registries {
+		if imageref.UnderPrefix(m.Ref, reg.Prefix) {
+			ref.Registry = reg.Name
+			if ref.Registry == "" {
+				ref.Registry = reg.Prefix
+			}
+			break
+		}
+	}
+	if ref.Registry == "" || m.Ref.Tag == "" {
+		return ref
+	}
+	for i, r := range rs.list {
+		if r.update.Covers(m.Path) && r.policy.Manages(m.Ref.Tag) {
+			ref.rule = i
+			ref.Rule = r.update.Name
+			if ref.Rule == "" {
+				ref.Rule = fmt.Sprintf("#%d", i+1)
+			}
+			break
+		}
+	}
+	return ref
+}
