@@ -72,6 +72,10 @@ type options struct {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == rusageFlag {
+		rusageMain(os.Args[2:])
+		return
+	}
 	var o options
 	flag.StringVar(&o.preset, "preset", "small", "small (N=500,R=20,T=50) | medium (5000,100,150) | large (20000,500,300)")
 	flag.IntVar(&o.n, "n", 0, "files in the manifests repository (overrides the preset)")

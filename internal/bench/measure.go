@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/git-laminar/git-laminar/internal/registry/registrytest"
@@ -22,15 +21,17 @@ import (
 
 // sample is one timed run.
 type sample struct {
-	Wall     time.Duration       `json:"wall_ns"`
-	CPU      time.Duration       `json:"cpu_ns,omitempty"`   // user+sys of the child
-	MaxRSS   int64               `json:"max_rss,omitempty"`  // bytes, of the child
-	Requests map[string]int      `json:"requests,omitempty"` // by kind
-	Total    int                 `json:"requests_total"`     // every request
-	InFlight int                 `json:"max_in_flight"`      // most requests served at once
-	Exit     int                 `json:"exit"`               // the child's exit status
-	Notes    []string            `json:"notes,omitempty"`    // e.g. failures the tool reported
-	counts   registrytest.Counts // raw
+	Wall     time.Duration  `json:"wall_ns"`
+	CPU      time.Duration  `json:"cpu_ns,omitempty"`   // user+sys of the child
+	MaxRSS   int64          `json:"max_rss,omitempty"`  // bytes, of the child
+	Requests map[string]int `json:"requests,omitempty"` // by kind
+	Total    int            `json:"requests_total"`     // every request
+	InFlight int            `json:"max_in_flight"`      // most requests served at once
+	Exit     int            `json:"exit"`               // the child's exit status
+	Notes    []string       `json:"notes,omitempty"`    // e.g. failures the tool reported
+	// Promotions a bump proposed, counted in its summary.
+	Promotions int                 `json:"promotions,omitempty"`
+	counts     registrytest.Counts // raw
 }
 
 // runner runs the tool and git with the isolated environment of the bench.
@@ -83,25 +84,17 @@ func (r *runner) tool(ctx context.Context, cacheDir string, args ...string) (sam
 
 // toolEnv is tool with more environment variables.
 func (r *runner) toolEnv(ctx context.Context, cacheDir string, env []string, args ...string) (sample, error) {
-	cmd := exec.CommandContext(ctx, r.bin, args...)
-	cmd.Dir = r.repo
-	cmd.Env = append(withCache(r.env, cacheDir), env...)
 	var stderr bytes.Buffer
-	cmd.Stderr = &stderr // stdout: /dev/null
 	r.srv.ResetCounts()
-	start := time.Now()
-	err := cmd.Run()
-	wall := time.Since(start)
-	s := sample{Wall: wall}
-	if cmd.ProcessState == nil {
-		return s, fmt.Errorf("%s %s: %w", r.bin, strings.Join(args, " "), err)
+	u, err := measure(ctx, r.repo, append(withCache(r.env, cacheDir), env...), nil, &stderr, r.bin, args...)
+	if err != nil {
+		return sample{}, fmt.Errorf("git laminar %s: %w", strings.Join(args, " "), err)
 	}
-	s.Exit = cmd.ProcessState.ExitCode()
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		s.MaxRSS = ru.Maxrss * 1024 // kilobytes on Linux
-		s.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	}
+	s := sample{Wall: u.Wall, CPU: u.CPU, MaxRSS: u.MaxRSS, Exit: u.Exit}
 	s.setCounts(r.srv.Counts())
+	if len(args) > 0 && args[0] == "bump" || len(args) > 2 && args[2] == "bump" {
+		s.Promotions = promotions(stderr.String())
+	}
 	if s.Exit != 0 {
 		s.Notes = append(s.Notes, fmt.Sprintf("exit %d: %s", s.Exit, firstLines(stderr.String(), 4)))
 	}
@@ -172,22 +165,15 @@ func firstLines(s string, n int) string {
 // git runs git in the manifests repository, stdout to /dev/null, timed.
 // Exit status 1 (no match, for grep) is not an error.
 func (r *runner) git(ctx context.Context, args ...string) (sample, error) {
-	cmd := exec.CommandContext(ctx, "git", args...)
-	cmd.Dir = r.repo
-	cmd.Env = r.env
 	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	start := time.Now()
-	err := cmd.Run()
-	s := sample{Wall: time.Since(start)}
-	if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() > 1 {
-		return s, fmt.Errorf("git %s: %v: %s", strings.Join(args, " "), err, stderr.String())
+	u, err := measure(ctx, r.repo, r.env, nil, &stderr, "git", args...)
+	if err == nil && u.Exit > 1 {
+		err = fmt.Errorf("exit %d", u.Exit)
 	}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		s.MaxRSS = ru.Maxrss * 1024
-		s.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	if err != nil {
+		return sample{}, fmt.Errorf("git %s: %v: %s", strings.Join(args, " "), err, stderr.String())
 	}
-	return s, nil
+	return sample{Wall: u.Wall, CPU: u.CPU, MaxRSS: u.MaxRSS}, nil
 }
 
 // gitOut runs git and returns its stdout.
