@@ -283,10 +283,19 @@ known_hosts = %q
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	add := exec.Command("ssh-add", "-q", srv.userKey)
-	add.Env = append(os.Environ(), "SSH_AUTH_SOCK="+sock)
-	if out, err := add.CombinedOutput(); err != nil {
-		t.Fatalf("ssh-add: %v\n%s", err, out)
+	// The socket file appears when the agent binds it, a moment before it
+	// listens: retry while the connection is refused.
+	for i := 0; ; i++ {
+		add := exec.Command("ssh-add", "-q", srv.userKey)
+		add.Env = append(os.Environ(), "SSH_AUTH_SOCK="+sock)
+		out, err := add.CombinedOutput()
+		if err == nil {
+			break
+		}
+		if i == 50 || !strings.Contains(string(out), "onnection refused") {
+			t.Fatalf("ssh-add: %v\n%s", err, out)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	// Without ssh_key (an uncommitted edit: run reads the file as it is).
 	toml := e.must("cat", "laminar.toml")
