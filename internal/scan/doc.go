@@ -138,7 +138,23 @@
 //
 // # Files
 //
-// Files reads paths concurrently, skipping files that are not regular
+// Files reads paths concurrently (GOMAXPROCS workers, at least 4, each
+// reusing one read buffer), skipping files that are not regular
 // (symlinks, submodules), larger than Options.MaxFileSize (1 MiB by
 // default) or binary (a NUL byte in the first 8000 bytes, as git decides).
+//
+// # Speed
+//
+// Before any per-line work, a whole-file pre-filter looks for what some
+// rule starts from, with searches anchored on rare bytes: a ':' or '='
+// after a key ending like "image", "images", "IMAGE_NAME", "repository",
+// "steps" or "laminar", or after "name" with such a value; a ':' that may
+// end the name of a tagged reference with a '/' (not in a URL); "@sha";
+// "docker ", "podman " or "nerdctl " (from their 'd'). A file with none
+// of these (source, docs, lock files, most manifests without images) is
+// dismissed; in the others each per-line rule runs only when its trigger
+// is in the file, and on lines that may hold it. Every rule above starts
+// from one of these triggers, so the pre-filter changes no result; the
+// corpus golden files and TestCorpusEdits hold that. Name normalisation
+// through go-containerregistry is cached per distinct name (imageref).
 package scan

@@ -437,12 +437,16 @@ func (s *scanner) finish() []Match {
 	if len(ms) == 0 {
 		return nil
 	}
+	if len(ms) == 1 {
+		return ms
+	}
 	sortByPosition(ms)
 	type key struct{ kind, a, b int }
 	seen := make(map[key]int, len(ms))
 	out := ms[:0]
+	var buf [3]key
 	for _, m := range ms {
-		keys := []key{{0, m.Line, m.Column}}
+		keys := append(buf[:0], key{0, m.Line, m.Column})
 		if m.Tag.Start >= 0 {
 			keys = append(keys, key{1, m.Tag.Start, 0})
 		}
@@ -486,12 +490,15 @@ func priority(k Kind) int {
 
 // sortByPosition sorts the matches of one file.
 func sortByPosition(ms []Match) {
-	slices.SortStableFunc(ms, func(a, b Match) int {
+	cmp := func(a, b Match) int {
 		if a.Line != b.Line {
 			return a.Line - b.Line
 		}
 		return a.Column - b.Column
-	})
+	}
+	if !slices.IsSortedFunc(ms, cmp) {
+		slices.SortStableFunc(ms, cmp)
+	}
 }
 
 func sortMatches(ms []Match) {

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 )
 
@@ -84,11 +86,24 @@ feed:
 		}
 		n += len(results[i])
 	}
-	out := make([]Match, 0, n)
-	for _, r := range results {
-		out = append(out, r...)
+	// Each file's matches are in order already: order the files by path
+	// and concatenate, rather than sort every match.
+	order := make([]int, len(paths))
+	for i := range order {
+		order[i] = i
 	}
-	sortMatches(out)
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(paths[a], paths[b]) })
+	out := make([]Match, 0, n)
+	dup := false
+	for k, i := range order {
+		if k > 0 && paths[i] == paths[order[k-1]] {
+			dup = true
+		}
+		out = append(out, results[i]...)
+	}
+	if dup {
+		sortMatches(out) // a path listed twice: merge its matches by position
+	}
 	return out, nil
 }
 

@@ -62,7 +62,7 @@ func scanTriggers(src []byte) triggers {
 			t.image = imageKey(k) || imageListKey(k)
 		}
 	}
-	t.runners = containsAt(src, "docker ", 3) || containsAt(src, "podman ", 0) || containsAt(src, "nerdctl ", 0)
+	t.runners = hasRunnerWord(src)
 	return t
 }
 
@@ -105,23 +105,29 @@ func wordAfter(b []byte, i int) []byte {
 	return b[i:e]
 }
 
-// containsAt reports whether b holds needle, searching for its byte at
-// index k, chosen to be rare in text.
-func containsAt(b []byte, needle string, k int) bool {
-	c := needle[k]
-	for off := k; off < len(b); {
-		i := bytes.IndexByte(b[off:], c)
+// hasRunnerWord reports whether b holds "docker ", "podman " or
+// "nerdctl ", in one search for the 'd' they share.
+func hasRunnerWord(b []byte) bool {
+	for off := 0; off < len(b); {
+		i := bytes.IndexByte(b[off:], 'd')
 		if i < 0 {
 			return false
 		}
 		i += off
 		off = i + 1
-		if s := i - k; s+len(needle) <= len(b) && string(b[s:s+len(needle)]) == needle {
-			return true
+		for _, r := range runnerAnchors {
+			if s := i - r.at; s >= 0 && s+len(r.word) <= len(b) && string(b[s:s+len(r.word)]) == r.word {
+				return true
+			}
 		}
 	}
 	return false
 }
+
+var runnerAnchors = []struct {
+	word string
+	at   int // index of its first 'd'
+}{{"docker ", 0}, {"podman ", 2}, {"nerdctl ", 3}}
 
 // hasStrongCandidate reports whether b may hold an unambiguous inline
 // reference: a digest ("@sha256:"), or a ':' that follows a name with a

@@ -106,6 +106,25 @@ func internKey(b []byte) string {
 	return ""
 }
 
+// newGroup returns a group from the scanner's slab, with room for a few
+// entries from its entry slab: a file's mappings cost a few allocations,
+// not several each.
+func (s *scanner) newGroup(parent string) *group {
+	y := &s.y
+	if len(y.slab) == cap(y.slab) {
+		y.slab = make([]group, 0, 16)
+	}
+	y.slab = append(y.slab, group{parent: parent})
+	g := &y.slab[len(y.slab)-1]
+	if len(y.entries)+4 > cap(y.entries) {
+		y.entries = make([]entry, 0, 64)
+	}
+	n := len(y.entries)
+	y.entries = y.entries[:n+4]
+	g.entries = y.entries[n : n : n+4]
+	return g
+}
+
 // group is one mapping: its parent key and its scalar entries.
 type group struct {
 	parent  string
@@ -137,6 +156,9 @@ type yamlState struct {
 	blockCol int
 	// pend is an image key whose value starts on a later line.
 	pend pending
+
+	slab    []group // where groups are allocated from
+	entries []entry // where groups' first entries are allocated from
 }
 
 // pending is the value of an image key that starts on the line after the
@@ -270,7 +292,7 @@ func (s *scanner) yamlLine(start int, code []byte) {
 		return
 	}
 	if f.g == nil {
-		f.g = &group{parent: f.parent}
+		f.g = s.newGroup(f.parent)
 		y.groups = append(y.groups, f.g)
 	}
 	f.g.entries = append(f.g.entries, e)
@@ -468,7 +490,7 @@ func (s *scanner) parseFlow(start int, code []byte, p int) (*group, int) {
 	if end < 0 {
 		return nil, -1
 	}
-	g := &group{}
+	var g *group
 	i := p + 1
 	for i < end {
 		for i < end && (code[i] == ' ' || code[i] == '\t' || code[i] == ',') {
@@ -538,7 +560,12 @@ func (s *scanner) parseFlow(start int, code []byte, p int) (*group, int) {
 				i++
 			}
 		}
-		g.entries = append(g.entries, e)
+		if key != "" {
+			if g == nil {
+				g = s.newGroup("")
+			}
+			g.entries = append(g.entries, e)
+		}
 		for i < end && code[i] != ',' {
 			i++
 		}
@@ -611,6 +638,9 @@ func (s *scanner) notContainerImage(g *group) {
 	}
 }
 
+// empty reports whether an entry has no value or an empty one.
+func (s *scanner) empty(e entry) bool { return e.vs < 0 || e.vs == e.ve }
+
 func (s *scanner) val(e entry) string {
 	if e.vs < 0 {
 		return ""
@@ -659,7 +689,7 @@ func (s *scanner) splitMatch(kind Kind, at entry, name string, tag, dig entry, h
 // a name and, unless the file is a kustomization, newName, newTag or digest.
 func (s *scanner) kustomizeEntry(g *group, kustomization bool) {
 	name, ok := g.get("name")
-	if !ok || s.val(name) == "" {
+	if !ok || s.empty(name) {
 		return
 	}
 	newName, hasNewName := g.get("newName")
@@ -672,7 +702,7 @@ func (s *scanner) kustomizeEntry(g *group, kustomization bool) {
 		return // Chart.yaml annotations list name/image pairs
 	}
 	n := s.val(name)
-	if hasNewName && s.val(newName) != "" {
+	if hasNewName && !s.empty(newName) {
 		n = s.val(newName)
 	}
 	if !s.splitMatch(Kustomize, name, n, tag, dig, hasTag, hasDig) {
@@ -699,17 +729,17 @@ func (s *scanner) helmValues(g *group) {
 			repo, ok = g.get("image")
 		}
 	}
-	if !ok || s.val(repo) == "" {
+	if !ok || s.empty(repo) {
 		return
 	}
 	reg, hasReg := g.get("registry")
 	tag, hasTag := g.get("tag")
 	dig, hasDig := g.get("digest")
-	if !(g.parent == "image") && s.val(tag) == "" && s.val(dig) == "" {
+	if !(g.parent == "image") && s.empty(tag) && s.empty(dig) {
 		return
 	}
 	n := s.val(repo)
-	if hasReg && s.val(reg) != "" {
+	if hasReg && !s.empty(reg) {
 		n = s.val(reg) + "/" + n
 	}
 	s.splitMatch(HelmValues, repo, n, tag, dig, hasTag, hasDig)
