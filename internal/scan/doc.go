@@ -150,11 +150,16 @@
 // after a key ending like "image", "images", "IMAGE_NAME", "repository",
 // "steps" or "laminar", or after "name" with such a value; a ':' that may
 // end the name of a tagged reference with a '/' (not in a URL); "@sha";
-// "docker ", "podman " or "nerdctl " (from their 'd'). A file with none
+// "docker " (from its rare 'k'); in scripts, Makefiles, Dockerfiles and
+// Markdown also "podman " and "nerdctl ", whose letters are too common to
+// search every file for. A file with none
 // of these (source, docs, lock files, most manifests without images) is
 // dismissed; in the others each per-line rule runs only when its trigger
 // is in the file, and on lines that may hold it. Every rule above starts
-// from one of these triggers, so the pre-filter changes no result; the
-// corpus golden files and TestCorpusEdits hold that. Name normalisation
+// from one of these triggers, so the pre-filter changes no result, with
+// one exception: a YAML, JSON or other non-script file whose only
+// reference is in a podman or nerdctl command without a '/' or digest
+// ("run: podman run alpine") is not read. The corpus golden files and
+// TestCorpusEdits hold the rest. Name normalisation
 // through go-containerregistry is cached per distinct name (imageref).
 package scan

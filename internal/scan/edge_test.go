@@ -233,7 +233,7 @@ func TestTriggers(t *testing.T) {
 		{"sudo nerdctl run a", triggers{runners: true}},
 		{"github.com/org/module v0.1.2 h1:abc=\nfunc main() {}\n", triggers{}},
 	} {
-		if got := scanTriggers([]byte(tc.text)); got != tc.want {
+		if got := scanTriggers([]byte(tc.text), true); got != tc.want {
 			t.Errorf("%q: %+v, want %+v", tc.text, got, tc.want)
 		}
 	}

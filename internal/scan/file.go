@@ -56,7 +56,7 @@ func syntaxOf(p string) syntax {
 // concurrent use.
 func File(path string, content []byte) []Match {
 	syn := syntaxOf(path)
-	t := scanTriggers(content)
+	t := scanTriggers(content, isScript(path, syn))
 	if !t.any() && syn != synDockerfile {
 		return nil
 	}

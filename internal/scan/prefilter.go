@@ -1,6 +1,10 @@
 package scan
 
-import "bytes"
+import (
+	"bytes"
+	"path"
+	"strings"
+)
 
 // triggers say which rules can find anything in a file. They are found
 // with a few whole-file searches (memchr speed) before any per-line work:
@@ -23,8 +27,9 @@ func (t triggers) any() bool {
 // rare bytes (memchr speed): every rule but the docker commands starts
 // from a ':' or '=' (a key such as "image:", "IMAGE=", "repository:",
 // "steps:", "laminar:", a value such as "name: X_IMAGE", a tag) or an '@'
-// (a digest); "docker " is found from its 'k', "podman " from its 'p'.
-func scanTriggers(src []byte) triggers {
+// (a digest); "docker " is found from its 'k', and in scripts "podman "
+// and "nerdctl " (see isScript).
+func scanTriggers(src []byte, script bool) triggers {
 	var t triggers
 	t.strong = bytes.Contains(src, []byte("@sha"))
 	for off := 0; off < len(src); {
@@ -62,7 +67,7 @@ func scanTriggers(src []byte) triggers {
 			t.image = imageKey(k) || imageListKey(k)
 		}
 	}
-	t.runners = hasRunnerWord(src)
+	t.runners = containsAt(src, "docker ", 3) || script && (containsAt(src, "podman ", 0) || containsAt(src, "nerdctl ", 6))
 	return t
 }
 
@@ -105,29 +110,45 @@ func wordAfter(b []byte, i int) []byte {
 	return b[i:e]
 }
 
-// hasRunnerWord reports whether b holds "docker ", "podman " or
-// "nerdctl ", in one search for the 'd' they share.
-func hasRunnerWord(b []byte) bool {
-	for off := 0; off < len(b); {
-		i := bytes.IndexByte(b[off:], 'd')
+// containsAt reports whether b holds needle, searching for its byte at
+// index k, chosen to be rare in text.
+func containsAt(b []byte, needle string, k int) bool {
+	c := needle[k]
+	for off := k; off < len(b); {
+		i := bytes.IndexByte(b[off:], c)
 		if i < 0 {
 			return false
 		}
 		i += off
 		off = i + 1
-		for _, r := range runnerAnchors {
-			if s := i - r.at; s >= 0 && s+len(r.word) <= len(b) && string(b[s:s+len(r.word)]) == r.word {
-				return true
-			}
+		if s := i - k; s+len(needle) <= len(b) && string(b[s:s+len(needle)]) == needle {
+			return true
 		}
 	}
 	return false
 }
 
-var runnerAnchors = []struct {
-	word string
-	at   int // index of its first 'd'
-}{{"docker ", 0}, {"podman ", 2}, {"nerdctl ", 3}}
+// isScript reports whether a file is where commands are written: a shell
+// script or Makefile, a Dockerfile, Markdown. Only there does the
+// pre-filter look for podman and nerdctl (whose letters are common, so the
+// search costs as much as all the others); "docker " is looked for
+// everywhere, from its rare 'k'.
+func isScript(p string, syn syntax) bool {
+	switch syn {
+	case synDockerfile, synMarkdown:
+		return true
+	case synOther:
+	default:
+		return false
+	}
+	base := path.Base(p)
+	ext := path.Ext(base)
+	switch ext {
+	case "", ".sh", ".bash", ".zsh", ".ksh", ".mk", ".ps1", ".bat", ".cmd", ".bats", ".star", ".tiltfile", ".rst", ".adoc", ".txt", ".groovy":
+		return ext != ".txt" || strings.EqualFold(base, "readme.txt")
+	}
+	return strings.EqualFold(base, "makefile") || strings.EqualFold(base, "justfile")
+}
 
 // hasStrongCandidate reports whether b may hold an unambiguous inline
 // reference: a digest ("@sha256:"), or a ':' that follows a name with a
