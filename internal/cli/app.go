@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/git-laminar/git-laminar/internal/config"
+	"github.com/git-laminar/git-laminar/internal/promote"
 
 	"github.com/urfave/cli/v2"
 )
@@ -152,6 +153,21 @@ func globals(c *cli.Context, s Streams) (global, error) {
 // directory, and "git -C dir laminar" changes it before we start.
 func workdir() (string, error) {
 	return os.Getwd()
+}
+
+// openWorkspace opens the repository around the working directory with its
+// laminar.toml (or --config). configOptional lets commands that can work
+// without rules run where there is none.
+func openWorkspace(g global, configOptional bool) (*promote.Workspace, error) {
+	dir, err := workdir()
+	if err != nil {
+		return nil, exit(ExitError, err)
+	}
+	ws, err := promote.Open(dir, promote.OpenOptions{ConfigPath: g.configPath, ConfigOptional: configOptional})
+	if err != nil {
+		return nil, exit(ExitError, err)
+	}
+	return ws, nil
 }
 
 func parseAge(s string) (time.Duration, error) { return config.ParseAge(s) }

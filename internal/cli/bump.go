@@ -90,13 +90,9 @@ type FailureEntry struct {
 
 func runBump(c *cli.Context, s Streams, opt bumpOptions) error {
 	ctx := c.Context
-	dir, err := workdir()
+	ws, err := openWorkspace(opt.global, false)
 	if err != nil {
 		return err
-	}
-	ws, err := promote.Open(dir, promote.OpenOptions{ConfigPath: opt.configPath})
-	if err != nil {
-		return exit(ExitError, err)
 	}
 	if !opt.dryRun {
 		unlock, err := ws.Lock()

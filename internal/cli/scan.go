@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/git-laminar/git-laminar/internal/promote"
 	"github.com/urfave/cli/v2"
 )
 
@@ -55,13 +54,9 @@ type ScanEntry struct {
 }
 
 func runScan(c *cli.Context, s Streams, opt scanOptions) error {
-	dir, err := workdir()
+	ws, err := openWorkspace(opt.global, opt.all)
 	if err != nil {
 		return err
-	}
-	ws, err := promote.Open(dir, promote.OpenOptions{ConfigPath: opt.configPath, ConfigOptional: opt.all})
-	if err != nil {
-		return exit(ExitError, err)
 	}
 	refs, err := ws.Scan(c.Context)
 	if err != nil {

@@ -103,13 +103,9 @@ type session struct {
 }
 
 func openSession(opt changeOptions) (*session, error) {
-	dir, err := workdir()
+	ws, err := openWorkspace(opt.global, true)
 	if err != nil {
 		return nil, err
-	}
-	ws, err := promote.Open(dir, promote.OpenOptions{ConfigPath: opt.configPath, ConfigOptional: true})
-	if err != nil {
-		return nil, exit(ExitError, err)
 	}
 	ss := &session{ws: ws, unlock: func() error { return nil }}
 	if !opt.dryRun {

@@ -88,13 +88,9 @@ type CandidateInfo struct {
 const nearest = 6
 
 func runStatus(c *cli.Context, s Streams, opt statusOptions) error {
-	dir, err := workdir()
+	ws, err := openWorkspace(opt.global, false)
 	if err != nil {
 		return err
-	}
-	ws, err := promote.Open(dir, promote.OpenOptions{ConfigPath: opt.configPath})
-	if err != nil {
-		return exit(ExitError, err)
 	}
 	held, err := heldImages(c, ws)
 	if err != nil {

@@ -51,13 +51,9 @@ func trustCommand(s Streams) *cli.Command {
 }
 
 func runTrust(s Streams, opt trustOptions) error {
-	dir, err := workdir()
+	ws, err := openWorkspace(opt.global, false)
 	if err != nil {
 		return err
-	}
-	ws, err := promote.Open(dir, promote.OpenOptions{ConfigPath: opt.configPath})
-	if err != nil {
-		return exit(ExitError, err)
 	}
 	p := newPainter(opt.color)
 	if opt.revoke {

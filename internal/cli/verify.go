@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/git-laminar/git-laminar/internal/check"
-	"github.com/git-laminar/git-laminar/internal/promote"
 	"github.com/urfave/cli/v2"
 )
 
@@ -48,13 +47,9 @@ func verifyCommand(s Streams) *cli.Command {
 
 func runVerify(c *cli.Context, s Streams, opt verifyOptions) error {
 	ctx := c.Context
-	dir, err := workdir()
+	ws, err := openWorkspace(opt.global, false)
 	if err != nil {
 		return err
-	}
-	ws, err := promote.Open(dir, promote.OpenOptions{ConfigPath: opt.configPath})
-	if err != nil {
-		return exit(ExitError, err)
 	}
 	scanned, err := ws.Scan(ctx)
 	if err != nil {
