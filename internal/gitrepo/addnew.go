@@ -1,14 +1,9 @@
 package gitrepo
 
 import (
-	"bytes"
-	"crypto/sha1"
-	"encoding/binary"
 	"fmt"
 	"sort"
 	"strings"
-
-	"github.com/go-git/go-git/v5/plumbing"
 )
 
 // AddNew puts untracked files into the index, as `git add -- <paths>`
@@ -27,38 +22,16 @@ func (r *Repo) AddNew(paths []string) (undo func() error, err error) {
 	if len(paths) == 0 {
 		return noop, nil
 	}
-	clean := make([]string, 0, len(paths))
-	seen := map[string]bool{}
-	for _, p := range paths {
-		c, err := cleanPath(p)
-		if err != nil {
-			return nil, fmt.Errorf("add: %w", err)
-		}
-		if !seen[c] {
-			seen[c] = true
-			clean = append(clean, c)
-		}
+	clean, err := cleanPaths("add", paths)
+	if err != nil {
+		return nil, err
 	}
-	sort.Strings(clean)
-
-	ilock, err := lockFile(r.indexPath())
+	ilock, idx, err := r.lockIndex()
 	if err != nil {
 		return nil, err
 	}
 	defer ilock.rollback()
-	idx, err := r.readIndex()
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := r.config()
-	if err != nil {
-		return nil, err
-	}
-	fileMode, err := cfg.getBool("core.filemode", true)
-	if err != nil {
-		return nil, err
-	}
-	attrs, err := r.newAttrChecker(cfg)
+	wc, err := r.loadWorktreeConfig(true)
 	if err != nil {
 		return nil, err
 	}
@@ -82,22 +55,11 @@ func (r *Repo) AddNew(paths []string) (undo func() error, err error) {
 				return nil, fmt.Errorf("add: %s: %s is a file or sparse directory in the index", p, d)
 			}
 		}
-		content, st, exec, err := r.readWorktreeFile(p)
-		if err != nil {
-			return nil, fmt.Errorf("add: %w", err)
-		}
-		if err := attrs.checkConversion(p, content); err != nil {
-			return nil, fmt.Errorf("add: %w", err)
-		}
-		h, err := r.writeObject(plumbing.BlobObject, content)
+		data, err := r.stageFile("add", p, wc, modeRegular|0o644)
 		if err != nil {
 			return nil, err
 		}
-		mode := uint32(modeRegular | 0o644)
-		if fileMode && exec {
-			mode = modeRegular | 0o755
-		}
-		added = append(added, newIndexEntry{name: p, mode: mode, hash: h, stat: st})
+		added = append(added, newIndexEntry{name: p, entryData: data})
 	}
 	if err := ilock.commit(idx.splice(added, nil)); err != nil {
 		return nil, fmt.Errorf("add: writing the index: %w", err)
@@ -108,15 +70,11 @@ func (r *Repo) AddNew(paths []string) (undo func() error, err error) {
 // removeAdded drops the stage-0 entries AddNew made, where they still hold
 // the object it wrote.
 func (r *Repo) removeAdded(added []newIndexEntry) error {
-	ilock, err := lockFile(r.indexPath())
+	ilock, idx, err := r.lockIndex()
 	if err != nil {
 		return err
 	}
 	defer ilock.rollback()
-	idx, err := r.readIndex()
-	if err != nil {
-		return err
-	}
 	remove := map[string]bool{}
 	for _, a := range added {
 		if i, _ := idx.find(a.name); i >= 0 && idx.entries[i].hash == a.hash {
@@ -130,96 +88,4 @@ func (r *Repo) removeAdded(added []newIndexEntry) error {
 		return fmt.Errorf("restoring the index: %w", err)
 	}
 	return nil
-}
-
-type newIndexEntry struct {
-	name string
-	mode uint32
-	hash plumbing.Hash
-	stat statData
-}
-
-// splice returns the index with entries added and the stage-0 entries of
-// the paths in remove dropped; every other entry is kept byte for byte
-// (its name re-encoded in a version 4 index, where names are compressed
-// against the previous entry). Of the extensions the resolve-undo records
-// and the sparse-index marker are kept; the caches are dropped for git to
-// rebuild.
-func (idx *indexFile) splice(add []newIndexEntry, remove map[string]bool) []byte {
-	type entry struct {
-		name  string
-		fixed []byte // stat data through flags, and extended flags when present
-	}
-	var entries []entry
-	for i := range idx.entries {
-		e := &idx.entries[i]
-		if remove[e.name] && e.stage() == 0 {
-			continue
-		}
-		n := 62
-		if e.flags&flagExtended != 0 {
-			n += 2
-		}
-		entries = append(entries, entry{name: e.name, fixed: idx.data[e.off : e.off+n]})
-	}
-	for _, a := range add {
-		b := make([]byte, 62)
-		s := a.stat
-		for j, v := range []uint32{s.ctimeSec, s.ctimeNsec, s.mtimeSec, s.mtimeNsec, s.dev, s.ino, a.mode, s.uid, s.gid, s.size} {
-			binary.BigEndian.PutUint32(b[4*j:], v)
-		}
-		copy(b[40:60], a.hash[:])
-		binary.BigEndian.PutUint16(b[60:], uint16(min(len(a.name), 0xfff)))
-		entries = append(entries, entry{name: a.name, fixed: b})
-	}
-	sort.SliceStable(entries, func(i, j int) bool {
-		if entries[i].name != entries[j].name {
-			return entries[i].name < entries[j].name
-		}
-		return binary.BigEndian.Uint16(entries[i].fixed[60:])&flagStageMask < binary.BigEndian.Uint16(entries[j].fixed[60:])&flagStageMask
-	})
-
-	var out bytes.Buffer
-	out.WriteString("DIRC")
-	binary.Write(&out, binary.BigEndian, idx.version)
-	binary.Write(&out, binary.BigEndian, uint32(len(entries)))
-	prev := ""
-	for _, e := range entries {
-		start := out.Len()
-		out.Write(e.fixed)
-		if idx.version == 4 {
-			common := 0
-			for common < len(prev) && common < len(e.name) && prev[common] == e.name[common] {
-				common++
-			}
-			out.Write(appendV4Varint(nil, uint64(len(prev)-common)))
-			out.WriteString(e.name[common:])
-			out.WriteByte(0)
-		} else {
-			out.WriteString(e.name)
-			out.Write(make([]byte, 8-(out.Len()-start)%8)) // 1 to 8 NULs
-		}
-		prev = e.name
-	}
-	for _, x := range idx.exts {
-		if x.sig == "REUC" || x.sig == "sdir" {
-			out.Write(x.data)
-		}
-	}
-	sum := sha1.Sum(out.Bytes())
-	out.Write(sum[:])
-	return out.Bytes()
-}
-
-// appendV4Varint appends git's offset varint (varint.c encode_varint).
-func appendV4Varint(dst []byte, v uint64) []byte {
-	var buf [16]byte
-	pos := len(buf) - 1
-	buf[pos] = byte(v & 0x7f)
-	for v >>= 7; v != 0; v >>= 7 {
-		v--
-		pos--
-		buf[pos] = 0x80 | byte(v&0x7f)
-	}
-	return append(dst, buf[pos:]...)
 }

@@ -1,7 +1,6 @@
 package gitrepo
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -52,70 +51,27 @@ func (r *Repo) Commit(ctx context.Context, req CommitRequest) (hash string, err 
 	if len(req.Paths) == 0 {
 		return "", errors.New("commit: no paths")
 	}
-	msg := normalizeMessage(req.Message)
-	if msg == "" {
-		return "", errors.New("commit: empty message")
+	msg, err := checkCommitMessage(req.Message, req.Author, req.Committer)
+	if err != nil {
+		return "", err
 	}
-	if err := req.Author.validate(); err != nil {
-		return "", fmt.Errorf("commit: author: %w", err)
+	paths, err := cleanPaths("commit", req.Paths)
+	if err != nil {
+		return "", err
 	}
-	if err := req.Committer.validate(); err != nil {
-		return "", fmt.Errorf("commit: committer: %w", err)
-	}
-	paths := make([]string, 0, len(req.Paths))
-	seen := map[string]bool{}
-	for _, p := range req.Paths {
-		c, err := cleanPath(p)
-		if err != nil {
-			return "", fmt.Errorf("commit: %w", err)
-		}
-		if !seen[c] {
-			seen[c] = true
-			paths = append(paths, c)
-		}
-	}
-	sort.Strings(paths)
 
 	// Hold index.lock from reading the index until it is replaced, so no
 	// git command changes it in between (git's own protocol).
-	ilock, err := lockFile(r.indexPath())
+	ilock, idx, err := r.lockIndex()
 	if err != nil {
 		return "", err
 	}
 	defer ilock.rollback()
-
-	idx, err := r.readIndex()
+	headHash, headRef, err := r.commitHead(req.ExpectHead)
 	if err != nil {
 		return "", err
 	}
-	headHash, headRef, err := r.readHead()
-	if err != nil {
-		if errors.Is(err, ErrUnbornBranch) {
-			return "", fmt.Errorf("commit: %w: make a first commit with git before using git-laminar", err)
-		}
-		return "", err
-	}
-	if op := r.operationInProgress(); op != "" {
-		return "", fmt.Errorf("commit: a %s is in progress; finish or abort it first", op)
-	}
-	if req.ExpectHead != "" && req.ExpectHead != headHash {
-		return "", movedError(headRef, req.ExpectHead, headHash)
-	}
-	cfg, err := r.config()
-	if err != nil {
-		return "", err
-	}
-	fileMode, err := cfg.getBool("core.filemode", true)
-	if err != nil {
-		return "", err
-	}
-	// core.logAllRefUpdates (default true with a working tree) says whether
-	// missing reflogs are created; existing ones are always appended to.
-	logAll, err := cfg.getBool("core.logallrefupdates", true)
-	if err != nil {
-		logAll = true // "always" and other non-boolean values
-	}
-	attrs, err := r.newAttrChecker(cfg)
+	wc, err := r.loadWorktreeConfig(true)
 	if err != nil {
 		return "", err
 	}
@@ -143,26 +99,12 @@ func (r *Repo) Commit(ctx context.Context, req CommitRequest) (hash string, err 
 		case e.skipWorktree():
 			return "", fmt.Errorf("commit: %s is outside the sparse checkout (skip-worktree)", p)
 		}
-		content, st, exec, err := r.readWorktreeFile(p)
-		if err != nil {
-			return "", fmt.Errorf("commit: %w", err)
-		}
-		if err := attrs.checkConversion(p, content); err != nil {
-			return "", fmt.Errorf("commit: %w", err)
-		}
-		mode := e.mode
-		if fileMode {
-			mode = modeRegular | 0o644
-			if exec {
-				mode = modeRegular | 0o755
-			}
-		}
-		h, err := r.writeObject(plumbing.BlobObject, content)
+		d, err := r.stageFile("commit", p, wc, e.mode)
 		if err != nil {
 			return "", err
 		}
-		changes[p] = object.TreeEntry{Name: p, Mode: filemode.FileMode(canonicalMode(mode)), Hash: h}
-		updates = append(updates, entryUpdate{i: i, mode: mode, hash: h, stat: st})
+		changes[p] = object.TreeEntry{Name: p, Mode: filemode.FileMode(canonicalMode(d.mode)), Hash: d.hash}
+		updates = append(updates, entryUpdate{i: i, entryData: d})
 	}
 
 	// Tree and commit.
@@ -177,15 +119,103 @@ func (r *Repo) Commit(ctx context.Context, req CommitRequest) (hash string, err 
 	if newTree == parent.TreeHash {
 		return "", fmt.Errorf("commit: %w: %s unchanged since HEAD", ErrNothingToCommit, strings.Join(paths, ", "))
 	}
-	c := &object.Commit{
-		Author:       object.Signature{Name: req.Author.Name, Email: req.Author.Email, When: req.Author.When},
-		Committer:    object.Signature{Name: req.Committer.Name, Email: req.Committer.Email, When: req.Committer.When},
-		Message:      msg,
-		TreeHash:     newTree,
-		ParentHashes: []plumbing.Hash{parent.Hash},
+	newHash, err := r.writeCommit(ctx, newCommit{
+		headHash: headHash, headRef: headRef, parent: parent, tree: newTree, msg: msg,
+		author: req.Author, committer: req.Committer, logAll: wc.logAll,
+	})
+	if err != nil {
+		return "", err
+	}
+
+	// The commit is in; now the index entries of our paths.
+	if err := ilock.commit(idx.encode(updates)); err != nil {
+		return newHash, fmt.Errorf("commit %s was made but the index was not updated (run `git reset -q -- %s`): %w",
+			newHash, strings.Join(paths, " "), err)
+	}
+	return newHash, nil
+}
+
+// checkCommitMessage validates what Commit and CommitEmpty are given to
+// record, before anything else, and returns the message normalized.
+func checkCommitMessage(message string, author, committer Signature) (string, error) {
+	msg := normalizeMessage(message)
+	if msg == "" {
+		return "", errors.New("commit: empty message")
+	}
+	if err := author.validate(); err != nil {
+		return "", fmt.Errorf("commit: author: %w", err)
+	}
+	if err := committer.validate(); err != nil {
+		return "", fmt.Errorf("commit: committer: %w", err)
+	}
+	return msg, nil
+}
+
+// cleanPaths cleans each path (see cleanPath), drops repeats and sorts
+// them. op prefixes the error.
+func cleanPaths(op string, paths []string) ([]string, error) {
+	out := make([]string, 0, len(paths))
+	seen := map[string]bool{}
+	for _, p := range paths {
+		c, err := cleanPath(p)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		if !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// commitHead returns the commit a new commit goes on top of and the branch
+// HEAD is on ("" when detached), checking that there is one, that no merge
+// or rebase has stopped in this worktree and, when expectHead is set, that
+// HEAD is still there.
+func (r *Repo) commitHead(expectHead string) (headHash, headRef string, err error) {
+	headHash, headRef, err = r.readHead()
+	if err != nil {
+		if errors.Is(err, ErrUnbornBranch) {
+			return "", "", fmt.Errorf("commit: %w: make a first commit with git before using git-laminar", err)
+		}
+		return "", "", err
+	}
+	if op := r.operationInProgress(); op != "" {
+		return "", "", fmt.Errorf("commit: a %s is in progress; finish or abort it first", op)
+	}
+	if expectHead != "" && expectHead != headHash {
+		return "", "", movedError(headRef, expectHead, headHash)
+	}
+	return headHash, headRef, nil
+}
+
+// newCommit is a commit to make on top of HEAD.
+type newCommit struct {
+	headHash, headRef string         // HEAD when the commit was prepared; headRef "" when detached
+	parent            *object.Commit // the commit headHash names
+	tree              plumbing.Hash
+	msg               string // normalized
+	author, committer Signature
+	logAll            bool // core.logAllRefUpdates
+}
+
+// writeCommit writes the commit object and moves the branch (or detached
+// HEAD) to it: a check-and-set under git's "<ref>.lock" that HEAD is still
+// on c.headRef at c.headHash, then reflog entries for the branch and HEAD.
+// It returns the new commit's hash.
+func (r *Repo) writeCommit(ctx context.Context, c newCommit) (string, error) {
+	headHash, headRef := c.headHash, c.headRef
+	commit := &object.Commit{
+		Author:       object.Signature{Name: c.author.Name, Email: c.author.Email, When: c.author.When},
+		Committer:    object.Signature{Name: c.committer.Name, Email: c.committer.Email, When: c.committer.When},
+		Message:      c.msg,
+		TreeHash:     c.tree,
+		ParentHashes: []plumbing.Hash{c.parent.Hash},
 	}
 	obj := r.repo.Storer.NewEncodedObject()
-	if err := c.Encode(obj); err != nil {
+	if err := commit.Encode(obj); err != nil {
 		return "", fmt.Errorf("commit: encode: %w", err)
 	}
 	commitHash, err := r.repo.Storer.SetEncodedObject(obj)
@@ -196,12 +226,7 @@ func (r *Repo) Commit(ctx context.Context, req CommitRequest) (hash string, err 
 		return "", err
 	}
 
-	// Move the branch (or detached HEAD): check-and-set under its lock.
-	target := headRef
-	if target == "" {
-		target = "HEAD"
-	}
-	rl, err := r.lockRef(target)
+	rl, _, err := r.lockHead(headRef)
 	if err != nil {
 		return "", fmt.Errorf("commit: %w", err)
 	}
@@ -217,26 +242,96 @@ func (r *Repo) Commit(ctx context.Context, req CommitRequest) (hash string, err 
 		return "", movedError(headRef, headHash, cur)
 	}
 	newHash := commitHash.String()
-	subject, _, _ := strings.Cut(msg, "\n")
-	logMsg := "commit: " + subject
-	if headRef != "" {
-		if err := r.appendReflog(headRef, headHash, newHash, req.Committer, logMsg, logAll); err != nil {
-			return "", fmt.Errorf("commit: reflog: %w", err)
-		}
-	}
-	if err := r.appendReflog("HEAD", headHash, newHash, req.Committer, logMsg, logAll); err != nil {
-		return "", fmt.Errorf("commit: reflog: %w", err)
-	}
-	if err := rl.commit([]byte(newHash + "\n")); err != nil {
+	subject, _, _ := strings.Cut(c.msg, "\n")
+	if err := r.updateHead(rl, headRef, headHash, newHash, c.committer, "commit: "+subject, c.logAll); err != nil {
 		return "", fmt.Errorf("commit: %w", err)
 	}
-
-	// The commit is in; now the index entries of our paths.
-	if err := ilock.commit(idx.encode(updates)); err != nil {
-		return newHash, fmt.Errorf("commit %s was made but the index was not updated (run `git reset -q -- %s`): %w",
-			newHash, strings.Join(paths, " "), err)
-	}
 	return newHash, nil
+}
+
+// lockHead takes the ref lock for moving HEAD: that of the branch HEAD is
+// on (headRef), or of HEAD itself when it is detached (headRef "").
+func (r *Repo) lockHead(headRef string) (rl *fileLock, target string, err error) {
+	target = headRef
+	if target == "" {
+		target = "HEAD"
+	}
+	rl, err = r.lockRef(target)
+	return rl, target, err
+}
+
+// updateHead moves HEAD's branch (headRef), or HEAD itself when detached,
+// from oldHash to newHash under its lock rl, taken with lockHead: the
+// reflog entries of the branch and of HEAD first, then the ref.
+func (r *Repo) updateHead(rl *fileLock, headRef, oldHash, newHash string, who Signature, msg string, logAll bool) error {
+	if headRef != "" {
+		if err := r.appendReflog(headRef, oldHash, newHash, who, msg, logAll); err != nil {
+			return fmt.Errorf("reflog: %w", err)
+		}
+	}
+	if err := r.appendReflog("HEAD", oldHash, newHash, who, msg, logAll); err != nil {
+		return fmt.Errorf("reflog: %w", err)
+	}
+	return rl.commit([]byte(newHash + "\n"))
+}
+
+// worktreeConfig is the configuration that taking files from the working
+// tree into the index and the branch (and back) depends on.
+type worktreeConfig struct {
+	fileMode bool         // core.fileMode: the executable bit of files counts
+	logAll   bool         // core.logAllRefUpdates: missing reflogs are created
+	attrs    *attrChecker // nil unless asked for
+}
+
+func (r *Repo) loadWorktreeConfig(withAttrs bool) (*worktreeConfig, error) {
+	cfg, err := r.config()
+	if err != nil {
+		return nil, err
+	}
+	wc := &worktreeConfig{}
+	if wc.fileMode, err = cfg.getBool("core.filemode", true); err != nil {
+		return nil, err
+	}
+	wc.logAll = cfg.logAllRefUpdates()
+	if withAttrs {
+		if wc.attrs, err = r.newAttrChecker(cfg); err != nil {
+			return nil, err
+		}
+	}
+	return wc, nil
+}
+
+// logAllRefUpdates is core.logAllRefUpdates (default true with a working
+// tree): whether missing reflogs are created; existing ones are always
+// appended to.
+func (c *gitConfig) logAllRefUpdates() bool {
+	v, err := c.getBool("core.logallrefupdates", true)
+	return v || err != nil // "always" and other non-boolean values
+}
+
+// stageFile writes the blob of the working tree file p and returns what
+// its index entry is to record: the object, the stat data of the bytes
+// read and the mode, by the file's executable bit when core.fileMode is on
+// and otherwise mode as given. op prefixes the errors about the file.
+func (r *Repo) stageFile(op, p string, wc *worktreeConfig, mode uint32) (entryData, error) {
+	content, st, exec, err := r.readWorktreeFile(p)
+	if err != nil {
+		return entryData{}, fmt.Errorf("%s: %w", op, err)
+	}
+	if err := wc.attrs.checkConversion(p, content); err != nil {
+		return entryData{}, fmt.Errorf("%s: %w", op, err)
+	}
+	if wc.fileMode {
+		mode = modeRegular | 0o644
+		if exec {
+			mode = modeRegular | 0o755
+		}
+	}
+	h, err := r.writeObject(plumbing.BlobObject, content)
+	if err != nil {
+		return entryData{}, err
+	}
+	return entryData{mode: mode, hash: h, stat: st}, nil
 }
 
 // operationInProgress names a merge, cherry-pick, revert or rebase that
@@ -418,20 +513,15 @@ func (r *Repo) replaceInTree(treeHash plumbing.Hash, dir string, changes map[str
 	}
 	sort.Stable(object.TreeEntrySorter(entries))
 	t := &object.Tree{Entries: entries}
-	var buf bytes.Buffer
 	obj := r.repo.Storer.NewEncodedObject()
 	if err := t.Encode(obj); err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("encode tree %s: %w", dir, err)
 	}
-	rd, err := obj.Reader()
+	content, err := readAll(obj)
 	if err != nil {
 		return plumbing.ZeroHash, err
 	}
-	defer rd.Close()
-	if _, err := buf.ReadFrom(rd); err != nil {
-		return plumbing.ZeroHash, err
-	}
-	return r.writeObject(plumbing.TreeObject, buf.Bytes())
+	return r.writeObject(plumbing.TreeObject, content)
 }
 
 func modeName(m filemode.FileMode) string {

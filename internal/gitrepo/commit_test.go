@@ -141,15 +141,6 @@ func TestCommitBytesAndModes(t *testing.T) {
 	}
 }
 
-func gitRaw(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	out, err := gitErrRaw(dir, args...)
-	if err != nil {
-		t.Fatalf("git %v: %v", args, err)
-	}
-	return out
-}
-
 func TestCommitRefusesConversions(t *testing.T) {
 	tests := []struct {
 		name       string

@@ -124,6 +124,17 @@ func assertClean(tb testing.TB, root string) {
 	git(tb, root, "fsck", "--strict", "--no-progress")
 }
 
+// gitRaw runs git in dir and returns its standard output as is, failing
+// the test on error.
+func gitRaw(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	out, err := gitErrRaw(dir, args...)
+	if err != nil {
+		t.Fatalf("git %v: %v", args, err)
+	}
+	return out
+}
+
 func gitErrRaw(dir string, args ...string) (string, error) {
 	cmd := exec.Command("git", args...)
 	cmd.Dir = dir

@@ -219,12 +219,20 @@ func (idx *indexFile) find(name string) (int, bool) {
 	return found, unmerged
 }
 
-// entryUpdate is new content for one index entry.
-type entryUpdate struct {
-	i    int
-	mode uint32
-	hash [20]byte
-	stat statData
+// lockIndex takes index.lock and reads the index under it, git's protocol
+// for replacing the index: nothing else changes it until the lock is
+// committed or rolled back, which the caller must do.
+func (r *Repo) lockIndex() (*fileLock, *indexFile, error) {
+	l, err := lockFile(r.indexPath())
+	if err != nil {
+		return nil, nil, err
+	}
+	idx, err := r.readIndex()
+	if err != nil {
+		l.rollback()
+		return nil, nil, err
+	}
+	return l, idx, nil
 }
 
 // statData is what git caches about a file to notice changes without
@@ -237,17 +245,48 @@ type statData struct {
 	size                uint32
 }
 
+// entryData is what an index entry records about its file, apart from the
+// name and flags: mode, object name and stat data.
+type entryData struct {
+	mode uint32
+	hash [20]byte
+	stat statData
+}
+
+// put writes d into the fixed-size fields at the start of an on-disk entry
+// b: ctime through size (mode among them), then the object name.
+func (d *entryData) put(b []byte) {
+	s := d.stat
+	for j, v := range []uint32{s.ctimeSec, s.ctimeNsec, s.mtimeSec, s.mtimeNsec, s.dev, s.ino, d.mode, s.uid, s.gid, s.size} {
+		binary.BigEndian.PutUint32(b[4*j:], v)
+	}
+	copy(b[40:60], d.hash[:])
+}
+
+// entryUpdate is new content for the existing entry idx.entries[i].
+type entryUpdate struct {
+	i int
+	entryData
+}
+
+// newIndexEntry is a stage-0 entry to add.
+type newIndexEntry struct {
+	name string
+	entryData
+}
+
+// The index is written in one of two ways. encode patches entries in place
+// (Commit: same entries, same positions), so everything that depends only
+// on the set and order of entries stays valid and is kept byte for byte.
+// splice adds and removes entries (AddNew, MoveBranch), so every entry
+// moves and only what does not depend on positions is kept.
+
 // encode returns the index bytes with the updates applied.
 func (idx *indexFile) encode(updates []entryUpdate) []byte {
 	out := make([]byte, 0, len(idx.data))
 	out = append(out, idx.data[:idx.entryEnd]...)
 	for _, u := range updates {
-		b := out[idx.entries[u.i].off:]
-		s := u.stat
-		for j, v := range []uint32{s.ctimeSec, s.ctimeNsec, s.mtimeSec, s.mtimeNsec, s.dev, s.ino, u.mode, s.uid, s.gid, s.size} {
-			binary.BigEndian.PutUint32(b[4*j:], v)
-		}
-		copy(b[40:60], u.hash[:])
+		u.put(out[idx.entries[u.i].off:])
 	}
 	for _, x := range idx.exts {
 		switch x.sig {
@@ -261,11 +300,95 @@ func (idx *indexFile) encode(updates []entryUpdate) []byte {
 		}
 		out = append(out, x.data...)
 	}
-	sum := sha1.Sum(out)
-	return append(out, sum[:]...)
+	return appendChecksum(out)
 }
 
 // knownSafeExtension lists optional extensions that stay valid when only
 // the content of existing entries changes: resolve-undo records and the
 // untracked cache (which keys on directory stat data, not tracked files).
 var knownSafeExtension = map[string]bool{"REUC": true, "UNTR": true}
+
+// splice returns the index with entries added and the stage-0 entries of
+// the paths in remove dropped; every other entry is kept byte for byte
+// (its name re-encoded in a version 4 index, where names are compressed
+// against the previous entry). Of the extensions the resolve-undo records
+// and the sparse-index marker are kept; the caches (TREE, UNTR, FSMN, ...)
+// are dropped for git to rebuild.
+func (idx *indexFile) splice(add []newIndexEntry, remove map[string]bool) []byte {
+	type entry struct {
+		name  string
+		fixed []byte // stat data through flags, and extended flags when present
+	}
+	entries := make([]entry, 0, len(idx.entries)+len(add))
+	for i := range idx.entries {
+		e := &idx.entries[i]
+		if remove[e.name] && e.stage() == 0 {
+			continue
+		}
+		n := 62
+		if e.flags&flagExtended != 0 {
+			n += 2
+		}
+		entries = append(entries, entry{name: e.name, fixed: idx.data[e.off : e.off+n]})
+	}
+	for _, a := range add {
+		b := make([]byte, 62)
+		a.put(b)
+		binary.BigEndian.PutUint16(b[60:], uint16(min(len(a.name), 0xfff)))
+		entries = append(entries, entry{name: a.name, fixed: b})
+	}
+	sort.SliceStable(entries, func(i, j int) bool {
+		if entries[i].name != entries[j].name {
+			return entries[i].name < entries[j].name
+		}
+		return binary.BigEndian.Uint16(entries[i].fixed[60:])&flagStageMask < binary.BigEndian.Uint16(entries[j].fixed[60:])&flagStageMask
+	})
+
+	out := make([]byte, 0, len(idx.data)+len(add)*80)
+	out = append(out, "DIRC"...)
+	out = binary.BigEndian.AppendUint32(out, idx.version)
+	out = binary.BigEndian.AppendUint32(out, uint32(len(entries)))
+	prev := ""
+	for _, e := range entries {
+		start := len(out)
+		out = append(out, e.fixed...)
+		if idx.version == 4 {
+			common := 0
+			for common < len(prev) && common < len(e.name) && prev[common] == e.name[common] {
+				common++
+			}
+			out = appendV4Varint(out, uint64(len(prev)-common))
+			out = append(out, e.name[common:]...)
+			out = append(out, 0)
+		} else {
+			out = append(out, e.name...)
+			out = append(out, make([]byte, 8-(len(out)-start)%8)...) // 1 to 8 NULs
+		}
+		prev = e.name
+	}
+	for _, x := range idx.exts {
+		if x.sig == "REUC" || x.sig == "sdir" {
+			out = append(out, x.data...)
+		}
+	}
+	return appendChecksum(out)
+}
+
+// appendChecksum appends the trailer of an index file: the SHA-1 of body.
+func appendChecksum(body []byte) []byte {
+	sum := sha1.Sum(body)
+	return append(body, sum[:]...)
+}
+
+// appendV4Varint appends git's offset varint (varint.c encode_varint).
+func appendV4Varint(dst []byte, v uint64) []byte {
+	var buf [16]byte
+	pos := len(buf) - 1
+	buf[pos] = byte(v & 0x7f)
+	for v >>= 7; v != 0; v >>= 7 {
+		v--
+		pos--
+		buf[pos] = 0x80 | byte(v&0x7f)
+	}
+	return append(dst, buf[pos:]...)
+}

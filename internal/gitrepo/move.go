@@ -1,10 +1,7 @@
 package gitrepo
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha1"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -54,15 +51,11 @@ func (r *Repo) MoveBranch(ctx context.Context, req MoveRequest) error {
 	if !isHexHash(req.To) || !isHexHash(req.ExpectHead) {
 		return errors.New("move: To and ExpectHead must be full commit hashes")
 	}
-	ilock, err := lockFile(r.indexPath())
+	ilock, idx, err := r.lockIndex()
 	if err != nil {
 		return err
 	}
 	defer ilock.rollback()
-	idx, err := r.readIndex()
-	if err != nil {
-		return err
-	}
 	for _, x := range idx.exts {
 		if x.sig == "sdir" {
 			return errors.New("move: a sparse index is not supported; run `git sparse-checkout disable` or `git config index.sparse false`")
@@ -90,19 +83,7 @@ func (r *Repo) MoveBranch(ctx context.Context, req MoveRequest) error {
 	if err := r.diffTrees(oldC.TreeHash, newC.TreeHash, "", &changes); err != nil {
 		return fmt.Errorf("move: %w", err)
 	}
-	cfg, err := r.config()
-	if err != nil {
-		return err
-	}
-	fileMode, err := cfg.getBool("core.filemode", true)
-	if err != nil {
-		return err
-	}
-	logAll, err := cfg.getBool("core.logallrefupdates", true)
-	if err != nil {
-		logAll = true
-	}
-	attrs, err := r.newAttrChecker(cfg)
+	wc, err := r.loadWorktreeConfig(true)
 	if err != nil {
 		return err
 	}
@@ -128,13 +109,13 @@ func (r *Repo) MoveBranch(ctx context.Context, req MoveRequest) error {
 				return fmt.Errorf("move: %s: %w", c.path, err)
 			}
 			if c.new.mode != filemode.Symlink {
-				if err := attrs.checkConversion(c.path, content); err != nil {
+				if err := wc.attrs.checkConversion(c.path, content); err != nil {
 					return fmt.Errorf("move: %w", err)
 				}
 			}
 			c.content = content
 		}
-		ok, err := r.pathAt(idx, c.path, c.old, fileMode)
+		ok, err := r.pathAt(idx, c.path, c.old, wc.fileMode)
 		if err != nil {
 			return fmt.Errorf("move: %w", err)
 		}
@@ -146,11 +127,7 @@ func (r *Repo) MoveBranch(ctx context.Context, req MoveRequest) error {
 		return fmt.Errorf("move to %s: %w: %s", short(req.To), ErrWouldOverwrite, strings.Join(blocked, ", "))
 	}
 
-	target := headRef
-	if target == "" {
-		target = "HEAD"
-	}
-	rl, err := r.lockRef(target)
+	rl, target, err := r.lockHead(headRef)
 	if err != nil {
 		return fmt.Errorf("move: %w", err)
 	}
@@ -199,15 +176,7 @@ func (r *Repo) MoveBranch(ctx context.Context, req MoveRequest) error {
 	if subject == "" {
 		subject = "laminar: move to " + short(req.To)
 	}
-	if headRef != "" {
-		if err := r.appendReflog(headRef, headHash, req.To, req.Who, subject, logAll); err != nil {
-			return undo(fmt.Errorf("reflog: %w", err))
-		}
-	}
-	if err := r.appendReflog("HEAD", headHash, req.To, req.Who, subject, logAll); err != nil {
-		return undo(fmt.Errorf("reflog: %w", err))
-	}
-	if err := rl.commit([]byte(req.To + "\n")); err != nil {
+	if err := r.updateHead(rl, headRef, headHash, req.To, req.Who, subject, wc.logAll); err != nil {
 		return undo(err)
 	}
 	if err := ilock.commit(idx.rewrite(changes)); err != nil {
@@ -478,98 +447,19 @@ func removeEmptyParents(root, dir string) {
 
 // rewrite returns the index with the changes applied: entries of removed
 // paths dropped, entries of new and changed paths written with their new
-// object, mode and stat data, every other entry kept byte for byte (its
-// name re-encoded for a version 4 index). Of the extensions only REUC
-// (resolve-undo) is kept; TREE, UNTR and the other caches are rebuilt by git.
+// object, mode and stat data, every other entry kept as splice keeps it.
+// MoveBranch has refused unmerged paths and a sparse index, so only
+// stage-0 entries go and there is no "sdir" marker to keep.
 func (idx *indexFile) rewrite(changes []treeChange) []byte {
-	type outEntry struct {
-		name  string
-		fixed []byte // stat data .. flags, plus the extended flags when present
-	}
-	set := map[string]*treeChange{}
-	for i := range changes {
-		set[changes[i].path] = &changes[i]
-	}
-	var entries []outEntry
-	for i := range idx.entries {
-		e := &idx.entries[i]
-		if _, changed := set[e.name]; changed {
-			continue // stage 0 only: pathAt refused unmerged paths
-		}
-		n := 62
-		if e.flags&flagExtended != 0 {
-			n += 2
-		}
-		entries = append(entries, outEntry{name: e.name, fixed: idx.data[e.off : e.off+n]})
-	}
+	remove := make(map[string]bool, len(changes))
+	var add []newIndexEntry
 	for _, c := range changes {
-		if c.new == nil {
-			continue
-		}
-		b := make([]byte, 62)
-		s := c.stat
-		mode := uint32(c.new.mode)
-		for j, v := range []uint32{s.ctimeSec, s.ctimeNsec, s.mtimeSec, s.mtimeNsec, s.dev, s.ino, mode, s.uid, s.gid, s.size} {
-			binary.BigEndian.PutUint32(b[4*j:], v)
-		}
-		copy(b[40:60], c.new.hash[:])
-		binary.BigEndian.PutUint16(b[60:], uint16(min(len(c.path), 0xfff)))
-		entries = append(entries, outEntry{name: c.path, fixed: b})
-	}
-	sort.SliceStable(entries, func(i, j int) bool {
-		if entries[i].name != entries[j].name {
-			return entries[i].name < entries[j].name
-		}
-		si := binary.BigEndian.Uint16(entries[i].fixed[60:]) & flagStageMask
-		sj := binary.BigEndian.Uint16(entries[j].fixed[60:]) & flagStageMask
-		return si < sj
-	})
-
-	var out bytes.Buffer
-	out.WriteString("DIRC")
-	binary.Write(&out, binary.BigEndian, idx.version)
-	binary.Write(&out, binary.BigEndian, uint32(len(entries)))
-	prev := ""
-	for _, e := range entries {
-		start := out.Len()
-		out.Write(e.fixed)
-		if idx.version == 4 {
-			common := 0
-			for common < len(prev) && common < len(e.name) && prev[common] == e.name[common] {
-				common++
-			}
-			out.Write(encodeV4Varint(uint64(len(prev) - common)))
-			out.WriteString(e.name[common:])
-			out.WriteByte(0)
-		} else {
-			out.WriteString(e.name)
-			n := out.Len() - start
-			pad := 8 - n%8 // 1 to 8 NULs
-			out.Write(make([]byte, pad))
-		}
-		prev = e.name
-	}
-	for _, x := range idx.exts {
-		if x.sig == "REUC" {
-			out.Write(x.data)
+		remove[c.path] = true
+		if c.new != nil {
+			add = append(add, newIndexEntry{name: c.path, entryData: entryData{mode: uint32(c.new.mode), hash: c.new.hash, stat: c.stat}})
 		}
 	}
-	sum := sha1.Sum(out.Bytes())
-	out.Write(sum[:])
-	return out.Bytes()
-}
-
-// encodeV4Varint encodes git's offset varint (varint.c encode_varint).
-func encodeV4Varint(v uint64) []byte {
-	var buf [16]byte
-	pos := len(buf) - 1
-	buf[pos] = byte(v & 0x7f)
-	for v >>= 7; v != 0; v >>= 7 {
-		v--
-		pos--
-		buf[pos] = 0x80 | byte(v&0x7f)
-	}
-	return append([]byte(nil), buf[pos:]...)
+	return idx.splice(add, remove)
 }
 
 // UpdateRef points name (a full ref such as "refs/laminar/backup/...") at

@@ -18,6 +18,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -287,14 +288,23 @@ func (r *Repo) ReadHeadFile(p string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s at HEAD: %w", clean, err)
 	}
-	rd, err := f.Reader()
+	b, err := readAll(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s at HEAD: %w", clean, err)
+	}
+	return b, nil
+}
+
+// readAll returns the content of a blob or other object.
+func readAll(obj interface{ Reader() (io.ReadCloser, error) }) ([]byte, error) {
+	rd, err := obj.Reader()
+	if err != nil {
+		return nil, err
 	}
 	defer rd.Close()
 	var buf bytes.Buffer
 	if _, err := buf.ReadFrom(rd); err != nil {
-		return nil, fmt.Errorf("%s at HEAD: %w", clean, err)
+		return nil, err
 	}
 	return buf.Bytes(), nil
 }

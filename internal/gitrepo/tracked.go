@@ -65,11 +65,7 @@ func (r *Repo) Dirty(paths []string) ([]string, error) {
 	if err != nil && !errors.Is(err, ErrUnbornBranch) {
 		return nil, err
 	}
-	cfg, err := r.config()
-	if err != nil {
-		return nil, err
-	}
-	fileMode, err := cfg.getBool("core.filemode", true)
+	wc, err := r.loadWorktreeConfig(false)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +80,7 @@ func (r *Repo) Dirty(paths []string) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		d, err := r.pathDirty(idx, tree, clean, fileMode)
+		d, err := r.pathDirty(idx, tree, clean, wc.fileMode)
 		if err != nil {
 			return nil, err
 		}

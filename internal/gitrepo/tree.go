@@ -1,7 +1,6 @@
 package gitrepo
 
 import (
-	"bytes"
 	"container/heap"
 	"context"
 	"errors"
@@ -163,16 +162,11 @@ func (r *Repo) ReadBlob(hash string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("blob %s: %w", hash, err)
 	}
-	rd, err := b.Reader()
+	content, err := readAll(b)
 	if err != nil {
 		return nil, fmt.Errorf("blob %s: %w", hash, err)
 	}
-	defer rd.Close()
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(rd); err != nil {
-		return nil, fmt.Errorf("blob %s: %w", hash, err)
-	}
-	return buf.Bytes(), nil
+	return content, nil
 }
 
 func (r *Repo) revTree(rev string) (*object.Tree, error) {
