@@ -160,6 +160,7 @@ spec:
 	fmt.Printf("A throwaway repository of manifests refers to the old tags. laminar.toml:\n\n%s", files["laminar.toml"])
 	for _, args := range [][]string{
 		{"git", "laminar", "scan"},
+		{"git", "laminar", "status"},
 		{"git", "laminar", "bump", "--yes"},
 		{"git", "show", "--stat", "--format=%B", "HEAD"},
 		{"git", "log", "-1", "--format=%(trailers:key=Laminar-Promote,valueonly)"},

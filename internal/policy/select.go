@@ -128,6 +128,19 @@ func (p *Policy) describe(o order, it *item) string {
 	return s
 }
 
+// own is what the order saw of the item itself, as a prefix for its own
+// reason: "created 2026-11-01T14:00:00Z: ...", so that a time or an
+// extracted value in parentheses is always the other tag's.
+func (p *Policy) own(o order, it *item) string {
+	switch {
+	case o == orderCreated:
+		return "created " + it.Created.UTC().Format(time.RFC3339) + ": "
+	case p.extract >= 0:
+		return p.extractSpec + " = " + strconv.Quote(it.val) + ": "
+	}
+	return ""
+}
+
 var orderWords = map[order]string{
 	orderSemver:       "version",
 	orderNumeric:      "number",
@@ -286,7 +299,7 @@ func (p *Policy) Select(current Tag, candidates []Tag, now time.Time) Choice {
 	case cur.keyed && cmpValue(o, best, cur) > 0:
 		ch.Tag, ch.Digest, ch.Changed = best.Name, best.Digest, true
 		best.outcome = Chosen
-		best.reason = "newest by " + orderWords[o] + "; newer than the current " + p.describe(o, cur)
+		best.reason = p.own(o, best) + "newest by " + orderWords[o] + "; newer than the current " + p.describe(o, cur)
 		cur.reason = "replaced by " + strconv.Quote(best.Name)
 	case p.allowDowngrade && !listed:
 		ch.Tag, ch.Digest, ch.Changed = best.Name, best.Digest, true
@@ -312,14 +325,14 @@ func (p *Policy) Select(current Tag, candidates []Tag, now time.Time) Choice {
 		case ch.Err != nil:
 			it.outcome, it.reason = Unordered, "no choice: the policy cannot decide"
 		case ch.Changed:
-			it.outcome, it.reason = Older, "older than the chosen "+p.describe(o, best)
+			it.outcome, it.reason = Older, p.own(o, it)+"older than the chosen "+p.describe(o, best)
 			if cmpValue(o, it, best) == 0 {
-				it.reason = "equal to the chosen " + p.describe(o, best) + ", which sorts first by name"
+				it.reason = p.own(o, it) + "equal to the chosen " + p.describe(o, best) + ", which sorts first by name"
 			}
 		case cmpValue(o, it, cur) == 0:
-			it.outcome, it.reason = Older, "not newer than the current "+p.describe(o, cur)+"; equal by "+orderWords[o]
+			it.outcome, it.reason = Older, p.own(o, it)+"not newer than the current "+p.describe(o, cur)+"; equal by "+orderWords[o]
 		default:
-			it.outcome, it.reason = Older, "older than the current "+p.describe(o, cur)
+			it.outcome, it.reason = Older, p.own(o, it)+"older than the current "+p.describe(o, cur)
 		}
 	}
 	for _, it := range unknown {

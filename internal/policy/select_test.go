@@ -527,6 +527,23 @@ func TestSelectReasons(t *testing.T) {
 	}
 }
 
+// TestSelectReasonsByCreation: with a time order, each reason starts with
+// the tag's own creation time, and a time in parentheses is the other tag's.
+func TestSelectReasonsByCreation(t *testing.T) {
+	p := mustCompile(t, config.Update{Pattern: "glob:main-*"})
+	ch := p.Select(Tag{Name: "main-aaa", Created: now.Add(-10 * time.Hour)}, tags("main-aaa@10h", "main-bbb@2h", "main-ccc@5h"), now)
+	at := func(ago time.Duration) string { return now.Add(-ago).UTC().Format(time.RFC3339) }
+	want := map[string]string{
+		"main-bbb": "created " + at(2*time.Hour) + `: newest by creation time; newer than the current "main-aaa" (created ` + at(10*time.Hour) + ")",
+		"main-ccc": "created " + at(5*time.Hour) + `: older than the chosen "main-bbb" (created ` + at(2*time.Hour) + ")",
+	}
+	for _, v := range ch.Verdicts {
+		if w, ok := want[v.Tag]; ok && v.Reason != w {
+			t.Errorf("%s: reason\n %q\nwant\n %q", v.Tag, v.Reason, w)
+		}
+	}
+}
+
 // TestSelectDuplicates checks that a tag listed twice with different
 // details gives the same Choice in either order.
 func TestSelectDuplicates(t *testing.T) {
