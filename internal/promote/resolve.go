@@ -256,6 +256,7 @@ func (w *Workspace) Resolve(ctx context.Context, reg *registry.Client, opt Optio
 		}
 		return a.Current < b.Current
 	})
+	_ = reg.Flush() // the cache on disk only saves requests; a failed write costs nothing now
 	return res, nil
 }
 
@@ -291,9 +292,13 @@ func (w *Workspace) decide(ctx context.Context, reg *registry.Client, d *Decisio
 	}
 	switch {
 	case d.Choice.Changed:
+		// Reading creation times (fillCreated) gave the digest with them;
+		// otherwise a HEAD (or the cached resolution) is enough: the
+		// creation time is not needed.
 		digest := d.Choice.Digest
 		if digest == "" {
-			info, err := reg.Image(ctx, d.Repo, d.Choice.Tag)
+			var err error
+			digest, err = reg.Digest(ctx, d.Repo, d.Choice.Tag)
 			if err != nil {
 				if pinned {
 					return fmt.Errorf("reading digest of %s:%s: %w", d.Image, d.Choice.Tag, err)
@@ -301,7 +306,6 @@ func (w *Workspace) decide(ctx context.Context, reg *registry.Client, d *Decisio
 				// Elsewhere the digest merely enriches the record.
 				return nil
 			}
-			digest = info.Digest
 		}
 		d.Digest = digest
 	case d.Choice.FollowDigest && pinned:

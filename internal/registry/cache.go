@@ -25,6 +25,14 @@ import (
 //     enough;
 //   - digest → creation time, for good: a digest names immutable content.
 //
+// A repository's file is not rewritten for every answer: a run would then
+// rewrite it once per tag, reading and writing it whole each time. The tag
+// list is written when it has been read; resolutions and creation times are
+// written in batches that grow (after 1, 2, 4, ... up to maxBatch changes),
+// and what is left at Client.Flush, which a run calls once at its end. A
+// run that never flushes loses at most its last batch: the cache only saves
+// requests.
+//
 // Files are written whole to a temporary file and renamed over the old one,
 // so a reader sees an old or a new file, never half of one. Before writing,
 // a process merges what is on disk (newer lists and resolutions win;
@@ -56,6 +64,9 @@ const (
 	maxImages = 20000
 	// maxCacheFile is the largest cache file read; a bigger one is ignored.
 	maxCacheFile = 64 << 20
+	// maxBatch bounds the changes an entry holds unwritten between
+	// flushes.
+	maxBatch = 64
 )
 
 type record struct {
@@ -91,6 +102,7 @@ type entry struct {
 	rec     record
 	version int // changes made
 	saved   int // version last written
+	writes  int // files written by this process, which sizes the next batch
 
 	wmu sync.Mutex // one writer per entry in this process
 }
@@ -178,7 +190,19 @@ func (e *entry) putTags(tags []string, maxTags int, truncated bool) {
 	e.rec.Tags = &tagsRecord{At: e.c.now(), Tags: slices.Clone(tags), MaxTags: maxTags, Truncated: truncated}
 	e.version++
 	e.mu.Unlock()
-	e.save()
+	e.save(false)
+}
+
+// batched records a change and reports whether enough are unwritten to
+// write them now. Called with e.mu held.
+func (e *entry) batched() bool {
+	e.version++
+	return e.due()
+}
+
+// due reports whether a batch is full. Called with e.mu held.
+func (e *entry) due() bool {
+	return e.version-e.saved >= min(maxBatch, 1<<min(e.writes, 16))
 }
 
 // digest returns what tag resolved to when last asked, and whether that is
@@ -217,25 +241,47 @@ func (e *entry) put(tag, digest string, created *time.Time) {
 		}
 		e.rec.Images[digest] = imageInfo{Created: created.UTC()}
 	}
-	e.version++
+	due := e.batched()
 	e.mu.Unlock()
-	e.save()
+	if due {
+		e.save(true)
+	}
 }
 
-// save writes the entry if it changed, merged with what other processes
-// wrote meanwhile. Failing to write is not an error: the cache only saves
-// requests.
-func (e *entry) save() {
+// flush writes every entry with unwritten changes, and returns the first
+// error met.
+func (c *cache) flush() error {
+	c.mu.Lock()
+	entries := make([]*entry, 0, len(c.entries))
+	for _, e := range c.entries {
+		entries = append(entries, e)
+	}
+	c.mu.Unlock()
+	var first error
+	for _, e := range entries {
+		if err := e.save(false); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// save writes the entry if it changed (batch: if a batch is still full once
+// this writer's turn comes, rather than written meanwhile), merged with what
+// other processes wrote meanwhile. Callers other than flush ignore the
+// error: the cache only saves requests.
+func (e *entry) save(batch bool) error {
 	if e.path == "" {
-		return
+		return nil
 	}
 	e.wmu.Lock()
 	defer e.wmu.Unlock()
 	e.mu.Lock()
 	v := e.version
+	full := e.due()
 	e.mu.Unlock()
-	if v == e.saved {
-		return // written meanwhile by the save of a later change
+	if v == e.saved || batch && !full {
+		return nil // unchanged, or written meanwhile by another save
 	}
 	disk := readRecord(e.path, e.repo)
 	e.mu.Lock()
@@ -245,11 +291,17 @@ func (e *entry) save() {
 	data, err := json.Marshal(e.rec)
 	e.mu.Unlock()
 	if err != nil {
-		return
+		return err
 	}
-	if writeFileAtomic(e.path, data) == nil {
-		e.saved = v
+	if err := writeFileAtomic(e.path, data); err != nil {
+		return err
 	}
+	e.c.stats.cacheWrites.Add(1)
+	e.mu.Lock()
+	e.saved = v
+	e.writes++
+	e.mu.Unlock()
+	return nil
 }
 
 // merge adds to r what other is newer in or has besides.

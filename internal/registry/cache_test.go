@@ -48,6 +48,9 @@ func run(t *testing.T, c *registry.Client, repos []string) map[string][]registry
 			out[repo] = append(out[repo], info)
 		}
 	}
+	if err := c.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	return out
 }
 
@@ -281,6 +284,9 @@ func TestCacheConcurrentWriters(t *testing.T) {
 				}
 			}
 			c.TagsOf(ctx, repos)
+			if err := c.Flush(); err != nil {
+				t.Error(err)
+			}
 		})
 	}
 	writers.Wait()
@@ -331,5 +337,83 @@ func TestCacheHoldsNoCredentials(t *testing.T) {
 		if fi, _ := os.Stat(f); fi.Mode().Perm() != 0o600 {
 			t.Errorf("%s has mode %v, want 0600", f, fi.Mode().Perm())
 		}
+	}
+}
+
+// A run that reads hundreds of images of one repository writes its cache
+// file a handful of times, not once per image, and what it learned is all
+// on disk after Flush.
+func TestCacheBatchesWrites(t *testing.T) {
+	const n = 300
+	s := newServer(t, registrytest.ServerOptions{})
+	var tags []string
+	for i := range n {
+		tags = append(tags, fmt.Sprintf("t%03d", i))
+	}
+	seed(t, s, "acme/a", tags...)
+	repo := s.Repo("acme/a")
+	dir := t.TempDir()
+	opt := registry.Options{CacheDir: dir, CacheTTL: time.Hour, RPS: -1}
+
+	c := newClient(opt)
+	ctx := context.Background()
+	if tl := c.TagsOf(ctx, []string{repo})[repo]; tl.Err != nil || len(tl.Tags) != n {
+		t.Fatalf("tags %d, %v", len(tl.Tags), tl.Err)
+	}
+	if w := c.Stats().CacheWrites; w != 1 {
+		t.Errorf("listing wrote %d files, want 1", w)
+	}
+	var wg sync.WaitGroup
+	for _, tag := range tags {
+		wg.Go(func() {
+			if _, err := c.Image(ctx, repo, tag); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if err := c.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	// 1 for the list, 6 growing batches (1+2+...+32 = 63 changes), then
+	// batches of 64 for the other 237, then the flush.
+	w := c.Stats().CacheWrites
+	t.Logf("%d images: %d cache writes", n, w)
+	if w > 12 {
+		t.Errorf("%d cache writes for %d images of one repository, want at most 12", w, n)
+	}
+	if err := c.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if w2 := c.Stats().CacheWrites; w2 != w {
+		t.Errorf("a flush with nothing new wrote %d files", w2-w)
+	}
+
+	s.ResetCounts()
+	warm := newClient(opt)
+	run(t, warm, []string{repo})
+	if st := warm.Stats(); st.Requests() != 0 || st.CachedImages != n || st.CacheWrites != 0 {
+		t.Errorf("warm run after flush: %+v", st)
+	}
+}
+
+// Without a flush, a client that asks once (git laminar set, a hook)
+// still writes what it learned.
+func TestCacheFirstAnswerWritten(t *testing.T) {
+	s := newServer(t, registrytest.ServerOptions{})
+	seed(t, s, "acme/a", "1")
+	repo := s.Repo("acme/a")
+	dir := t.TempDir()
+	opt := registry.Options{CacheDir: dir, CacheTTL: time.Hour}
+	if _, err := newClient(opt).Digest(context.Background(), repo, "1"); err != nil {
+		t.Fatal(err)
+	}
+	s.ResetCounts()
+	c := newClient(opt)
+	if _, err := c.Digest(context.Background(), repo, "1"); err != nil {
+		t.Fatal(err)
+	}
+	if st := c.Stats(); st.Requests() != 0 || st.CachedDigests != 1 {
+		t.Errorf("second client: %+v", st)
 	}
 }

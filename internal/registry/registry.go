@@ -221,6 +221,18 @@ func New(opt Options) *Client {
 // Stats returns what the Client has done so far.
 func (c *Client) Stats() Stats { return c.stats.snapshot() }
 
+// Flush writes to the cache on disk what the Client learned and has not
+// written yet (see cache.go: answers are written in batches). A run calls
+// it once, at its end; the Client stays usable afterwards. The error is
+// the first file that could not be written: worth a warning at most, as
+// the cache only saves requests. A nil Client has nothing to flush.
+func (c *Client) Flush() error {
+	if c == nil {
+		return nil
+	}
+	return c.cache.flush()
+}
+
 // puller returns the ggcr puller listing with pageSize. One per page size,
 // shared by listing and reading, so a repository authenticates once.
 // ggcr's own retries are off: the limiter under it retries, within the
