@@ -79,7 +79,9 @@ func runRollback(c *cli.Context, s Streams, opt changeOptions, arg, to string) e
 		fmt.Fprintf(s.Err, "Rolling back %s %s -> %s, promoted in %s by %s on %s.\n",
 			image, target.From, target.To, short(target.Commit), target.Author, target.Date.Format("2006-01-02"))
 	}
-	sp, err := ws.ProposeSet(ctx, newRegistry(ws), refs, req)
+	reg := newRegistry(ws)
+	defer reg.Flush()
+	sp, err := ws.ProposeSet(ctx, reg, refs, req)
 	if err != nil {
 		return exit(ExitError, err)
 	}

@@ -143,6 +143,7 @@ func runSet(c *cli.Context, s Streams, opt changeOptions, arg, tag, sha string, 
 		return exit(ExitError, err)
 	}
 	reg := newRegistry(ws)
+	defer reg.Flush()
 	if sha != "" {
 		tag, err = ws.TagForCommit(ctx, reg, refs, image, sha, short)
 		if err != nil {

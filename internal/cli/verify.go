@@ -65,7 +65,9 @@ func runVerify(c *cli.Context, s Streams, opt verifyOptions) error {
 	if err != nil {
 		return exit(ExitError, fmt.Errorf("listing unpushed commits: %w", err))
 	}
-	problems := check.Registry(ctx, newRegistry(ws), refs)
+	reg := newRegistry(ws)
+	defer reg.Flush()
+	problems := check.Registry(ctx, reg, refs)
 	problems = check.Sort(append(problems, check.Trailers(commits)...))
 
 	if opt.json {
