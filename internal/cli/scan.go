@@ -1,9 +1,13 @@
 package cli
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
 
 	"github.com/urfave/cli/v2"
 )
@@ -62,7 +66,7 @@ func runScan(c *cli.Context, s Streams, opt scanOptions) error {
 	if err != nil {
 		return exit(ExitError, err)
 	}
-	entries := []ScanEntry{}
+	entries := make([]ScanEntry, 0, len(refs))
 	for _, r := range refs {
 		if !opt.all && !r.Managed() {
 			continue
@@ -73,9 +77,11 @@ func runScan(c *cli.Context, s Streams, opt scanOptions) error {
 		})
 	}
 	if opt.json {
-		return writeJSON(s.Out, entries)
+		_, err := s.Out.Write(appendScanJSON(nil, entries))
+		return err
 	}
 	p := newPainter(opt.color)
+	out := bufio.NewWriterSize(s.Out, 64<<10)
 	for _, e := range entries {
 		ref := e.Image
 		if e.Tag != "" {
@@ -88,7 +94,10 @@ func runScan(c *cli.Context, s Streams, opt scanOptions) error {
 		if e.Rule != "" {
 			rule = " " + p.dim("["+e.Rule+"]")
 		}
-		fmt.Fprintf(s.Out, "%s:%d: %s%s\n", p.bold(e.File), e.Line, ref, rule)
+		fmt.Fprintf(out, "%s:%d: %s%s\n", p.bold(e.File), e.Line, ref, rule)
+	}
+	if err := out.Flush(); err != nil {
+		return err
 	}
 	if len(entries) == 0 && !opt.all {
 		fmt.Fprintln(s.Err, "No managed image references. (git laminar scan --all lists every reference.)")
@@ -101,4 +110,66 @@ func writeJSON(w io.Writer, v any) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
+}
+
+// appendScanJSON appends entries as writeJSON would print them (indented by
+// two spaces, HTML left unescaped, a final newline), without reflection:
+// a whole repository's references make this the bulk of `scan --json`.
+func appendScanJSON(b []byte, entries []ScanEntry) []byte {
+	if entries == nil {
+		return append(b, "null\n"...)
+	}
+	if len(entries) == 0 {
+		return append(b, "[]\n"...)
+	}
+	b = slices.Grow(b, len(entries)*300)
+	b = append(b, '[')
+	for i := range entries {
+		e := &entries[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, "\n  {\n    \"file\": "...)
+		b = appendJSONString(b, e.File)
+		b = append(b, ",\n    \"line\": "...)
+		b = strconv.AppendInt(b, int64(e.Line), 10)
+		b = append(b, ",\n    \"column\": "...)
+		b = strconv.AppendInt(b, int64(e.Column), 10)
+		b = append(b, ",\n    \"image\": "...)
+		b = appendJSONString(b, e.Image)
+		b = append(b, ",\n    \"tag\": "...)
+		b = appendJSONString(b, e.Tag)
+		b = append(b, ",\n    \"digest\": "...)
+		b = appendJSONString(b, e.Digest)
+		b = append(b, ",\n    \"kind\": "...)
+		b = appendJSONString(b, e.Kind)
+		b = append(b, ",\n    \"canonical\": "...)
+		b = appendJSONString(b, e.Canonical)
+		b = append(b, ",\n    \"managed\": "...)
+		b = strconv.AppendBool(b, e.Managed)
+		if e.Rule != "" {
+			b = append(b, ",\n    \"rule\": "...)
+			b = appendJSONString(b, e.Rule)
+		}
+		b = append(b, "\n  }"...)
+	}
+	return append(b, "\n]\n"...)
+}
+
+// appendJSONString appends s quoted as encoding/json (HTML unescaped) does.
+// Printable ASCII other than quote and backslash is copied; any other string
+// goes through encoding/json.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false)
+			_ = enc.Encode(s) // a string always encodes
+			return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }

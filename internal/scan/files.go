@@ -117,16 +117,31 @@ func max4(n int) int {
 // scanPath reads and scans one file, into *buf when it is large enough.
 func scanPath(root, rel string, limit int64, buf *[]byte) ([]Match, error) {
 	name := filepath.Join(root, filepath.FromSlash(rel))
-	li, err := os.Lstat(name)
+	content, ok, err := readRegular(name, limit, buf)
 	if err != nil {
 		return nil, fmt.Errorf("scan %s: %w", rel, err)
 	}
-	if !li.Mode().IsRegular() || li.Size() > limit {
+	if !ok || isBinary(content) {
 		return nil, nil
+	}
+	return File(rel, content), nil
+}
+
+// readPortable reads name into *buf (or a larger buffer it grows) when it is
+// a regular file of at most limit bytes; ok is false for anything else (a
+// directory, a symlink, a submodule, a file over the limit). It is the
+// reference for readRegular, which may take a faster way to the same answer.
+func readPortable(name string, limit int64, buf *[]byte) (content []byte, ok bool, err error) {
+	li, err := os.Lstat(name)
+	if err != nil {
+		return nil, false, err
+	}
+	if !li.Mode().IsRegular() || li.Size() > limit {
+		return nil, false, nil
 	}
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, fmt.Errorf("scan %s: %w", rel, err)
+		return nil, false, err
 	}
 	defer f.Close()
 	// Read one byte more than the size seen, to notice a file that grew
@@ -144,21 +159,21 @@ func scanPath(root, rel string, limit int64, buf *[]byte) ([]Match, error) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("scan %s: %w", rel, err)
+			return nil, false, err
 		}
 	}
-	content := b[:n]
+	content = b[:n]
 	if n == want {
 		rest, err := io.ReadAll(io.LimitReader(f, limit+1-int64(n)))
 		if err != nil {
-			return nil, fmt.Errorf("scan %s: %w", rel, err)
+			return nil, false, err
 		}
 		content = append(content, rest...)
 	}
-	if int64(len(content)) > limit || isBinary(content) {
-		return nil, nil
+	if int64(len(content)) > limit {
+		return nil, false, nil
 	}
-	return File(rel, content), nil
+	return content, true, nil
 }
 
 func isBinary(b []byte) bool {
