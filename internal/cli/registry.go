@@ -106,6 +106,16 @@ func registryOptions(cfg *config.Config, rs registrySetup) (registry.Options, er
 			opt.CacheTTL = -1 // ttl = "0": tag lists are never reused
 		}
 	}
+	tagTTL := user.Cache.TagTTL
+	if tagTTL == nil {
+		tagTTL = project.TagTTL
+	}
+	if tagTTL != nil {
+		opt.TagTTL = *tagTTL
+		if *tagTTL == 0 {
+			opt.TagTTL = -1 // tag_ttl = "0": every run asks again
+		}
+	}
 	return opt, nil
 }
 

@@ -42,6 +42,10 @@ type Access struct {
 type Cache struct {
 	Dir string         // empty: the default (the user's cache directory)
 	TTL *time.Duration // nil: the default; 0: tag lists are never reused
+	// TagTTL is how long a tag, once resolved, is taken to point at the
+	// same image when tags are ranked by creation time. nil: the default;
+	// 0: ask the registry (a HEAD) every run.
+	TagTTL *time.Duration
 }
 
 // User is the user-level configuration file: settings of this machine and
@@ -78,7 +82,8 @@ var registryKeys = []string{
 
 type rawCache struct {
 	Dir string `toml:"dir"`
-	TTL string `toml:"ttl"`
+	TTL    string `toml:"ttl"`
+	TagTTL string `toml:"tag_ttl"`
 }
 
 type rawUser struct {
@@ -286,6 +291,16 @@ func buildCache(r rawCache, file string, loc *locator, dir string) (Cache, error
 			return c, &Error{File: file, Line: loc.keyLineIn("cache", -1, "ttl"), Key: "cache.ttl", Msg: err.Error() + `; "0" turns the cache of tag lists off`}
 		}
 		c.TTL = &d
+	}
+	if r.TagTTL != "" {
+		d, err := ParseAge(r.TagTTL)
+		if r.TagTTL == "0" {
+			d, err = 0, nil
+		}
+		if err != nil {
+			return c, &Error{File: file, Line: loc.keyLineIn("cache", -1, "tag_ttl"), Key: "cache.tag_ttl", Msg: err.Error() + `; "0" asks the registry every run`}
+		}
+		c.TagTTL = &d
 	}
 	return c, nil
 }

@@ -310,7 +310,7 @@ var knownKeys = map[string][]string{
 	"":         {"registry", "update", "commit", "cache", "notify", "git"},
 	"git":      gitKeys,
 	"registry": registryKeys,
-	"cache":    {"dir", "ttl"},
+	"cache":    {"dir", "ttl", "tag_ttl"},
 	"update":   {"name", "pattern", "files", "exclude", "order", "extract", "exclude_tags", "min_age", "allow_downgrade", "exec", "exec_timeout"},
 	"notify":   notifyKeys,
 	"commit":   {"author_name", "author_email", "committer_name", "committer_email"},

@@ -47,6 +47,7 @@ type cache struct {
 	dir     string        // "": in memory only
 	ttl     time.Duration // <= 0: nothing from an earlier run is fresh
 	refresh bool          // tag lists and resolutions from earlier runs are stale
+	tagTTL  time.Duration // how long a resolution is trusted for creation times; <= 0: never
 	start   time.Time     // when the run began
 	now     func() time.Time
 	stats   *counters
@@ -215,6 +216,19 @@ func (e *entry) digest(tag string) (digest string, fresh bool) {
 		return "", false
 	}
 	return td.Digest, e.c.fresh(td.At)
+}
+
+// settled returns the digest tag resolved to when that resolution is recent
+// enough (tagTTL) to be trusted for ranking by creation time, whatever the
+// tag-list TTL or --refresh say.
+func (e *entry) settled(tag string) (string, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	td, ok := e.rec.TagDigests[tag]
+	if !ok || e.c.tagTTL <= 0 {
+		return "", false
+	}
+	return td.Digest, e.c.now().Sub(td.At) < e.c.tagTTL
 }
 
 // image returns the creation time known for a digest.

@@ -70,14 +70,19 @@ func TestCache(t *testing.T) {
 		advance time.Duration
 		refresh bool
 		ttl     time.Duration
+		tagTTL  time.Duration
 		// requests of the second run
 		wantLists, wantHeads, wantGets, wantBlobs int
 	}{
 		{name: "warm within the TTL: no request at all"},
-		{name: "TTL passed: list again, HEAD each tag, no manifest or config read",
-			advance: ttl + time.Second, wantLists: 2, wantHeads: 6},
-		{name: "refresh: the same, whatever the TTL", refresh: true, wantLists: 2, wantHeads: 6},
-		{name: "TTL off: the same", ttl: -1, wantLists: 2, wantHeads: 6},
+		{name: "TTL passed: list again; tags resolved within tag_ttl need nothing more",
+			advance: ttl + time.Second, wantLists: 2},
+		{name: "refresh: the same, whatever the TTL", refresh: true, wantLists: 2},
+		{name: "TTL off: the same", ttl: -1, wantLists: 2},
+		{name: "TTL passed, tag_ttl off: list again, HEAD each tag, no manifest or config read",
+			advance: ttl + time.Second, tagTTL: -1, wantLists: 2, wantHeads: 6},
+		{name: "refresh, tag_ttl off: the same", refresh: true, tagTTL: -1, wantLists: 2, wantHeads: 6},
+		{name: "tag_ttl passed: HEAD each tag", advance: 25 * time.Hour, wantLists: 2, wantHeads: 6},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -87,7 +92,7 @@ func TestCache(t *testing.T) {
 			repos := []string{s.Repo("acme/a"), s.Repo("acme/b")}
 			dir := t.TempDir()
 			clk := &clock{t: time.Now()}
-			opt := registry.Options{CacheDir: dir, CacheTTL: cmpOr(tt.ttl, ttl), Now: clk.now}
+			opt := registry.Options{CacheDir: dir, CacheTTL: cmpOr(tt.ttl, ttl), TagTTL: tt.tagTTL, Now: clk.now}
 
 			s.ResetCounts()
 			cold := newClient(opt)
@@ -131,14 +136,14 @@ func cmpOr(a, b time.Duration) time.Duration {
 	return b
 }
 
-// A tag that moved is found by the HEAD after the TTL; only the new
-// image's manifest and config are read.
+// A tag that moved is found by the HEAD after the TTL (with tag_ttl off);
+// only the new image's manifest and config are read.
 func TestCacheTagMoved(t *testing.T) {
 	s := newServer(t, registrytest.ServerOptions{})
 	seed(t, s, "acme/a", "stable")
 	dir := t.TempDir()
 	clk := &clock{t: time.Now()}
-	opt := registry.Options{CacheDir: dir, CacheTTL: time.Minute, Now: clk.now}
+	opt := registry.Options{CacheDir: dir, CacheTTL: time.Minute, TagTTL: -1, Now: clk.now}
 	first := run(t, newClient(opt), []string{s.Repo("acme/a")})
 
 	later := t0.Add(48 * time.Hour)
@@ -161,6 +166,34 @@ func TestCacheTagMoved(t *testing.T) {
 	c := s.Counts().ByKind
 	if c[registrytest.KindManifestHead] != 1 || c[registrytest.KindManifestGet] != 1 || c[registrytest.KindBlob] != 1 {
 		t.Errorf("requests %v, want one HEAD, one manifest GET and one config blob", c)
+	}
+}
+
+// Within tag_ttl a tag is taken to point where it did for its creation
+// time (build tags do not move), while Digest, which serves mutable tags
+// and pinned digests, sees the move as soon as the TTL has passed.
+func TestCacheTagTTL(t *testing.T) {
+	s := newServer(t, registrytest.ServerOptions{})
+	seed(t, s, "acme/a", "stable")
+	dir := t.TempDir()
+	clk := &clock{t: time.Now()}
+	opt := registry.Options{CacheDir: dir, CacheTTL: time.Minute, TagTTL: time.Hour, Now: clk.now}
+	first := run(t, newClient(opt), []string{s.Repo("acme/a")})
+	moved, err := registrytest.Push(context.Background(), s.Repo("acme/a:stable"), t0.Add(48*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.add(2 * time.Minute)
+	s.ResetCounts()
+	if got := run(t, newClient(opt), []string{s.Repo("acme/a")}); !cmp.Equal(got, first) {
+		t.Errorf("within tag_ttl: %v, want the first answer %v", got, first)
+	}
+	if c := s.Counts().ByKind; c[registrytest.KindManifestHead]+c[registrytest.KindManifestGet]+c[registrytest.KindBlob] != 0 {
+		t.Errorf("within tag_ttl the image was asked about: %v", c)
+	}
+	d, err := newClient(opt).Digest(context.Background(), s.Repo("acme/a"), "stable")
+	if err != nil || d != moved {
+		t.Errorf("Digest after the TTL = %s, %v; want the moved %s", d, err, moved)
 	}
 }
 

@@ -61,8 +61,14 @@ func (c *Client) Image(ctx context.Context, repo, tag string) (Info, error) {
 		tagName = tag
 		old, fresh := e.digest(tag)
 		_, oldKnown := e.image(old)
+		settled, isSettled := e.settled(tag)
 		switch {
 		case fresh:
+			digest = old
+			c.stats.cachedDigests.Add(1)
+		case oldKnown && isSettled && settled == old:
+			// Resolved within tag_ttl: a build tag does not move, so its
+			// creation time needs no request.
 			digest = old
 			c.stats.cachedDigests.Add(1)
 		case oldKnown:

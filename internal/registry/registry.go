@@ -74,6 +74,9 @@ const (
 	// every few minutes sees the previous cycle's pushes; long enough that
 	// the many repositories bumped in one cycle share one listing.
 	DefaultCacheTTL = time.Minute
+	// DefaultTagTTL bounds how long a resolved tag is trusted to point at
+	// the same image for ranking by creation time (see Options.TagTTL).
+	DefaultTagTTL = 24 * time.Hour
 )
 
 // DefaultBackoff governs retries unless Options.Backoff says otherwise:
@@ -134,6 +137,13 @@ type Options struct {
 	// earlier runs are reused. Default DefaultCacheTTL; negative: never.
 	// Creation times of digests are kept for good either way.
 	CacheTTL time.Duration
+	// TagTTL is how long a tag, once resolved to a digest, is taken to
+	// still point there when Image is asked for its creation time: tags
+	// that name builds do not move, so ranking by creation time needs
+	// requests only for tags never seen. Digest always asks within CacheTTL
+	// rules, since it serves mutable tags and pinned digests. Default
+	// DefaultTagTTL; negative: every earlier resolution is checked with a HEAD.
+	TagTTL time.Duration
 	// Refresh ignores tag lists and resolutions from earlier runs, as if
 	// their TTL had passed (creation times of digests are still used).
 	Refresh bool
@@ -193,6 +203,9 @@ func New(opt Options) *Client {
 		opt.Backoff = DefaultBackoff
 	}
 	opt.RetryBudget = cmp.Or(max(opt.RetryBudget, 0), DefaultRetryBudget)
+	if opt.TagTTL == 0 {
+		opt.TagTTL = DefaultTagTTL
+	}
 	if opt.CacheTTL == 0 {
 		opt.CacheTTL = DefaultCacheTTL
 	}
@@ -215,6 +228,7 @@ func New(opt Options) *Client {
 		budget:   opt.RetryBudget,
 	}, hostSettings{rps: opt.RPS, concurrency: opt.HostConcurrency, timeout: opt.Timeout}, c.settings, c.stats)
 	c.cache = newCache(opt.CacheDir, opt.CacheTTL, opt.Refresh, opt.Now, c.stats)
+	c.cache.tagTTL = opt.TagTTL
 	return c
 }
 
