@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/git-laminar/git-laminar/internal/diff"
+	"github.com/git-laminar/git-laminar/internal/edit"
 	"github.com/git-laminar/git-laminar/internal/gitrepo"
 	"github.com/git-laminar/git-laminar/internal/promote"
 	"github.com/urfave/cli/v2"
@@ -118,12 +119,36 @@ func runBump(c *cli.Context, s Streams, opt bumpOptions) error {
 	if err != nil {
 		return err
 	}
-	prop, err := ws.Propose(ctx, reg, promote.Options{Only: opt.only, Held: held, Progress: bar.update})
+	resolution, err := ws.Resolve(ctx, reg, promote.Options{Only: opt.only, Held: held, Progress: bar.update})
 	bar.done()
 	if err != nil {
 		return exit(ExitError, err)
 	}
+	// Each decision's verdicts, one per tag the registry listed, explain a
+	// choice in status and run output; bump never shows them, and over
+	// hundreds of repositories of hundreds of tags they are most of the
+	// memory still held while the files are rendered.
+	for i := range resolution.Decisions {
+		resolution.Decisions[i].Choice.Verdicts = nil
+	}
 	p := newPainter(opt.color)
+	// The diff is written file by file as each is rendered, through one
+	// buffer, so that a bump over thousands of files never holds every
+	// file's old and new contents, nor the whole diff, at once.
+	out := bufio.NewWriterSize(s.Out, 64<<10)
+	each := func(ch edit.Change) error {
+		if opt.json {
+			return nil
+		}
+		return diff.Unified(out, diff.File{Path: ch.Path, Old: ch.Old, New: ch.New, Mode: gitMode(ch.Mode)}, diff.Options{Color: p.on})
+	}
+	prop, err := ws.PrepareEach(resolution, each)
+	if ferr := out.Flush(); err == nil && ferr != nil {
+		err = fmt.Errorf("writing the diff: %w", ferr)
+	}
+	if err != nil {
+		return exit(ExitError, err)
+	}
 	errPainter := newPainter(opt.color && s.IsTTY(s.Err))
 	result := BumpResult{DryRun: opt.dryRun, Promotions: []PromotionEntry{}, Failures: []FailureEntry{}}
 	for _, pr := range prop.Plan.Promotions {
@@ -134,15 +159,6 @@ func runBump(c *cli.Context, s Streams, opt bumpOptions) error {
 	}
 	result.Held = heldEntries(prop.Decisions)
 
-	if !opt.json {
-		files := make([]diff.File, 0, len(prop.Changes))
-		for _, ch := range prop.Changes {
-			files = append(files, diff.File{Path: ch.Path, Old: ch.Old, New: ch.New, Mode: gitMode(ch.Mode)})
-		}
-		if err := diff.Files(s.Out, files, diff.Options{Color: p.on}); err != nil {
-			return exit(ExitError, err)
-		}
-	}
 	for _, w := range prop.Warnings {
 		fmt.Fprintln(s.Err, "warning: "+w)
 	}

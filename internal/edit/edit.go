@@ -6,6 +6,7 @@ package edit
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -20,47 +21,100 @@ import (
 var ErrChanged = errors.New("changed since it was scanned")
 
 // Change is one file's content before and after.
+//
+// Old may be dropped once it has been shown (see Slim): Write then checks
+// the file against the SHA-256 of Old instead of the bytes themselves, and
+// keeps the bytes it read for Restore, so a run over thousands of files
+// need not hold two copies of each.
 type Change struct {
 	Path string // slash-separated, relative to the repository root
 	Old  []byte
 	New  []byte
 	Mode fs.FileMode
+
+	oldSum [sha256.Size]byte // of Old, when hasSum
+	hasSum bool
+}
+
+// Slim returns the change without its Old bytes, keeping their hash so that
+// Write can still refuse a file that changed since it was rendered.
+func (c Change) Slim() Change {
+	if c.Old != nil {
+		c.oldSum, c.hasSum = sha256.Sum256(c.Old), true
+		c.Old = nil
+	}
+	return c
+}
+
+// holds reports whether current is the content the change was rendered from.
+func (c Change) holds(current []byte) bool {
+	if c.Old == nil && c.hasSum {
+		return sha256.Sum256(current) == c.oldSum
+	}
+	return bytes.Equal(current, c.Old)
 }
 
 // Render computes the new content of every file the plan edits, reading each
 // from root. Nothing is written.
 func Render(root string, p plan.Plan) ([]Change, error) {
-	byPath := map[string][]plan.Edit{}
-	for _, e := range p.Edits {
-		byPath[e.Path] = append(byPath[e.Path], e)
-	}
-	paths := make([]string, 0, len(byPath))
-	for path := range byPath {
-		paths = append(paths, path)
-	}
-	sort.Strings(paths)
-
-	changes := make([]Change, 0, len(paths))
-	for _, path := range paths {
-		full := filepath.Join(root, filepath.FromSlash(path))
-		info, err := os.Lstat(full)
-		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", path, err)
-		}
-		if !info.Mode().IsRegular() {
-			return nil, fmt.Errorf("%s: not a regular file", path)
-		}
-		old, err := os.ReadFile(full)
-		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", path, err)
-		}
-		updated, err := Apply(old, byPath[path])
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		changes = append(changes, Change{Path: path, Old: old, New: updated, Mode: info.Mode().Perm()})
+	var changes []Change
+	err := RenderEach(root, p, func(c Change) error {
+		changes = append(changes, c)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return changes, nil
+}
+
+// RenderEach is Render one file at a time, in path order: it calls fn with
+// each file's change as soon as it is computed and stops at the first error
+// of its own or of fn. Only one file's contents are held at a time, unless
+// fn keeps them.
+func RenderEach(root string, p plan.Plan, fn func(Change) error) error {
+	// The plan's edits are sorted by path, then span (plan.Build), so each
+	// file's edits are one run of the slice.
+	edits := p.Edits
+	if !sort.SliceIsSorted(edits, func(i, j int) bool { return edits[i].Path < edits[j].Path }) {
+		edits = append([]plan.Edit(nil), edits...)
+		sort.SliceStable(edits, func(i, j int) bool { return edits[i].Path < edits[j].Path })
+	}
+	for len(edits) > 0 {
+		n := 1
+		for n < len(edits) && edits[n].Path == edits[0].Path {
+			n++
+		}
+		c, err := render(root, edits[0].Path, edits[:n])
+		if err != nil {
+			return err
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
+		edits = edits[n:]
+	}
+	return nil
+}
+
+func render(root, path string, edits []plan.Edit) (Change, error) {
+	full := filepath.Join(root, filepath.FromSlash(path))
+	info, err := os.Lstat(full)
+	if err != nil {
+		return Change{}, fmt.Errorf("reading %s: %w", path, err)
+	}
+	if !info.Mode().IsRegular() {
+		return Change{}, fmt.Errorf("%s: not a regular file", path)
+	}
+	old, err := os.ReadFile(full)
+	if err != nil {
+		return Change{}, fmt.Errorf("reading %s: %w", path, err)
+	}
+	updated, err := Apply(old, edits)
+	if err != nil {
+		return Change{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return Change{Path: path, Old: old, New: updated, Mode: info.Mode().Perm()}, nil
 }
 
 // Apply returns content with the edits made. Each edit's span must hold its
@@ -94,14 +148,14 @@ type Applied struct {
 }
 
 // Write makes the changes on disk. Before each file is replaced its content
-// must still equal Change.Old; if any file fails, the ones already written are
+// must still equal Change.Old (or, for a slim change, hash to it); if any file fails, the ones already written are
 // restored and the error says which file failed.
 func Write(root string, changes []Change) (*Applied, error) {
 	a := &Applied{root: root}
 	for _, c := range changes {
 		full := filepath.Join(root, filepath.FromSlash(c.Path))
 		current, err := os.ReadFile(full)
-		if err == nil && !bytes.Equal(current, c.Old) {
+		if err == nil && !c.holds(current) {
 			err = fmt.Errorf("%s: %w", c.Path, ErrChanged)
 		} else if err != nil {
 			err = fmt.Errorf("reading %s: %w", c.Path, err)
@@ -114,6 +168,7 @@ func Write(root string, changes []Change) (*Applied, error) {
 			}
 			return nil, err
 		}
+		c.Old = current // what Restore puts back, even for a slim change
 		a.written = append(a.written, c)
 	}
 	return a, nil

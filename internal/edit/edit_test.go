@@ -153,3 +153,54 @@ func TestRenderRefusesSymlinkAndMissing(t *testing.T) {
 		}
 	}
 }
+
+// A slim change has no Old bytes: Write checks the file against their hash,
+// refuses one that changed, and Restore still puts back what was there.
+func TestSlimChangeWritesChecksAndRestores(t *testing.T) {
+	root := t.TempDir()
+	write := func(name, s string) {
+		if err := os.WriteFile(filepath.Join(root, name), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a.yaml", "image: app:1.0\n")
+	write("b.yaml", "image: app:1.0\n")
+	p := plan.Plan{Edits: []plan.Edit{
+		{Path: "a.yaml", Line: 1, Span: scan.Span{Start: 11, End: 14}, Old: "1.0", New: "1.1"},
+		{Path: "b.yaml", Line: 1, Span: scan.Span{Start: 11, End: 14}, Old: "1.0", New: "1.1"},
+	}}
+	var slim []Change
+	if err := RenderEach(root, p, func(c Change) error {
+		if string(c.Old) != "image: app:1.0\n" || string(c.New) != "image: app:1.1\n" {
+			t.Errorf("%s: old %q new %q", c.Path, c.Old, c.New)
+		}
+		slim = append(slim, c.Slim())
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(slim) != 2 || slim[0].Old != nil {
+		t.Fatalf("slim = %+v", slim)
+	}
+	write("b.yaml", "image: app:2.0\n")
+	if _, err := Write(root, slim); !errors.Is(err, ErrChanged) {
+		t.Fatalf("err = %v, want ErrChanged", err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(root, "a.yaml")); string(got) != "image: app:1.0\n" {
+		t.Errorf("a.yaml not restored: %q", got)
+	}
+	write("b.yaml", "image: app:1.0\n")
+	a, err := Write(root, slim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(root, "b.yaml")); string(got) != "image: app:1.1\n" {
+		t.Errorf("b.yaml = %q", got)
+	}
+	if err := a.Restore(); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(root, "b.yaml")); string(got) != "image: app:1.0\n" {
+		t.Errorf("b.yaml not restored: %q", got)
+	}
+}

@@ -106,6 +106,16 @@ func (w *Workspace) Propose(ctx context.Context, reg *registry.Client, opt Optio
 // Prepare builds the plan for a resolution, refuses files with uncommitted
 // changes, and renders the new contents without writing them.
 func (w *Workspace) Prepare(res *Resolution) (*Proposal, error) {
+	return w.PrepareEach(res, nil)
+}
+
+// PrepareEach is Prepare for large runs: it hands each file's change, old
+// and new contents, to each as soon as it is rendered (in path order), and
+// the proposal keeps only what Commit needs, the new contents and a hash of
+// the old (edit.Change.Slim), so two copies of every changed file are never
+// held at once. A rendering error can come after each has seen earlier
+// files. With each nil it is Prepare and keeps both contents.
+func (w *Workspace) PrepareEach(res *Resolution, each func(edit.Change) error) (*Proposal, error) {
 	p := &Proposal{Resolution: *res}
 	var inputs []plan.Input
 	for _, d := range res.Decisions {
@@ -126,7 +136,20 @@ func (w *Workspace) Prepare(res *Resolution) (*Proposal, error) {
 	} else if len(dirty) > 0 {
 		return nil, &DirtyError{Paths: dirty}
 	}
-	p.Changes, err = edit.Render(w.Repo.Root, p.Plan)
+	if each == nil {
+		p.Changes, err = edit.Render(w.Repo.Root, p.Plan)
+		if err != nil {
+			return nil, err
+		}
+		return p, nil
+	}
+	err = edit.RenderEach(w.Repo.Root, p.Plan, func(c edit.Change) error {
+		if err := each(c); err != nil {
+			return err
+		}
+		p.Changes = append(p.Changes, c.Slim())
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
