@@ -124,13 +124,6 @@ func runBump(c *cli.Context, s Streams, opt bumpOptions) error {
 	if err != nil {
 		return exit(ExitError, err)
 	}
-	// Each decision's verdicts, one per tag the registry listed, explain a
-	// choice in status and run output; bump never shows them, and over
-	// hundreds of repositories of hundreds of tags they are most of the
-	// memory still held while the files are rendered.
-	for i := range resolution.Decisions {
-		resolution.Decisions[i].Choice.Verdicts = nil
-	}
 	p := newPainter(opt.color)
 	// The diff is written file by file as each is rendered, through one
 	// buffer, so that a bump over thousands of files never holds every

@@ -413,7 +413,9 @@ func (st *runState) promote(ctx context.Context, tip string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("reading holds: %w", err)
 	}
-	prop, err := st.ws.Propose(ctx, st.reg, promote.Options{Held: held})
+	// Only the registry's invalid tags are worth a log line.
+	keep := func(_ int, v policy.Verdict) bool { return v.Outcome == policy.Invalid }
+	prop, err := st.ws.Propose(ctx, st.reg, promote.Options{Held: held, KeepVerdict: keep})
 	if err != nil {
 		return false, err
 	}

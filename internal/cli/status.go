@@ -69,6 +69,7 @@ type ImageStatus struct {
 	Reason     string          `json:"reason"`
 	References []Location      `json:"references"`
 	Candidates []CandidateInfo `json:"candidates"`
+	Considered int             `json:"considered"`
 }
 
 // Location is a place in a file.
@@ -101,7 +102,9 @@ func runStatus(c *cli.Context, s Streams, opt statusOptions) error {
 	if err != nil {
 		return err
 	}
-	res, err := ws.Resolve(c.Context, reg, promote.Options{Only: opt.only, Held: held, Progress: bar.update})
+	// The text shows the nearest candidates; --all-candidates and --json all.
+	keep := func(i int, _ policy.Verdict) bool { return opt.all || opt.json || i < nearest }
+	res, err := ws.Resolve(c.Context, reg, promote.Options{KeepVerdict: keep, Only: opt.only, Held: held, Progress: bar.update})
 	bar.done()
 	if err != nil {
 		return exit(ExitError, err)
@@ -114,7 +117,7 @@ func runStatus(c *cli.Context, s Streams, opt statusOptions) error {
 	for _, d := range res.Decisions {
 		st := ImageStatus{Image: d.Image, Rule: d.Rule, Current: d.Current, Chosen: d.Choice.Tag, Changed: d.Moves(),
 			Digest: d.Digest, Held: d.Held, Order: d.Choice.Order, Reason: d.Choice.Reason,
-			References: []Location{}, Candidates: []CandidateInfo{}}
+			References: []Location{}, Candidates: []CandidateInfo{}, Considered: d.Considered}
 		if d.Held != "" {
 			st.Chosen = d.Current
 		}
@@ -182,8 +185,8 @@ func printStatus(w io.Writer, p painter, r StatusResult, all bool) {
 		for _, c := range shown {
 			fmt.Fprintf(w, "    %-12s %-28s %s\n", outcomeLabel(p, c.Outcome), printableTag(c.Tag), c.Reason)
 		}
-		if len(shown) < len(st.Candidates) {
-			fmt.Fprintf(w, "    %s\n", p.dim(fmt.Sprintf("... %d more (--all-candidates)", len(st.Candidates)-len(shown))))
+		if len(shown) < st.Considered {
+			fmt.Fprintf(w, "    %s\n", p.dim(fmt.Sprintf("... %d more (--all-candidates)", st.Considered-len(shown))))
 		}
 	}
 	if len(r.Failures) > 0 {

@@ -81,7 +81,7 @@ var registryKeys = []string{
 }
 
 type rawCache struct {
-	Dir string `toml:"dir"`
+	Dir    string `toml:"dir"`
 	TTL    string `toml:"ttl"`
 	TagTTL string `toml:"tag_ttl"`
 }

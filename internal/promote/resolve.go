@@ -39,6 +39,8 @@ type Decision struct {
 	// A held image keeps its tag whatever its rule would choose.
 	Held string
 	Refs []Reference
+	// Considered is how many tags the policy judged, kept verdicts or not.
+	Considered int
 
 	rule int
 }
@@ -90,6 +92,12 @@ type Options struct {
 	Now time.Time
 	// Progress, if set, is called as images are resolved (done of total).
 	Progress func(done, total int)
+	// KeepVerdict says which of a decision's verdicts (best first, one per
+	// tag the registry listed) to keep in Choice.Verdicts; nil keeps none.
+	// They explain a choice (status, run's warnings) and, over hundreds of
+	// repositories of hundreds of tags, would otherwise be most of a run's
+	// memory. Decision.Considered counts them all.
+	KeepVerdict func(i int, v policy.Verdict) bool
 }
 
 // Propose resolves every managed reference and renders the changes a bump
@@ -251,7 +259,7 @@ func (w *Workspace) Resolve(ctx context.Context, reg *registry.Client, opt Optio
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			err := w.decide(ctx, reg, d, list.Tags, now)
+			err := w.decide(ctx, reg, d, list.Tags, now, opt.KeepVerdict)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil && failed[d.Image] == nil {
@@ -291,7 +299,7 @@ func (e *DirtyError) Error() string {
 }
 
 // decide fetches what the policy needs and lets it choose.
-func (w *Workspace) decide(ctx context.Context, reg *registry.Client, d *Decision, tags []string, now time.Time) error {
+func (w *Workspace) decide(ctx context.Context, reg *registry.Client, d *Decision, tags []string, now time.Time, keep func(int, policy.Verdict) bool) error {
 	pol := w.rules.list[d.rule].policy
 	kept, rejected := pol.Candidates(d.Current, tags)
 	current := policy.Tag{Name: d.Current}
@@ -305,7 +313,14 @@ func (w *Workspace) decide(ctx context.Context, reg *registry.Client, d *Decisio
 		}
 	}
 	d.Choice = pol.Select(current, candidates, now)
-	d.Choice.Verdicts = append(d.Choice.Verdicts, rejected...)
+	all := append(d.Choice.Verdicts, rejected...)
+	d.Considered = len(all)
+	d.Choice.Verdicts = nil
+	for i, v := range all {
+		if keep != nil && keep(i, v) {
+			d.Choice.Verdicts = append(d.Choice.Verdicts, v)
+		}
+	}
 	if d.Choice.Err != nil {
 		return d.Choice.Err
 	}
