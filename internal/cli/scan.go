@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"slices"
 	"strconv"
 
@@ -43,6 +44,9 @@ func scanCommand(s Streams) *cli.Command {
 	}
 }
 
+// scanGCPercent is the GOGC of a scan, unless the environment sets one.
+const scanGCPercent = 400
+
 // ScanEntry is one line of `scan --json`. The field names are a contract.
 type ScanEntry struct {
 	File      string `json:"file"`
@@ -61,6 +65,13 @@ func runScan(c *cli.Context, s Streams, opt scanOptions) error {
 	ws, err := openWorkspace(opt.global, opt.all)
 	if err != nil {
 		return err
+	}
+	if s.Getenv == nil || s.Getenv("GOGC") == "" {
+		// Reading every tracked file allocates a little per file while the
+		// live heap stays small (about 12 MB for 20,000 files): at the
+		// default 100 the collector would run a dozen times for nothing.
+		// Restored on return, for callers that run more than one command.
+		defer debug.SetGCPercent(debug.SetGCPercent(scanGCPercent))
 	}
 	refs, err := ws.Scan(c.Context)
 	if err != nil {
