@@ -209,3 +209,28 @@ func TestMessageReadsBackWithGit(t *testing.T) {
 		t.Errorf("subject: %q", msg)
 	}
 }
+
+// A dry run reads no digest it would not write: the chosen tag's digest only
+// enriches the commit's trailers unless a reference pins one.
+func TestResolveReadsDigestsOnlyWhenNeeded(t *testing.T) {
+	f := newFixture(t)
+	ws, err := Open(f.dir, OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		noDigests bool
+		want      bool
+	}{{noDigests: true, want: false}, {noDigests: false, want: true}} {
+		res, err := ws.Resolve(context.Background(), f.reg, Options{NoDigests: tt.noDigests})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Decisions) != 1 || !res.Decisions[0].Moves() {
+			t.Fatalf("decisions: %+v", res.Decisions)
+		}
+		if got := res.Decisions[0].Digest != ""; got != tt.want {
+			t.Errorf("NoDigests=%v: digest %q", tt.noDigests, res.Decisions[0].Digest)
+		}
+	}
+}

@@ -98,6 +98,10 @@ type Options struct {
 	// repositories of hundreds of tags, would otherwise be most of a run's
 	// memory. Decision.Considered counts them all.
 	KeepVerdict func(i int, v policy.Verdict) bool
+	// NoDigests skips reading the digest of each chosen tag where no
+	// reference pins one: it only enriches the commit's trailers
+	// (Laminar-Digest), so a dry run does without the request.
+	NoDigests bool
 }
 
 // Propose resolves every managed reference and renders the changes a bump
@@ -259,7 +263,7 @@ func (w *Workspace) Resolve(ctx context.Context, reg *registry.Client, opt Optio
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			err := w.decide(ctx, reg, d, list.Tags, now, opt.KeepVerdict)
+			err := w.decide(ctx, reg, d, list.Tags, now, opt.KeepVerdict, !opt.NoDigests)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil && failed[d.Image] == nil {
@@ -299,7 +303,7 @@ func (e *DirtyError) Error() string {
 }
 
 // decide fetches what the policy needs and lets it choose.
-func (w *Workspace) decide(ctx context.Context, reg *registry.Client, d *Decision, tags []string, now time.Time, keep func(int, policy.Verdict) bool) error {
+func (w *Workspace) decide(ctx context.Context, reg *registry.Client, d *Decision, tags []string, now time.Time, keep func(int, policy.Verdict) bool, digests bool) error {
 	pol := w.rules.list[d.rule].policy
 	kept, rejected := pol.Candidates(d.Current, tags)
 	current := policy.Tag{Name: d.Current}
@@ -334,6 +338,11 @@ func (w *Workspace) decide(ctx context.Context, reg *registry.Client, d *Decisio
 		// otherwise a HEAD (or the cached resolution) is enough: the
 		// creation time is not needed.
 		digest := d.Choice.Digest
+		if digest == "" && !pinned && !digests {
+			// Only a Laminar-Digest trailer would show it: a dry run
+			// writes none, so it costs no request.
+			return nil
+		}
 		if digest == "" {
 			var err error
 			digest, err = reg.Digest(ctx, d.Repo, d.Choice.Tag)
