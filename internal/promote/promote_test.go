@@ -211,9 +211,20 @@ func TestMessageReadsBackWithGit(t *testing.T) {
 }
 
 // A dry run reads no digest it would not write: the chosen tag's digest only
-// enriches the commit's trailers unless a reference pins one.
+// enriches the commit's trailers unless a reference pins one. (Rules that
+// rank by creation time get the digest with the creation time, for free.)
 func TestResolveReadsDigestsOnlyWhenNeeded(t *testing.T) {
 	f := newFixture(t)
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if _, err := registrytest.PushTags(context.Background(), f.host+"/acme/api", map[string]time.Time{
+		"1.0.0": base, "1.1.0": base.Add(time.Hour),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	f.write("laminar.toml", "[[registry]]\nprefix = \""+f.host+"/acme\"\n\n[[update]]\nname = \"api\"\npattern = \"semver:^1.0\"\n")
+	f.write("a.yaml", "image: "+f.host+"/acme/api:1.0.0\n")
+	f.write("b.yaml", "image: "+f.host+"/acme/api:1.0.0\n")
+	f.git("commit", "-qam", "api")
 	ws, err := Open(f.dir, OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
