@@ -41,20 +41,12 @@ func rollbackCommand(s Streams) *cli.Command {
 
 func runRollback(c *cli.Context, s Streams, opt changeOptions, arg, to string) error {
 	ctx := c.Context
-	ss, err := openSession(opt)
+	ss, refs, image, err := openImage(ctx, opt, arg)
 	if err != nil {
 		return err
 	}
 	defer ss.unlock()
 	ws := ss.ws
-	refs, err := ws.Scan(ctx)
-	if err != nil {
-		return exit(ExitError, err)
-	}
-	image, err := promote.FindImage(arg, promote.Images(refs))
-	if err != nil {
-		return exit(ExitError, err)
-	}
 	seen := map[string]bool{}
 	var current []string
 	for _, r := range refs {

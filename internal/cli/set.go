@@ -126,22 +126,33 @@ func openSession(opt changeOptions) (*session, error) {
 	return ss, nil
 }
 
+// openImage opens a session (lock included, unless a dry run), scans, and
+// finds the one image arg names among the references. On error nothing is
+// held.
+func openImage(ctx context.Context, opt changeOptions, arg string) (*session, []promote.Reference, string, error) {
+	ss, err := openSession(opt)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	refs, err := ss.ws.Scan(ctx)
+	if err == nil {
+		var image string
+		if image, err = promote.FindImage(arg, promote.Images(refs)); err == nil {
+			return ss, refs, image, nil
+		}
+	}
+	ss.unlock()
+	return nil, nil, "", exit(ExitError, err)
+}
+
 func runSet(c *cli.Context, s Streams, opt changeOptions, arg, tag, sha string, short bool) error {
 	ctx := c.Context
-	ss, err := openSession(opt)
+	ss, refs, image, err := openImage(ctx, opt, arg)
 	if err != nil {
 		return err
 	}
 	defer ss.unlock()
 	ws := ss.ws
-	refs, err := ws.Scan(ctx)
-	if err != nil {
-		return exit(ExitError, err)
-	}
-	image, err := promote.FindImage(arg, promote.Images(refs))
-	if err != nil {
-		return exit(ExitError, err)
-	}
 	reg := newRegistry(ws)
 	defer reg.Flush()
 	if sha != "" {
