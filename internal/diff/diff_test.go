@@ -376,32 +376,6 @@ type failWriter struct{}
 
 func (failWriter) Write([]byte) (int, error) { return 0, fmt.Errorf("disk full") }
 
-func TestNumstatAgainstGit(t *testing.T) {
-	needGit(t)
-	if testing.Short() {
-		t.Skip("runs git many times")
-	}
-	for _, tc := range diffCases() {
-		if tc.alignmentMayDiffer {
-			continue
-		}
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			f := tc.file()
-			repo := newGitRepo(t, f.Path, f.Old)
-			repo.write(f.New)
-			want := repo.git(nil, "diff", "--numstat")
-			var got bytes.Buffer
-			if err := Numstat(&got, []File{f}, Options{}); err != nil {
-				t.Fatal(err)
-			}
-			if d := cmp.Diff(string(want), got.String()); d != "" {
-				t.Errorf("(-git +ours):\n%s", d)
-			}
-		})
-	}
-}
-
 // TestRandomTagBumpsMatchGit replaces the tags on random image lines of
 // manifests full of repeated lines (blank lines, identical port blocks,
 // the same image twice) and requires git's exact output: a line-for-line

@@ -83,9 +83,6 @@ func (b *Backup) KnowDir(dir string) {
 	}
 }
 
-// Has reports whether path was saved.
-func (b *Backup) Has(path string) bool { _, ok := b.files[path]; return ok }
-
 // Same reports whether the file at path still holds what was saved.
 func (b *Backup) Same(path string) bool {
 	f, ok := b.files[path]

@@ -273,28 +273,6 @@ func (r *Repo) readHead() (hash, ref string, err error) {
 	return h, target, nil
 }
 
-// ReadHeadFile returns the content of path (slash-separated, relative to
-// Root) in HEAD's tree.
-func (r *Repo) ReadHeadFile(p string) ([]byte, error) {
-	clean, err := cleanPath(p)
-	if err != nil {
-		return nil, err
-	}
-	tree, err := r.headTree()
-	if err != nil {
-		return nil, err
-	}
-	f, err := tree.File(clean)
-	if err != nil {
-		return nil, fmt.Errorf("%s at HEAD: %w", clean, err)
-	}
-	b, err := readAll(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s at HEAD: %w", clean, err)
-	}
-	return b, nil
-}
-
 // readAll returns the content of a blob or other object.
 func readAll(obj interface{ Reader() (io.ReadCloser, error) }) ([]byte, error) {
 	rd, err := obj.Reader()

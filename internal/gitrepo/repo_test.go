@@ -98,7 +98,7 @@ func TestOpenGitFile(t *testing.T) {
 	}
 }
 
-func TestHeadAndReadHeadFile(t *testing.T) {
+func TestHeadAndReadFileAtHead(t *testing.T) {
 	root := newRepo(t, map[string]string{"a/b.yaml": "x: 1\r\n"})
 	r := open(t, root)
 	h, b, err := r.Head()
@@ -106,15 +106,15 @@ func TestHeadAndReadHeadFile(t *testing.T) {
 		t.Fatalf("Head() = %s, %q, %v", h, b, err)
 	}
 	writeFile(t, root, "a/b.yaml", "changed\n")
-	got, err := r.ReadHeadFile("a/b.yaml")
+	got, err := r.ReadFile("HEAD", "a/b.yaml")
 	if err != nil || string(got) != "x: 1\r\n" {
 		t.Errorf("ReadHeadFile = %q, %v", got, err)
 	}
-	if _, err := r.ReadHeadFile("a/missing"); err == nil {
+	if _, err := r.ReadFile("HEAD", "a/missing"); err == nil {
 		t.Error("ReadHeadFile(missing) succeeded")
 	}
 	for _, bad := range []string{"../x", "/etc/passwd", "a/./b.yaml", ".git/config", `a\b.yaml`} {
-		if _, err := r.ReadHeadFile(bad); err == nil {
+		if _, err := r.ReadFile("HEAD", bad); err == nil {
 			t.Errorf("ReadHeadFile(%q) succeeded", bad)
 		}
 	}

@@ -21,9 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
 	"time"
 
@@ -209,17 +207,4 @@ func labelValue(m *dto.Metric, name string) string {
 func Parse(r io.Reader) (map[string]*dto.MetricFamily, error) {
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	return parser.TextToMetricFamilies(r)
-}
-
-// ReadTextfile parses the metrics file at path.
-func ReadTextfile(path string) (map[string]*dto.MetricFamily, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("metrics: %s does not exist", filepath.Base(path))
-		}
-		return nil, err
-	}
-	defer f.Close()
-	return Parse(f)
 }

@@ -1,6 +1,9 @@
 package metrics
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,7 +48,7 @@ func TestWriteAndCarryOver(t *testing.T) {
 	if err := WriteTextfile(path, first); err != nil {
 		t.Fatal(err)
 	}
-	fams, err := ReadTextfile(path)
+	fams, err := readTextfile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +83,7 @@ func TestWriteAndCarryOver(t *testing.T) {
 	if err := WriteTextfile(path, second); err != nil {
 		t.Fatal(err)
 	}
-	fams, err = ReadTextfile(path)
+	fams, err = readTextfile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,13 +109,13 @@ func TestWriteAndCarryOver(t *testing.T) {
 	if err := WriteTextfile(path, third); err != nil {
 		t.Fatal(err)
 	}
-	fams, _ = ReadTextfile(path)
+	fams, _ = readTextfile(path)
 	check(NameLastSuccess, float64(t0.Unix())+1.5)
 	t2 := t1.Add(2 * time.Hour)
 	if err := WriteTextfile(path, Run{Repository: repo, Started: t2, Finished: t2, Promotions: 1}); err != nil {
 		t.Fatal(err)
 	}
-	fams, _ = ReadTextfile(path)
+	fams, _ = readTextfile(path)
 	check(NameLastSuccess, float64(t2.Unix()))
 	check(NamePromotionsTotal, 3)
 
@@ -128,7 +131,7 @@ func TestNeverSucceeded(t *testing.T) {
 	if err := WriteTextfile(path, Run{Repository: "r", Failed: true, Finished: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	fams, err := ReadTextfile(path)
+	fams, err := readTextfile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +152,7 @@ func TestOtherRepositoryAndGarbage(t *testing.T) {
 	if err := WriteTextfile(path, Run{Repository: "mine", Failures: 1}); err != nil {
 		t.Fatal(err)
 	}
-	fams, _ := ReadTextfile(path)
+	fams, _ := readTextfile(path)
 	if _, ok := fams[NameLastSuccess]; ok {
 		t.Error("carried over another repository's last success")
 	}
@@ -173,4 +176,17 @@ func TestUnwritableDirectory(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "metrics: writing") {
 		t.Errorf("error %v", err)
 	}
+}
+
+// readTextfile parses the metrics file at path.
+func readTextfile(path string) (map[string]*dto.MetricFamily, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("metrics: %s does not exist", filepath.Base(path))
+		}
+		return nil, err
+	}
+	defer f.Close()
+	return Parse(f)
 }
