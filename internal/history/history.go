@@ -98,25 +98,13 @@ func stamp(r Record, c gitrepo.Commit) Record {
 // such commit.
 func FromMessage(msg string) []Record {
 	ts := trailer.Parse(msg)
-	digests := map[string]string{}
-	rules := map[string]string{}
+	digests := byImage(trailer.Values(ts, trailer.KeyDigest))
+	rules := byImage(trailer.Values(ts, trailer.KeyRule))
 	rollbackOf := ""
-	for _, t := range ts {
-		if strings.EqualFold(t.Key, trailer.KeyRollback) {
-			if rollbackOf == "" && trailer.Validate(trailer.Trailer{Key: trailer.KeyRollback, Value: t.Value}) == nil {
-				rollbackOf = t.Value
-			}
-			continue
-		}
-		image, rest, ok := strings.Cut(t.Value, " ")
-		if !ok {
-			continue
-		}
-		switch {
-		case strings.EqualFold(t.Key, trailer.KeyDigest):
-			digests[image] = strings.TrimSpace(rest)
-		case strings.EqualFold(t.Key, trailer.KeyRule):
-			rules[image] = strings.TrimSpace(rest)
+	for _, v := range trailer.Values(ts, trailer.KeyRollback) {
+		if trailer.Validate(trailer.Trailer{Key: trailer.KeyRollback, Value: v}) == nil {
+			rollbackOf = v
+			break
 		}
 	}
 	var out []Record
@@ -133,11 +121,11 @@ func FromMessage(msg string) []Record {
 			}
 			out = append(out, r)
 		case strings.EqualFold(t.Key, trailer.KeyHold), strings.EqualFold(t.Key, trailer.KeyRelease):
-			kind := Hold
+			kind, key := Hold, trailer.KeyHold
 			if strings.EqualFold(t.Key, trailer.KeyRelease) {
-				kind = Release
+				kind, key = Release, trailer.KeyRelease
 			}
-			if trailer.Validate(trailer.Trailer{Key: string(kindKey(kind)), Value: t.Value}) != nil {
+			if trailer.Validate(trailer.Trailer{Key: key, Value: t.Value}) != nil {
 				continue
 			}
 			out = append(out, Record{Kind: kind, Image: t.Value})
@@ -146,11 +134,16 @@ func FromMessage(msg string) []Record {
 	return out
 }
 
-func kindKey(k Kind) string {
-	if k == Release {
-		return trailer.KeyRelease
+// byImage maps "<image> <value>" trailer values by image (a later value for
+// the same image replaces an earlier one).
+func byImage(values []string) map[string]string {
+	m := map[string]string{}
+	for _, v := range values {
+		if image, rest, ok := strings.Cut(v, " "); ok {
+			m[image] = strings.TrimSpace(rest)
+		}
 	}
-	return trailer.KeyHold
+	return m
 }
 
 func (f Filter) matches(image string) bool {
