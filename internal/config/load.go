@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -202,7 +203,7 @@ func buildUpdate(r rawUpdate, i int) (Update, error) {
 	if err := buildExec(r, &u); err != nil {
 		return u, err
 	}
-	if r.Order != "" && !contains(Orders, r.Order) {
+	if r.Order != "" && !slices.Contains(Orders, r.Order) {
 		return u, &keyError{"order", fmt.Sprintf("%q is not one of %s", r.Order, strings.Join(Orders, ", "))}
 	}
 	if r.Extract != "" && !strings.HasPrefix(r.Pattern, "regex:") {
@@ -295,15 +296,6 @@ func label(name string, i int) string {
 		return strconv.Quote(name)
 	}
 	return "#" + strconv.Itoa(i+1)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 var knownKeys = map[string][]string{

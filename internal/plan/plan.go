@@ -5,6 +5,7 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/git-laminar/git-laminar/internal/imageref"
@@ -107,8 +108,8 @@ func Build(inputs []Input) (Plan, error) {
 		if in.ToDigest != "" {
 			p.Digest = in.ToDigest
 		}
-		if len(p.Paths) == 0 || p.Paths[len(p.Paths)-1] != m.Path {
-			p.Paths = appendUnique(p.Paths, m.Path)
+		if !slices.Contains(p.Paths, m.Path) {
+			p.Paths = append(p.Paths, m.Path)
 		}
 	}
 
@@ -152,13 +153,4 @@ func Build(inputs []Input) (Plan, error) {
 		return a.To < b.To
 	})
 	return out, nil
-}
-
-func appendUnique(list []string, s string) []string {
-	for _, x := range list {
-		if x == s {
-			return list
-		}
-	}
-	return append(list, s)
 }

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -276,7 +277,7 @@ func (w *Workspace) runExec(ctx context.Context, p *Proposal, ours []edit.Change
 		}
 	}
 	for pth := range wasDirty {
-		if !before.Same(pth) && !contains(dirtyAfter, pth) {
+		if !before.Same(pth) && !slices.Contains(dirtyAfter, pth) {
 			// Changed back to the committed state: also a change of the user's work.
 			problems = append(problems, changeErr(pth, problemDirty))
 		}
@@ -331,15 +332,6 @@ func (w *Workspace) runExec(ctx context.Context, p *Proposal, ours []edit.Change
 		return nil, err
 	}
 	return out, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // runCommands runs every group's commands in order, stopping at the first
