@@ -186,9 +186,29 @@ func (e *entry) tags(maxTags int) (tags []string, truncated, ok bool) {
 	return slices.Clone(t.Tags), t.Truncated, true
 }
 
-func (e *entry) putTags(tags []string, maxTags int, truncated bool) {
+// putTags records a tag list, and what the listing said of its tags (see
+// listed.go) as resolutions made now.
+func (e *entry) putTags(tags []string, maxTags int, truncated bool, listed *listedImages) {
 	e.mu.Lock()
-	e.rec.Tags = &tagsRecord{At: e.c.now(), Tags: slices.Clone(tags), MaxTags: maxTags, Truncated: truncated}
+	now := e.c.now()
+	e.rec.Tags = &tagsRecord{At: now, Tags: slices.Clone(tags), MaxTags: maxTags, Truncated: truncated}
+	for _, tag := range tags {
+		li, ok := listed.get(tag)
+		if !ok {
+			continue
+		}
+		if e.rec.TagDigests == nil {
+			e.rec.TagDigests = map[string]tagDigest{}
+		}
+		e.rec.TagDigests[tag] = tagDigest{Digest: li.digest, At: now}
+		if !li.created.IsZero() {
+			if e.rec.Images == nil {
+				e.rec.Images = map[string]imageInfo{}
+			}
+			e.rec.Images[li.digest] = imageInfo{Created: li.created}
+			e.c.stats.listedImages.Add(1)
+		}
+	}
 	e.version++
 	e.mu.Unlock()
 	e.save(false)

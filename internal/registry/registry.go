@@ -259,7 +259,7 @@ func (c *Client) puller(pageSize int) (*remote.Puller, error) {
 	}
 	p, err := remote.NewPuller(
 		remote.WithAuthFromKeychain(c.keys),
-		remote.WithTransport(c.limiter),
+		remote.WithTransport(listingTap{next: c.limiter}),
 		remote.WithUserAgent(c.opt.UserAgent),
 		remote.WithPageSize(pageSize),
 		remote.WithRetryBackoff(remote.Backoff{Steps: 1}),
@@ -317,6 +317,8 @@ func (c *Client) tags(ctx context.Context, repo string) TagList {
 	if err != nil {
 		return fail(err)
 	}
+	listed := &listedImages{}
+	ctx = withListedImages(ctx, listed)
 	lister, err := p.Lister(ctx, r)
 	if err != nil {
 		return fail(err)
@@ -338,7 +340,7 @@ func (c *Client) tags(ctx context.Context, repo string) TagList {
 			break // an empty page that links on would loop for ever
 		}
 	}
-	e.putTags(tags, maxTags, truncated)
+	e.putTags(tags, maxTags, truncated, listed)
 	return TagList{Tags: tags, Warning: capWarning(repo, truncated, maxTags)}
 }
 

@@ -22,6 +22,7 @@ type Stats struct {
 	CachedTagLists int64 // tag lists answered from the cache
 	CachedDigests  int64 // tag → digest answered from the cache
 	CachedImages   int64 // digest → creation time answered from the cache
+	ListedImages   int64 // creation times read from tag lists that carry them (see listed.go)
 	CacheWrites    int64 // cache files written (one per repository, batch or flush)
 }
 
@@ -33,7 +34,7 @@ func (s Stats) Requests() int64 {
 type counters struct {
 	tagListPages, manifestHeads, manifestGets, blobGets, pings, other atomic.Int64
 	retries, rateLimited                                              atomic.Int64
-	cachedTagLists, cachedDigests, cachedImages                       atomic.Int64
+	cachedTagLists, cachedDigests, cachedImages, listedImages         atomic.Int64
 	cacheWrites                                                       atomic.Int64
 }
 
@@ -67,6 +68,7 @@ func (c *counters) snapshot() Stats {
 		Pings: c.pings.Load(), Other: c.other.Load(),
 		Retries: c.retries.Load(), RateLimited: c.rateLimited.Load(),
 		CachedTagLists: c.cachedTagLists.Load(), CachedDigests: c.cachedDigests.Load(), CachedImages: c.cachedImages.Load(),
-		CacheWrites: c.cacheWrites.Load(),
+		ListedImages: c.listedImages.Load(),
+		CacheWrites:  c.cacheWrites.Load(),
 	}
 }

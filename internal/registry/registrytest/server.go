@@ -11,9 +11,11 @@ package registrytest
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -64,6 +66,14 @@ type ServerOptions struct {
 	// ClientCAs to demand a client certificate). See Certificate. Unlike
 	// the others, it takes effect only in NewServer.
 	TLS *tls.Config
+	// ListTimes makes tag lists say, as Google Container Registry's do,
+	// which manifest each tag names and when its image was built: a
+	// "manifest" map from digest to mediaType, tag, imageSizeBytes,
+	// timeCreatedMs (the image config's "created"; "0" for an index or an
+	// image that does not say) and timeUploadedMs. Only manifests pushed
+	// while it is on are described (the server notes them as they are
+	// pushed, as a registry's database would); turn it on before seeding.
+	ListTimes bool
 	// Log receives the inner registry's log lines. Default: discarded.
 	Log *log.Logger
 }
@@ -133,6 +143,16 @@ type Server struct {
 	mu       sync.Mutex
 	counts   Counts
 	inFlight int
+	pushed   map[string]map[string]pushedManifest // repo → tag → what it names (ListTimes)
+}
+
+// pushedManifest is what ListTimes serves about a tag.
+type pushedManifest struct {
+	Digest    string
+	MediaType string
+	Size      int64
+	Created   time.Time // zero: an index, or an image that does not say
+	Uploaded  time.Time
 }
 
 // NewServer starts a registry listening on 127.0.0.1 on a free port.
@@ -275,8 +295,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if opt.Respond != nil && opt.Respond(w, r) {
 		return
 	}
-	if kind == KindTagsList && r.Method == http.MethodGet && (opt.PageSize > 0 || r.URL.RawQuery != "") {
-		s.serveTagsPage(w, r, repo, opt.PageSize)
+	if kind == KindManifestPut && r.Method == http.MethodPut && opt.ListTimes {
+		s.serveManifestPut(w, r, repo)
+		return
+	}
+	if kind == KindTagsList && r.Method == http.MethodGet && (opt.PageSize > 0 || r.URL.RawQuery != "" || opt.ListTimes) {
+		s.serveTagsPage(w, r, repo, opt.PageSize, opt.ListTimes)
 		return
 	}
 	s.inner.ServeHTTP(w, r)
@@ -320,7 +344,7 @@ func writeError(w http.ResponseWriter, r *http.Request, status int) {
 // client asks. ggcr's registry honours ?n= and ?last= but sends no Link
 // header, so a client would silently get only the first page; this serves
 // every paginated request, forced or asked for.
-func (s *Server) serveTagsPage(w http.ResponseWriter, r *http.Request, repo string, n int) {
+func (s *Server) serveTagsPage(w http.ResponseWriter, r *http.Request, repo string, n int, listTimes bool) {
 	q := r.URL.Query()
 	if ns := q.Get("n"); ns != "" {
 		v, err := strconv.Atoi(ns)
@@ -371,9 +395,117 @@ func (s *Server) serveTagsPage(w http.ResponseWriter, r *http.Request, repo stri
 	if list.Tags == nil {
 		list.Tags = []string{}
 	}
-	body, _ := json.Marshal(list)
+	var body []byte
+	if listTimes {
+		body, _ = json.Marshal(struct {
+			Name     string                    `json:"name"`
+			Tags     []string                  `json:"tags"`
+			Manifest map[string]listedManifest `json:"manifest"`
+		}{list.Name, list.Tags, s.listedManifests(repo, list.Tags)})
+	} else {
+		body, _ = json.Marshal(list)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	io.Copy(w, bytes.NewReader(body))
+}
+
+// serveManifestPut passes a manifest push to the inner registry and, when
+// it is accepted under a tag, notes what ListTimes will say of the tag.
+func (s *Server) serveManifestPut(w http.ResponseWriter, r *http.Request, repo string) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		writeError(w, r, http.StatusBadRequest)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	rec := httptest.NewRecorder()
+	s.inner.ServeHTTP(rec, r)
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	io.Copy(w, rec.Body)
+	ref := r.URL.Path[strings.LastIndex(r.URL.Path, "/manifests/")+len("/manifests/"):]
+	if rec.Code != http.StatusCreated || strings.Contains(ref, ":") {
+		return // refused, or pushed by digest: no tag to describe
+	}
+	sum := sha256.Sum256(body)
+	pm := pushedManifest{
+		Digest:    "sha256:" + hex.EncodeToString(sum[:]),
+		MediaType: r.Header.Get("Content-Type"),
+		Size:      int64(len(body)),
+		Uploaded:  time.Now().UTC(),
+	}
+	var m struct {
+		MediaType string `json:"mediaType"`
+		Config    struct {
+			Digest string `json:"digest"`
+		} `json:"config"`
+	}
+	if json.Unmarshal(body, &m) == nil && m.Config.Digest != "" {
+		pm.Created = s.configCreated(repo, m.Config.Digest)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pushed == nil {
+		s.pushed = map[string]map[string]pushedManifest{}
+	}
+	if s.pushed[repo] == nil {
+		s.pushed[repo] = map[string]pushedManifest{}
+	}
+	s.pushed[repo][ref] = pm
+}
+
+// configCreated reads an image config from the inner registry for its
+// "created" time; zero if it has none.
+func (s *Server) configCreated(repo, digest string) time.Time {
+	req := httptest.NewRequest(http.MethodGet, "/v2/"+repo+"/blobs/"+digest, nil)
+	rec := httptest.NewRecorder()
+	s.inner.ServeHTTP(rec, req)
+	var cfg struct {
+		Created time.Time `json:"created"`
+	}
+	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &cfg) != nil {
+		return time.Time{}
+	}
+	return cfg.Created
+}
+
+// listedManifest is an entry of a GCR-style "manifest" map: numbers as
+// decimal strings, times in milliseconds since the epoch.
+type listedManifest struct {
+	Size      string   `json:"imageSizeBytes"`
+	MediaType string   `json:"mediaType"`
+	Tags      []string `json:"tag"`
+	Created   string   `json:"timeCreatedMs"`
+	Uploaded  string   `json:"timeUploadedMs"`
+}
+
+// listedManifests describes the manifests that tags (one page) name.
+func (s *Server) listedManifests(repo string, tags []string) map[string]listedManifest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]listedManifest{}
+	for _, tag := range tags {
+		pm, ok := s.pushed[repo][tag]
+		if !ok {
+			continue
+		}
+		lm, ok := out[pm.Digest]
+		if !ok {
+			created := int64(0)
+			if !pm.Created.IsZero() {
+				created = pm.Created.UnixMilli()
+			}
+			lm = listedManifest{
+				Size: strconv.FormatInt(pm.Size, 10), MediaType: pm.MediaType,
+				Created: strconv.FormatInt(created, 10), Uploaded: strconv.FormatInt(pm.Uploaded.UnixMilli(), 10),
+			}
+		}
+		lm.Tags = append(lm.Tags, tag)
+		out[pm.Digest] = lm
+	}
+	return out
 }

@@ -224,3 +224,62 @@ func TestImageSeed(t *testing.T) {
 		t.Errorf("created = %v, want %v", cf.Created, t0)
 	}
 }
+
+// ListTimes serves GCR's "manifest" map: for each tag of the page, the
+// digest it names, with the image's build time ("0" for an index).
+func TestListTimes(t *testing.T) {
+	s := NewServer(ServerOptions{ListTimes: true, PageSize: 2})
+	defer s.Close()
+	ctx := context.Background()
+	digests, err := PushTags(ctx, s.Repo("acme/app"), map[string]time.Time{"a": t0, "b": t0, "c": t0.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := PushIndex(ctx, s.Repo("acme/app:m"), nil, []Child{{OS: "linux", Architecture: "amd64", Created: t0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := func(path string) map[string]listedManifest {
+		t.Helper()
+		resp, err := http.Get(s.URL() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body struct {
+			Tags     []string
+			Manifest map[string]listedManifest
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+			t.Fatal(err)
+		}
+		return body.Manifest
+	}
+	ms := func(tm time.Time) string { return fmt.Sprint(tm.UnixMilli()) }
+	const manifestType = "application/vnd.oci.image.manifest.v1+json"
+	first := page("/v2/acme/app/tags/list")
+	for _, m := range first {
+		if m.Uploaded == "" || m.Size == "" {
+			t.Errorf("entry without timeUploadedMs or imageSizeBytes: %+v", m)
+		}
+	}
+	want := map[string]listedManifest{digests["a"]: {MediaType: manifestType, Tags: []string{"a", "b"}, Created: ms(t0)}}
+	stable := func(in map[string]listedManifest) map[string]listedManifest {
+		out := map[string]listedManifest{}
+		for d, m := range in {
+			m.Uploaded, m.Size = "", ""
+			out[d] = m
+		}
+		return out
+	}
+	if diff := cmp.Diff(want, stable(first)); diff != "" {
+		t.Errorf("first page (-want +got):\n%s", diff)
+	}
+	want = map[string]listedManifest{
+		digests["c"]: {MediaType: manifestType, Tags: []string{"c"}, Created: ms(t0.Add(time.Hour))},
+		idx:          {MediaType: "application/vnd.oci.image.index.v1+json", Tags: []string{"m"}, Created: "0"},
+	}
+	if diff := cmp.Diff(want, stable(page("/v2/acme/app/tags/list?n=2&last=b"))); diff != "" {
+		t.Errorf("second page (-want +got):\n%s", diff)
+	}
+}
