@@ -16,6 +16,9 @@
 //	grep     git grep for the reference lines (lower bound of the scan)
 //	scan     git laminar scan --all --json
 //	cold     git laminar bump --dry-run with an empty cache
+//	cold-semver  the same with the version-ordered rule alone
+//	list-times, cold-times  list and cold again, with tag lists that carry
+//	         each tag's digest and build time as Google Container Registry's do
 //	warm     the same, within the cache TTL after one filling run
 //	newest   the same after new tags were pushed, with the tag lists refreshed:
 //	         metadata may be fetched for the new tags only
@@ -283,6 +286,12 @@ func run(ctx context.Context, o options) (*result, error) {
 		return nil, err
 	}
 	coldSemver := &phase{Name: "cold-semver", What: "git laminar --config semver-only.toml bump --dry-run, empty cache: prod/ only, no creation times needed", Baseline: "list"}
+	// The same registry answering tag lists as Google Container Registry
+	// does, with each tag's digest and build time: ranking by creation time
+	// then needs no request beyond the listing.
+	listTimes := &phase{Name: "list-times", What: fmt.Sprintf("ggcr remote.List x%d repos, %d at once, tag lists with build times (GCR's manifest map)", len(gen.Referenced), o.concurrency)}
+	coldTimes := &phase{Name: "cold-times", What: "git laminar bump --dry-run, empty cache, tag lists with build times (GCR's manifest map)", Baseline: "list-times"}
+	setListTimes := func(on bool) { srv.Update(func(so *registrytest.ServerOptions) { so.ListTimes = on }) }
 	for i := range o.runs {
 		logf("round %d/%d: list, grep, scan, cold bump", i+1, o.runs)
 		s, err := listLowerBound(ctx, srv, gen.Referenced, o.concurrency)
@@ -312,8 +321,23 @@ func run(ctx context.Context, o options) (*result, error) {
 			return nil, err
 		}
 		coldSemver.add(s)
-		logf("  list %s, grep %s, scan %s, cold %s, cold-semver %s", round(list.last()), round(grep.last()),
-			round(scan.last()), round(cold.last()), round(coldSemver.last()))
+
+		setListTimes(true)
+		if s, err = listLowerBound(ctx, srv, gen.Referenced, o.concurrency); err != nil {
+			return nil, err
+		}
+		listTimes.add(s)
+		if err := os.RemoveAll(coldDir); err != nil {
+			return nil, err
+		}
+		s, err = r.tool(ctx, coldDir, "bump", "--dry-run")
+		setListTimes(false)
+		if err != nil {
+			return nil, err
+		}
+		coldTimes.add(s)
+		logf("  list %s, grep %s, scan %s, cold %s, cold-semver %s, list-times %s, cold-times %s", round(list.last()), round(grep.last()),
+			round(scan.last()), round(cold.last()), round(coldSemver.last()), round(listTimes.last()), round(coldTimes.last()))
 	}
 
 	// Warm: one run fills the cache, then runs within the TTL.
@@ -388,7 +412,7 @@ func run(ctx context.Context, o options) (*result, error) {
 	}
 
 	res.Features = feat
-	res.Phases = []*phase{list, grep, scan, cold, coldSemver, fill, warm}
+	res.Phases = []*phase{list, grep, scan, cold, coldSemver, listTimes, coldTimes, fill, warm}
 	if nb.NA == "" {
 		res.Phases = append(res.Phases, newest)
 	}

@@ -70,9 +70,9 @@ type ServerOptions struct {
 	// which manifest each tag names and when its image was built: a
 	// "manifest" map from digest to mediaType, tag, imageSizeBytes,
 	// timeCreatedMs (the image config's "created"; "0" for an index or an
-	// image that does not say) and timeUploadedMs. Only manifests pushed
-	// while it is on are described (the server notes them as they are
-	// pushed, as a registry's database would); turn it on before seeding.
+	// image that does not say) and timeUploadedMs. The server notes every
+	// manifest pushed under a tag, as a registry's database would, so this
+	// may be switched on and off at any time.
 	ListTimes bool
 	// Log receives the inner registry's log lines. Default: discarded.
 	Log *log.Logger
@@ -295,7 +295,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if opt.Respond != nil && opt.Respond(w, r) {
 		return
 	}
-	if kind == KindManifestPut && r.Method == http.MethodPut && opt.ListTimes {
+	if kind == KindManifestPut && r.Method == http.MethodPut {
 		s.serveManifestPut(w, r, repo)
 		return
 	}
@@ -412,7 +412,7 @@ func (s *Server) serveTagsPage(w http.ResponseWriter, r *http.Request, repo stri
 }
 
 // serveManifestPut passes a manifest push to the inner registry and, when
-// it is accepted under a tag, notes what ListTimes will say of the tag.
+// it is accepted under a tag, notes what ListTimes says of the tag.
 func (s *Server) serveManifestPut(w http.ResponseWriter, r *http.Request, repo string) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
