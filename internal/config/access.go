@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,6 +35,9 @@ type Access struct {
 	RPS         float64       // requests per second to the host
 	Concurrency int           // requests in flight to the host
 	Timeout     time.Duration // per request
+	// API names the registry's own API to list tags through instead of
+	// /v2/<name>/tags/list: "harbor", or "" for the distribution API.
+	API string
 
 	Source string // "file:line" of the [[registry]] table, for messages
 }
@@ -73,12 +78,17 @@ type rawRegistry struct {
 	RPS          *float64 `toml:"rps"`
 	Concurrency  *int     `toml:"concurrency"`
 	Timeout      string   `toml:"timeout"`
+	API          string   `toml:"api"`
 }
 
 var registryKeys = []string{
 	"name", "prefix", "username", "password_env", "password_file", "ca_file", "cert_file", "key_file",
-	"insecure", "page_size", "max_tags", "rps", "concurrency", "timeout",
+	"insecure", "page_size", "max_tags", "rps", "concurrency", "timeout", "api",
 }
+
+// registryAPIs are the values api may take besides "" (the distribution
+// API every registry speaks).
+var registryAPIs = []string{"harbor"}
 
 type rawCache struct {
 	Dir    string `toml:"dir"`
@@ -270,7 +280,33 @@ func buildAccess(r rawRegistry, file string, loc *locator, i int, dir string) (A
 		}
 		a.Timeout = d
 	}
+	if r.API != "" {
+		if !slices.Contains(registryAPIs, r.API) {
+			return fail("api", unknownAPI(r.API))
+		}
+		a.API = r.API
+	}
 	return a, nil
+}
+
+// unknownAPI explains an api value that is not one of registryAPIs,
+// offering the nearest, since most are typos or another spelling.
+func unknownAPI(v string) string {
+	known := make([]string, len(registryAPIs))
+	for i, a := range registryAPIs {
+		known[i] = strconv.Quote(a)
+	}
+	msg := fmt.Sprintf("%q is not an API git laminar speaks: leave api out for the tag list every registry serves, or set %s", v, strings.Join(known, " or "))
+	best, bestD := "", 3
+	for _, cand := range registryAPIs {
+		if d := editDistance(strings.ToLower(v), cand); d < bestD {
+			best, bestD = cand, d
+		}
+	}
+	if best != "" {
+		msg += fmt.Sprintf("; did you mean %q?", best)
+	}
+	return msg
 }
 
 func buildCache(r rawCache, file string, loc *locator, dir string) (Cache, error) {

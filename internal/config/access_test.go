@@ -29,6 +29,10 @@ insecure = true
 cert_file = "~/certs/me.pem"
 key_file = "~/certs/me.key"
 
+[[registry]]
+prefix = "harbor.example.com"
+api = "harbor"
+
 [cache]
 ttl = "0"
 dir = "cache"
@@ -47,6 +51,8 @@ dir = "cache"
 	}, {
 		Prefix: "10.0.0.5:5000", Insecure: true, CertFile: filepath.Join(home, "certs/me.pem"), KeyFile: filepath.Join(home, "certs/me.key"),
 		Source: path + ":13",
+	}, {
+		Prefix: "harbor.example.com", API: "harbor", Source: path + ":19",
 	}}
 	var got []Access
 	for _, r := range cfg.Registries {
@@ -77,6 +83,10 @@ func TestParseRegistryAccessErrors(t *testing.T) {
 		{"rps as string", reg + "rps = \"fast\"\n", "laminar.toml:3: "},
 		{"bad timeout", reg + "timeout = \"soon\"\n", `timeout: "soon" is not a duration`},
 		{"typo", reg + "pagesize = 10\n", `did you mean "page_size"?`},
+		{"unknown api", reg + "api = \"quay\"\n", `laminar.toml:3: registry #1.api: "quay" is not an API git laminar speaks: leave api out for the tag list every registry serves, or set "harbor"`},
+		{"api misspelt", reg + "api = \"Harbour\"\n", `laminar.toml:3: registry #1.api: "Harbour" is not an API git laminar speaks: leave api out for the tag list every registry serves, or set "harbor"; did you mean "harbor"?`},
+		{"api not a string", reg + "api = true\n", "laminar.toml:3: "},
+		{"api key typo", reg + "apis = \"harbor\"\n", `did you mean "api"?`},
 		{"bad ttl", "[cache]\nttl = \"a while\"\n", `laminar.toml:2: cache.ttl: "a while" is not a duration`},
 		{"unknown cache key", "[cache]\nsize = 1\n", "cache.size: unknown key"},
 	}
@@ -119,6 +129,7 @@ func TestUser(t *testing.T) {
 		{"[[registry]]\nusername = \"me\"\n", "config.toml:1: registry #1.prefix: missing"},
 		{"[[update]]\npattern = \"glob:*\"\n", "config.toml:1: update: unknown key"},
 		{"[[registry]]\nprefix = \"ghcr.io\"\npassword = \"x\"\n", "config.toml:3: registry.password: secrets do not belong"},
+		{"[[registry]]\nname = \"h\"\nprefix = \"harbor.example.com\"\napi = \"harbr\"\n", `config.toml:4: registry "h".api: "harbr" is not an API git laminar speaks`},
 	} {
 		if _, err := ParseUser(p, []byte(tt.text)); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("ParseUser(%q) = %v, want %q", tt.text, err, tt.want)

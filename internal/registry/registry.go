@@ -164,6 +164,8 @@ type Client struct {
 	cache    *cache
 	stats    *counters
 
+	harbor harborHosts // schemes of hosts listed through Harbor's API
+
 	mu      sync.Mutex
 	pullers map[int]*remote.Puller // by page size
 }
@@ -293,7 +295,8 @@ func defaultUserAgent() string {
 }
 
 // Tags lists the tags of repo ("host[:port]/path"), following pagination
-// (Link headers), in the order the registry returns them (usually sorted),
+// (Link headers), in the order the registry returns them (usually sorted;
+// newest push first from Harbor's API, see APIHarbor),
 // at most the repository's MaxTags (see TagsOf for the warning). A
 // repository with no tags gives an empty, non-nil slice.
 func (c *Client) Tags(ctx context.Context, repo string) ([]string, error) {
@@ -312,36 +315,54 @@ func (c *Client) tags(ctx context.Context, repo string) TagList {
 	if tags, truncated, ok := e.tags(maxTags); ok {
 		return TagList{Tags: tags, Warning: capWarning(repo, truncated, maxTags)}
 	}
-	fail := func(err error) TagList { return TagList{Err: c.wrap(op, repo, r.RegistryStr(), err)} }
+	listed := &listedImages{}
+	var (
+		tags      []string
+		truncated bool
+	)
+	switch hs := c.settings.host(r.RegistryStr()); hs.api {
+	case "":
+		tags, truncated, err = c.listV2(withListedImages(ctx, listed), r, pageSize, maxTags)
+	case APIHarbor:
+		tags, truncated, err = c.listHarbor(ctx, r, hs.apiSource, pageSize, maxTags, listed)
+	default:
+		err = fmt.Errorf("api = %q%s is not an API this client speaks", hs.api, settingsAt(hs.apiSource))
+	}
+	if err != nil {
+		return TagList{Err: c.wrap(op, repo, r.RegistryStr(), err)}
+	}
+	e.putTags(tags, maxTags, truncated, listed)
+	return TagList{Tags: tags, Warning: capWarning(repo, truncated, maxTags)}
+}
+
+// listV2 reads the tag list of the distribution API, /v2/<name>/tags/list,
+// page by page up to maxTags (0: no cap). What the pages say of their
+// tags beyond their names goes to the *listedImages in ctx (see listed.go).
+func (c *Client) listV2(ctx context.Context, r name.Repository, pageSize, maxTags int) (tags []string, truncated bool, err error) {
 	p, err := c.puller(pageSize)
 	if err != nil {
-		return fail(err)
+		return nil, false, err
 	}
-	listed := &listedImages{}
-	ctx = withListedImages(ctx, listed)
 	lister, err := p.Lister(ctx, r)
 	if err != nil {
-		return fail(err)
+		return nil, false, err
 	}
-	tags := []string{}
-	truncated := false
+	tags = []string{}
 	for lister.HasNext() {
 		page, err := lister.Next(ctx)
 		if err != nil {
-			return fail(err)
+			return nil, false, err
 		}
 		tags = append(tags, page.Tags...)
 		if maxTags > 0 && len(tags) >= maxTags {
 			truncated = len(tags) > maxTags || lister.HasNext()
-			tags = tags[:maxTags]
-			break
+			return tags[:maxTags], truncated, nil
 		}
 		if len(page.Tags) == 0 {
 			break // an empty page that links on would loop for ever
 		}
 	}
-	e.putTags(tags, maxTags, truncated, listed)
-	return TagList{Tags: tags, Warning: capWarning(repo, truncated, maxTags)}
+	return tags, false, nil
 }
 
 func capWarning(repo string, truncated bool, maxTags int) string {

@@ -23,7 +23,8 @@ import (
 //     credentials (username with password_env or password_file, as a unit),
 //     PageSize, MaxTags;
 //   - per host (the prefix must name the host; its path does not matter):
-//     CAFile, CertFile with KeyFile, Insecure, RPS, Concurrency, Timeout.
+//     CAFile, CertFile with KeyFile, Insecure, RPS, Concurrency, Timeout,
+//     API.
 type Settings struct {
 	Prefix string // "host[:port]" or "host[:port]/path"
 
@@ -44,6 +45,10 @@ type Settings struct {
 	RPS         float64       // requests per second to the host; default DefaultRPS
 	Concurrency int           // requests in flight to the host; default DefaultHostConcurrency
 	Timeout     time.Duration // per request, body included; default DefaultTimeout
+	// API names the registry's own API that its repositories are listed
+	// through instead of /v2/<name>/tags/list: APIHarbor, or "" for the
+	// distribution API every registry speaks. See harbor.go.
+	API string
 
 	Source string // where the entry was written ("file:line"), for messages
 }
@@ -139,6 +144,7 @@ type hostSettings struct {
 	concurrency               int
 	timeout                   time.Duration
 	source                    string // of the entry giving TLS settings, for messages
+	api, apiSource            string // API, and the entry that set it
 }
 
 func (s *settingsSet) host(host string) hostSettings {
@@ -159,6 +165,9 @@ func (s *settingsSet) host(host string) hostSettings {
 		hs.rps = cmp.Or(hs.rps, e.RPS)
 		hs.concurrency = cmp.Or(hs.concurrency, e.Concurrency)
 		hs.timeout = cmp.Or(hs.timeout, e.Timeout)
+		if hs.api == "" && e.API != "" {
+			hs.api, hs.apiSource = e.API, e.Source
+		}
 	}
 	return hs
 }

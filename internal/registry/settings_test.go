@@ -19,6 +19,8 @@ func TestSettingsResolution(t *testing.T) {
 		{Prefix: "docker.io/library", PageSize: 25},
 		{Prefix: "bitnami", MaxTags: 7},
 		{Prefix: "127.0.0.1:5000", Insecure: true},
+		{Prefix: "harbor.example.com/team/app", PageSize: 20, Source: "project:12"},
+		{Prefix: "harbor.example.com/team", API: APIHarbor, Source: "project:15"},
 	})
 	repoTests := []struct {
 		host, path       string
@@ -52,6 +54,8 @@ func TestSettingsResolution(t *testing.T) {
 		{"index.docker.io", hostSettings{}},
 		{"127.0.0.1:5000", hostSettings{insecure: true}},
 		{"127.0.0.1:5001", hostSettings{}},
+		// A per-host key: the entry's path does not matter.
+		{"harbor.example.com", hostSettings{api: APIHarbor, apiSource: "project:15"}},
 	}
 	for _, tt := range hostTests {
 		if diff := cmp.Diff(tt.want, set.host(tt.host), cmp.AllowUnexported(hostSettings{})); diff != "" {

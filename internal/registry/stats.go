@@ -10,7 +10,10 @@ import (
 // registries, by kind, every attempt counted (retries, pings and token
 // exchanges included), and what the cache answered instead.
 type Stats struct {
-	TagListPages  int64 // GET .../tags/list, one per page
+	// TagListPages counts the pages of tag listings: GET .../tags/list, or
+	// for a host with API "harbor" GET .../artifacts of Harbor's API (see
+	// harbor.go), which takes the tag list's place, one per page.
+	TagListPages  int64
 	ManifestHeads int64 // HEAD .../manifests/<ref>
 	ManifestGets  int64 // GET .../manifests/<ref>
 	BlobGets      int64 // GET .../blobs/<digest> (image configs)
@@ -44,6 +47,8 @@ func (c *counters) count(req *http.Request) {
 	switch {
 	case p == "/v2/" || p == "/v2":
 		c.pings.Add(1)
+	case strings.HasPrefix(p, harborAPIPrefix) && strings.HasSuffix(p, "/artifacts"):
+		c.tagListPages.Add(1)
 	case !strings.HasPrefix(p, "/v2/"):
 		c.other.Add(1)
 	case strings.HasSuffix(p, "/tags/list"):

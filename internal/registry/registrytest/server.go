@@ -74,6 +74,11 @@ type ServerOptions struct {
 	// manifest pushed under a tag, as a registry's database would, so this
 	// may be switched on and off at any time.
 	ListTimes bool
+	// Harbor serves, besides the registry API, the part of Harbor's own API
+	// (v2.x) that lists a repository's artifacts with their tags and build
+	// times, from what the server notes of pushed manifests as ListTimes
+	// does. See harbor.go. It may be switched on and off at any time.
+	Harbor bool
 	// Log receives the inner registry's log lines. Default: discarded.
 	Log *log.Logger
 }
@@ -89,6 +94,7 @@ const (
 	KindManifestHead Kind = "manifest-head" // HEAD /v2/<name>/manifests/<ref>
 	KindManifestPut  Kind = "manifest-put"  // PUT (or DELETE) /v2/<name>/manifests/<ref>
 	KindBlob         Kind = "blob"          // anything under /v2/<name>/blobs/
+	KindAPI          Kind = "api"           // anything under /api/ (Harbor's API, see ServerOptions.Harbor)
 	KindOther        Kind = "other"
 )
 
@@ -97,6 +103,9 @@ func KindOf(r *http.Request) (Kind, string) {
 	p := r.URL.Path
 	if p == "/v2/" || p == "/v2" {
 		return KindPing, ""
+	}
+	if strings.HasPrefix(p, "/api/") {
+		return KindAPI, ""
 	}
 	rest, ok := strings.CutPrefix(p, "/v2/")
 	if !ok {
@@ -143,16 +152,27 @@ type Server struct {
 	mu       sync.Mutex
 	counts   Counts
 	inFlight int
-	pushed   map[string]map[string]pushedManifest // repo → tag → what it names (ListTimes)
+	pushed   map[string]map[string]pushedManifest // repo → tag → what it names (ListTimes, Harbor)
+	pushes   int64                                // manifests noted so far, to order them
 }
 
-// pushedManifest is what ListTimes serves about a tag.
+// pushedManifest is what ListTimes and Harbor serve about a tag.
 type pushedManifest struct {
 	Digest    string
 	MediaType string
 	Size      int64
 	Created   time.Time // zero: an index, or an image that does not say
 	Uploaded  time.Time
+	Seq       int64 // order of the push among all noted
+
+	ConfigMediaType  string        // "" for an index
+	OS, Architecture string        // of the image config
+	Children         []pushedChild // of an index
+}
+
+// pushedChild is a manifest an index names.
+type pushedChild struct {
+	Digest, MediaType, OS, Architecture string
 }
 
 // NewServer starts a registry listening on 127.0.0.1 on a free port.
@@ -293,6 +313,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if opt.Respond != nil && opt.Respond(w, r) {
+		return
+	}
+	if opt.Harbor && kind == KindAPI {
+		s.serveHarbor(w, r)
 		return
 	}
 	if kind == KindManifestPut && r.Method == http.MethodPut {
@@ -441,14 +465,31 @@ func (s *Server) serveManifestPut(w http.ResponseWriter, r *http.Request, repo s
 	var m struct {
 		MediaType string `json:"mediaType"`
 		Config    struct {
-			Digest string `json:"digest"`
+			MediaType string `json:"mediaType"`
+			Digest    string `json:"digest"`
 		} `json:"config"`
+		Manifests []struct {
+			MediaType string `json:"mediaType"`
+			Digest    string `json:"digest"`
+			Platform  struct {
+				OS           string `json:"os"`
+				Architecture string `json:"architecture"`
+			} `json:"platform"`
+		} `json:"manifests"`
 	}
-	if json.Unmarshal(body, &m) == nil && m.Config.Digest != "" {
-		pm.Created = s.configCreated(repo, m.Config.Digest)
+	if json.Unmarshal(body, &m) == nil {
+		if m.Config.Digest != "" {
+			pm.ConfigMediaType = m.Config.MediaType
+			pm.Created, pm.OS, pm.Architecture = s.configInfo(repo, m.Config.Digest)
+		}
+		for _, c := range m.Manifests {
+			pm.Children = append(pm.Children, pushedChild{c.Digest, c.MediaType, c.Platform.OS, c.Platform.Architecture})
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.pushes++
+	pm.Seq = s.pushes
 	if s.pushed == nil {
 		s.pushed = map[string]map[string]pushedManifest{}
 	}
@@ -458,19 +499,21 @@ func (s *Server) serveManifestPut(w http.ResponseWriter, r *http.Request, repo s
 	s.pushed[repo][ref] = pm
 }
 
-// configCreated reads an image config from the inner registry for its
-// "created" time; zero if it has none.
-func (s *Server) configCreated(repo, digest string) time.Time {
+// configInfo reads an image config from the inner registry for its
+// "created" time (zero if it has none) and platform.
+func (s *Server) configInfo(repo, digest string) (created time.Time, os, arch string) {
 	req := httptest.NewRequest(http.MethodGet, "/v2/"+repo+"/blobs/"+digest, nil)
 	rec := httptest.NewRecorder()
 	s.inner.ServeHTTP(rec, req)
 	var cfg struct {
-		Created time.Time `json:"created"`
+		Created      time.Time `json:"created"`
+		OS           string    `json:"os"`
+		Architecture string    `json:"architecture"`
 	}
 	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &cfg) != nil {
-		return time.Time{}
+		return time.Time{}, "", ""
 	}
-	return cfg.Created
+	return cfg.Created, cfg.OS, cfg.Architecture
 }
 
 // listedManifest is an entry of a GCR-style "manifest" map: numbers as

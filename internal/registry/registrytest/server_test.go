@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -143,6 +144,7 @@ func TestKindOf(t *testing.T) {
 		{"PUT", "/v2/a/manifests/v1", KindManifestPut, "a"},
 		{"HEAD", "/v2/a/b/blobs/sha256:00", KindBlob, "a/b"},
 		{"POST", "/v2/a/blobs/uploads/", KindBlob, "a"},
+		{"GET", "/api/v2.0/projects/a/repositories/b/artifacts", KindAPI, ""},
 		{"GET", "/healthz", KindOther, ""},
 	}
 	for _, tt := range tests {
@@ -281,5 +283,135 @@ func TestListTimes(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, stable(page("/v2/acme/app/tags/list?n=2&last=b"))); diff != "" {
 		t.Errorf("second page (-want +got):\n%s", diff)
+	}
+}
+
+// Harbor serves the artifact list of Harbor's API: one artifact per digest
+// with its tags, newest push first, in pages linked as Harbor links them,
+// for a repository name escaped twice.
+func TestHarbor(t *testing.T) {
+	s := NewServer(ServerOptions{Harbor: true})
+	defer s.Close()
+	ctx := context.Background()
+	repo := s.Repo("acme/team/app")
+	digests, err := PushTags(ctx, repo, map[string]time.Time{"a": t0, "b": t0, "c": t0.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := PushIndex(ctx, repo+":m", nil, []Child{{OS: "linux", Architecture: "amd64", Created: t0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const base = "/api/v2.0/projects/acme/repositories/team%252Fapp"
+	type page struct {
+		code  int
+		arts  []HarborArtifact
+		link  string
+		total string
+	}
+	get := func(path string) page {
+		t.Helper()
+		resp, err := http.Get(s.URL() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		p := page{code: resp.StatusCode, link: resp.Header.Get("Link"), total: resp.Header.Get("X-Total-Count")}
+		if resp.StatusCode == http.StatusOK && strings.Contains(path, "/artifacts") {
+			if err := json.NewDecoder(resp.Body).Decode(&p.arts); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return p
+	}
+	// What does not depend on the clock.
+	stable := func(arts []HarborArtifact) []HarborArtifact {
+		out := []HarborArtifact{}
+		for _, a := range arts {
+			if a.PushTime.IsZero() || a.Size == 0 || a.ID == 0 {
+				t.Errorf("artifact without push_time, size or id: %+v", a)
+			}
+			a.PushTime, a.Size, a.ID = time.Time{}, 0, 0
+			for i := range a.Tags {
+				a.Tags[i].PushTime = time.Time{}
+			}
+			out = append(out, a)
+		}
+		return out
+	}
+	const (
+		ociManifest = "application/vnd.oci.image.manifest.v1+json"
+		ociConfig   = "application/vnd.oci.image.config.v1+json"
+		ociIndex    = "application/vnd.oci.image.index.v1+json"
+	)
+	image := func(digest string, created time.Time, tags ...string) HarborArtifact {
+		a := HarborArtifact{Type: "IMAGE", MediaType: ociConfig, ManifestMediaType: ociManifest, RepositoryName: "acme/team/app", Digest: digest,
+			ExtraAttrs: map[string]any{"created": created.Format(time.RFC3339), "os": "linux", "architecture": "amd64"}}
+		for _, tag := range tags {
+			a.Tags = append(a.Tags, HarborTag{Name: tag})
+		}
+		return a
+	}
+
+	first := get(base + "/artifacts?page_size=2&q=tags%3D*")
+	if first.code != http.StatusOK || first.total != "3" {
+		t.Fatalf("first page: status %d, X-Total-Count %q", first.code, first.total)
+	}
+	if want := `<` + base + `/artifacts?page=2&page_size=2&q=tags=*>; rel="next"`; first.link != want {
+		t.Errorf("Link = %q, want %q", first.link, want)
+	}
+	children := first.arts[0].References
+	want := []HarborArtifact{
+		{Type: "IMAGE", MediaType: ociIndex, ManifestMediaType: ociIndex, RepositoryName: "acme/team/app", Digest: idx,
+			References: children, Tags: []HarborTag{{Name: "m"}}},
+		image(digests["c"], t0.Add(time.Hour), "c"),
+	}
+	if diff := cmp.Diff(want, stable(first.arts)); diff != "" {
+		t.Errorf("first page (-want +got):\n%s", diff)
+	}
+	if len(children) != 1 || children[0].Platform == nil || *children[0].Platform != (HarborPlatform{OS: "linux", Architecture: "amd64"}) {
+		t.Errorf("references %+v", children)
+	}
+
+	second := get(base + "/artifacts?page=2&page_size=2")
+	if want := `<` + base + `/artifacts?page=1&page_size=2>; rel="prev"`; second.link != want {
+		t.Errorf("Link = %q, want %q", second.link, want)
+	}
+	if diff := cmp.Diff([]HarborArtifact{image(digests["a"], t0, "a", "b")}, stable(second.arts)); diff != "" {
+		t.Errorf("second page (-want +got):\n%s", diff)
+	}
+	// Harbor links back only to a page that holds something.
+	if p := get(base + "/artifacts?page=3&page_size=2"); p.code != http.StatusOK || len(p.arts) != 0 || p.link != "" {
+		t.Errorf("past the end: %+v", p)
+	}
+	if p := get(base + "/artifacts?with_tag=false"); len(p.arts) != 3 || p.arts[0].Tags != nil || p.link != "" {
+		t.Errorf("with_tag=false, default page size: %+v", p)
+	}
+
+	for _, tt := range []struct {
+		path string
+		code int
+	}{
+		{base, http.StatusOK},
+		{"/api/v2.0/projects/acme/repositories/nope", http.StatusNotFound},
+		{"/api/v2.0/projects/acme/repositories/team%2Fapp/artifacts", http.StatusNotFound}, // escaped once
+		{base + "/artifacts?page_size=101", http.StatusBadRequest},
+		{base + "/artifacts?page=0", http.StatusBadRequest},
+	} {
+		if p := get(tt.path); p.code != tt.code {
+			t.Errorf("%s: status %d, want %d", tt.path, p.code, tt.code)
+		}
+	}
+
+	s.Update(func(o *ServerOptions) { o.Username, o.Password = "robot$ci", "hunter22" })
+	if p := get(base + "/artifacts"); p.code != http.StatusUnauthorized {
+		t.Errorf("no credentials: status %d", p.code)
+	}
+	s.Update(func(o *ServerOptions) { o.Username, o.Harbor = "", false })
+	if p := get(base + "/artifacts"); p.code != http.StatusNotFound {
+		t.Errorf("Harbor off: status %d, want 404", p.code)
+	}
+	if n := s.Counts().ByKind[KindAPI]; n != 11 {
+		t.Errorf("%d API requests counted, want 11", n)
 	}
 }
