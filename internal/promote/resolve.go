@@ -220,21 +220,16 @@ func (w *Workspace) Resolve(ctx context.Context, reg *registry.Client, opt Optio
 			repos = append(repos, k.repo)
 		}
 	}
-	lists := reg.TagsOf(ctx, repos)
-	var warnings []string
-	for _, repo := range repos {
-		if w := lists[repo].Warning; w != "" {
-			warnings = append(warnings, w)
-		}
-	}
-
 	pending := 0
+	byRepo := map[string][]*Decision{}
 	for _, k := range order {
-		if groups[k].Held == "" {
+		if d := groups[k]; d.Held == "" {
 			pending++
+			byRepo[k.repo] = append(byRepo[k.repo], d)
 		}
 	}
 	failed := map[string]error{}
+	warned := map[string]string{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	done := 0
@@ -244,33 +239,40 @@ func (w *Workspace) Resolve(ctx context.Context, reg *registry.Client, opt Optio
 			opt.Progress(done, pending)
 		}
 	}
+	// Each repository's decisions start as soon as its tags are listed,
+	// while the others are still being listed: the work after the slowest
+	// listing is then only that repository's.
 	sem := make(chan struct{}, 8)
-	for _, k := range order {
-		d := groups[k]
-		if d.Held != "" {
-			continue
+	reg.TagsEach(ctx, repos, func(repo string, list registry.TagList) {
+		mu.Lock()
+		defer mu.Unlock()
+		if list.Warning != "" {
+			warned[repo] = list.Warning
 		}
-		list := lists[k.repo]
-		if list.Err != nil {
-			mu.Lock()
-			failed[d.Image] = list.Err
-			report()
-			mu.Unlock()
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			err := w.decide(ctx, reg, d, list.Tags, now, opt.KeepVerdict, !opt.NoDigests)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil && failed[d.Image] == nil {
-				failed[d.Image] = err
+		for _, d := range byRepo[repo] {
+			if list.Err != nil {
+				failed[d.Image] = list.Err
+				report()
+				continue
 			}
-			report()
-		}()
+			wg.Go(func() {
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				err := w.decide(ctx, reg, d, list.Tags, now, opt.KeepVerdict, !opt.NoDigests)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil && failed[d.Image] == nil {
+					failed[d.Image] = err
+				}
+				report()
+			})
+		}
+	})
+	var warnings []string
+	for _, repo := range repos {
+		if w := warned[repo]; w != "" {
+			warnings = append(warnings, w)
+		}
 	}
 	wg.Wait()
 

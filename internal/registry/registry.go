@@ -392,11 +392,30 @@ type TagList struct {
 // own error, so a run can bump what it can and report the rest. When ctx is
 // cancelled, repositories not yet listed get ctx's error.
 func (c *Client) TagsOf(ctx context.Context, repos []string) map[string]TagList {
-	out, groups := c.group(repos)
-	var (
-		mu sync.Mutex
-		wg sync.WaitGroup
-	)
+	out := make(map[string]TagList, len(repos))
+	var mu sync.Mutex
+	c.TagsEach(ctx, repos, func(repo string, tl TagList) {
+		mu.Lock()
+		out[repo] = tl
+		mu.Unlock()
+	})
+	return out
+}
+
+// TagsEach is TagsOf handing each entry to fn as soon as it is known, so
+// that a caller can work on a repository while the others are still being
+// listed. fn is called once per distinct input string, from several
+// goroutines at once; each call owns its TagList. TagsEach returns when
+// every call has returned.
+func (c *Client) TagsEach(ctx context.Context, repos []string, fn func(repo string, tl TagList)) {
+	failed, groups := c.group(repos)
+	for _, repo := range repos {
+		if tl, ok := failed[repo]; ok {
+			delete(failed, repo) // once per distinct string
+			fn(repo, tl)
+		}
+	}
+	var wg sync.WaitGroup
 	for _, spellings := range groups {
 		wg.Go(func() {
 			var tl TagList
@@ -405,37 +424,35 @@ func (c *Client) TagsOf(ctx context.Context, repos []string) map[string]TagList 
 			} else {
 				tl = c.tags(ctx, spellings[0])
 			}
-			mu.Lock()
 			for i, s := range spellings {
 				if i > 0 && tl.Tags != nil {
 					// Each entry owns its slice; callers may sort or filter.
 					tl.Tags = slices.Clone(tl.Tags)
 				}
-				out[s] = tl
+				fn(s, tl)
 			}
-			mu.Unlock()
 		})
 	}
 	wg.Wait()
-	return out
 }
 
-// group sorts the input of TagsOf into spellings of the same repository, in
-// order of first appearance. Spellings that do not parse get their error in
-// out at once; the others get a placeholder there.
-func (c *Client) group(repos []string) (out map[string]TagList, groups [][]string) {
-	out = make(map[string]TagList, len(repos))
+// group sorts the input of TagsEach into spellings of the same
+// repository, in order of first appearance. Spellings that do not parse are
+// not grouped: they get their error in failed.
+func (c *Client) group(repos []string) (failed map[string]TagList, groups [][]string) {
+	failed = map[string]TagList{}
+	seen := map[string]bool{}
 	index := map[string]int{} // canonical name → position in groups
 	for _, repo := range repos {
-		if _, done := out[repo]; done {
+		if seen[repo] {
 			continue
 		}
+		seen[repo] = true
 		r, err := c.repository("listing tags of", repo)
 		if err != nil {
-			out[repo] = TagList{Err: err}
+			failed[repo] = TagList{Err: err}
 			continue
 		}
-		out[repo] = TagList{}
 		i, ok := index[r.Name()]
 		if !ok {
 			i = len(groups)
@@ -444,7 +461,7 @@ func (c *Client) group(repos []string) (out map[string]TagList, groups [][]strin
 		}
 		groups[i] = append(groups[i], repo)
 	}
-	return out, groups
+	return failed, groups
 }
 
 // repository parses a canonical repository string. A parse error is

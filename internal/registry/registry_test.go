@@ -570,3 +570,44 @@ func TestRetriesTemporaryFailure(t *testing.T) {
 		t.Errorf("tag list requests = %d, want 2 (one failure, one retry)", n)
 	}
 }
+
+// TagsEach hands a repository over as soon as it is listed: a caller can
+// work on it while a slow registry is still answering for another. Here
+// the slow listing is held until the fast one has been handed over, which
+// would never happen if TagsEach waited for both.
+func TestTagsEachStreams(t *testing.T) {
+	s := newServer(t, registrytest.ServerOptions{})
+	seed(t, s, "acme/fast", "1")
+	seed(t, s, "acme/slow", "2")
+	fastSeen := make(chan struct{})
+	s.Update(func(o *registrytest.ServerOptions) {
+		o.Observe = func(r *http.Request) {
+			if k, repo := registrytest.KindOf(r); k == registrytest.KindTagsList && repo == "acme/slow" {
+				select {
+				case <-fastSeen:
+				case <-time.After(10 * time.Second):
+					t.Error("the fast repository was not handed over while the slow one was being listed")
+				}
+			}
+		}
+	})
+	fast, slow := s.Repo("acme/fast"), s.Repo("acme/slow")
+	var (
+		mu    sync.Mutex
+		order []string
+	)
+	newClient(registry.Options{}).TagsEach(context.Background(), []string{slow, fast, "Bad Name", fast}, func(repo string, tl registry.TagList) {
+		mu.Lock()
+		order = append(order, repo)
+		mu.Unlock()
+		if repo == fast {
+			close(fastSeen)
+		}
+		if (repo == "Bad Name") != (tl.Err != nil) {
+			t.Errorf("%s: error %v", repo, tl.Err)
+		}
+	})
+	if diff := cmp.Diff([]string{"Bad Name", fast, slow}, order); diff != "" {
+		t.Errorf("order of calls (-want +got):\n%s", diff)
+	}
+}
