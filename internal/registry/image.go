@@ -38,7 +38,17 @@ type Info struct {
 // this run) to a digest whose creation time is known costs nothing; a tag
 // resolved longer ago costs one HEAD when the digest it pointed to is
 // known, and nothing more if it still points there.
+//
+// Callers asking for the same repo and tag at once share one answer: the
+// decisions of one repository (one per rule and current tag) run together
+// and rank the same candidates.
 func (c *Client) Image(ctx context.Context, repo, tag string) (Info, error) {
+	v, err, _ := c.images.Do(repo+"\x00"+tag, func() (any, error) { return c.image(ctx, repo, tag) })
+	info, _ := v.(Info)
+	return info, err
+}
+
+func (c *Client) image(ctx context.Context, repo, tag string) (Info, error) {
 	const op = "reading"
 	ref, image, err := c.reference(op, repo, tag)
 	if err != nil {

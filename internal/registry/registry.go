@@ -39,6 +39,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"golang.org/x/sync/singleflight"
 )
 
 // Defaults, each chosen for a bastion that bumps many repositories every
@@ -165,6 +166,8 @@ type Client struct {
 	stats    *counters
 
 	harbor harborHosts // schemes of hosts listed through Harbor's API
+
+	images singleflight.Group // Image calls in flight, by repo and tag
 
 	mu      sync.Mutex
 	pullers map[int]*remote.Puller // by page size

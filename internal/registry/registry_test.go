@@ -611,3 +611,25 @@ func TestTagsEachStreams(t *testing.T) {
 		t.Errorf("order of calls (-want +got):\n%s", diff)
 	}
 }
+
+// Decisions of one repository run at once and rank the same candidates:
+// asking for the same image together must cost one read, not one each.
+func TestImageConcurrentCallersShare(t *testing.T) {
+	s := newServer(t, registrytest.ServerOptions{Latency: 20 * time.Millisecond})
+	digests := seed(t, s, "acme/app", "v1")
+	s.ResetCounts()
+	c := newClient(registry.Options{})
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Go(func() {
+			info, err := c.Image(context.Background(), s.Repo("acme/app"), "v1")
+			if err != nil || info.Digest != digests["v1"] {
+				t.Errorf("Image = %+v, %v; want digest %s", info, err, digests["v1"])
+			}
+		})
+	}
+	wg.Wait()
+	if st := c.Stats(); st.ManifestGets != 1 || st.BlobGets != 1 {
+		t.Errorf("%d manifest GETs and %d blob GETs for 10 callers at once; want 1 and 1", st.ManifestGets, st.BlobGets)
+	}
+}
