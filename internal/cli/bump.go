@@ -119,7 +119,7 @@ func runBump(c *cli.Context, s Streams, opt bumpOptions) error {
 	if err != nil {
 		return err
 	}
-	resolution, err := ws.Resolve(ctx, reg, promote.Options{Only: opt.only, Held: held, Progress: bar.update, NoDigests: opt.dryRun})
+	resolution, err := ws.Resolve(ctx, reg, promote.Options{Only: opt.only, Held: held, Progress: bar.update, NoDigests: opt.dryRun, WillPrepare: true})
 	bar.done()
 	if err != nil {
 		return exit(ExitError, err)

@@ -72,6 +72,70 @@ type Resolution struct {
 	// Warnings are things the user should know that did not stop anything,
 	// such as a tag list cut at max_tags.
 	Warnings []string
+
+	// dirty is the check for uncommitted changes of the files with managed
+	// references, begun as soon as they were scanned (see startDirty).
+	dirty *dirtyCheck
+}
+
+// dirtyCheck is a Repo.Dirty of the files a bump might edit, run while the
+// registries are asked: its answer is ready by the time the plan is, and
+// it describes the files as they were scanned. (Writing re-checks each
+// file's bytes, so a change made meanwhile is still caught.)
+type dirtyCheck struct {
+	done  chan struct{}
+	paths map[string]bool // checked
+	dirty map[string]bool
+	err   error
+}
+
+func (w *Workspace) startDirty(refs []Reference) *dirtyCheck {
+	dc := &dirtyCheck{done: make(chan struct{}), paths: map[string]bool{}, dirty: map[string]bool{}}
+	var paths []string
+	for _, r := range refs {
+		if r.Managed() && !dc.paths[r.Path] {
+			dc.paths[r.Path] = true
+			paths = append(paths, r.Path)
+		}
+	}
+	go func() {
+		defer close(dc.done)
+		dirty, err := w.Repo.Dirty(paths)
+		dc.err = err
+		for _, p := range dirty {
+			dc.dirty[p] = true
+		}
+	}()
+	return dc
+}
+
+// dirtyPaths returns which of paths have uncommitted changes, from the
+// early check where it covers them.
+func (w *Workspace) dirtyPaths(dc *dirtyCheck, paths []string) ([]string, error) {
+	if dc == nil {
+		return w.Repo.Dirty(paths)
+	}
+	<-dc.done
+	if dc.err != nil {
+		return nil, dc.err
+	}
+	var dirty, unchecked []string
+	for _, p := range paths {
+		switch {
+		case !dc.paths[p]:
+			unchecked = append(unchecked, p)
+		case dc.dirty[p]:
+			dirty = append(dirty, p)
+		}
+	}
+	if len(unchecked) > 0 {
+		more, err := w.Repo.Dirty(unchecked)
+		if err != nil {
+			return nil, err
+		}
+		dirty = append(dirty, more...)
+	}
+	return dirty, nil
 }
 
 // Proposal is everything a bump would do, computed without writing.
@@ -102,12 +166,18 @@ type Options struct {
 	// reference pins one: it only enriches the commit's trailers
 	// (Laminar-Digest), so a dry run does without the request.
 	NoDigests bool
+	// WillPrepare says the caller goes on to Prepare the resolution. The
+	// check for uncommitted changes is then begun at once, overlapping the
+	// registry requests, and awaited by Prepare. Left false (status), no
+	// git reads go on once Resolve has returned.
+	WillPrepare bool
 }
 
 // Propose resolves every managed reference and renders the changes a bump
 // would make. Registry failures are collected per image, not returned: the
 // other images still get promoted.
 func (w *Workspace) Propose(ctx context.Context, reg *registry.Client, opt Options) (*Proposal, error) {
+	opt.WillPrepare = true
 	res, err := w.Resolve(ctx, reg, opt)
 	if err != nil {
 		return nil, err
@@ -143,7 +213,7 @@ func (w *Workspace) PrepareEach(res *Resolution, each func(edit.Change) error) (
 	if err != nil {
 		return nil, err
 	}
-	if dirty, err := w.Repo.Dirty(p.Plan.Paths()); err != nil {
+	if dirty, err := w.dirtyPaths(res.dirty, p.Plan.Paths()); err != nil {
 		return nil, fmt.Errorf("checking for uncommitted changes: %w", err)
 	} else if len(dirty) > 0 {
 		return nil, &DirtyError{Paths: dirty}
@@ -179,6 +249,10 @@ func (w *Workspace) Resolve(ctx context.Context, reg *registry.Client, opt Optio
 		r := unused[0]
 		return nil, &config.Error{File: w.Config.Path, Line: r.Line, Key: "registry prefix",
 			Msg: fmt.Sprintf("%q matches no image reference in tracked files", r.Prefix)}
+	}
+	var dirty *dirtyCheck
+	if opt.WillPrepare {
+		dirty = w.startDirty(refs)
 	}
 	now := opt.Now
 	if now.IsZero() {
@@ -276,7 +350,7 @@ func (w *Workspace) Resolve(ctx context.Context, reg *registry.Client, opt Optio
 	}
 	wg.Wait()
 
-	res := &Resolution{References: refs, Warnings: warnings}
+	res := &Resolution{References: refs, Warnings: warnings, dirty: dirty}
 	for _, k := range order {
 		if d := groups[k]; failed[d.Image] == nil {
 			res.Decisions = append(res.Decisions, *d)
