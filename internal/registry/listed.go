@@ -97,8 +97,12 @@ func (t listingTap) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, nil
 	}
 	resp.Body.Close()
+	if slim, ok := l.add(buf); ok {
+		// ggcr reads only the names: spare it the map it would skip.
+		buf = slim
+	}
 	resp.Body = io.NopCloser(bytes.NewReader(buf))
-	l.add(buf)
+	resp.ContentLength = int64(len(buf))
 	return resp, nil
 }
 
@@ -114,6 +118,8 @@ func (r errReader) Read([]byte) (int, error) {
 
 // listedPage is the part of a GCR-style page read here.
 type listedPage struct {
+	Name     string   `json:"name"`
+	Tags     []string `json:"tags"`
 	Manifest map[string]struct {
 		MediaType string   `json:"mediaType"`
 		Tags      []string `json:"tag"`
@@ -121,18 +127,27 @@ type listedPage struct {
 	} `json:"manifest"`
 }
 
-// add records the "manifest" map of one page, if it has one. Entries that
-// do not make sense (a digest that does not parse, a time that is not a
-// positive number of milliseconds) are passed over: the tag is then
+// add records the "manifest" map of one page, if it has one, and returns
+// the page without it (name and tags only) for the lister above. Entries
+// that do not make sense (a digest that does not parse, a time that is not
+// a positive number of milliseconds) are passed over: the tag is then
 // resolved the usual way.
-func (l *listedImages) add(page []byte) {
+func (l *listedImages) add(page []byte) (slim []byte, ok bool) {
 	if !bytes.Contains(page, []byte(`"manifest"`)) {
-		return
+		return nil, false
 	}
 	var p listedPage
 	if json.Unmarshal(page, &p) != nil || len(p.Manifest) == 0 {
-		return
+		return nil, false
 	}
+	if p.Tags == nil {
+		p.Tags = []string{}
+	}
+	slim, err := json.Marshal(struct {
+		Name string   `json:"name"`
+		Tags []string `json:"tags"`
+	}{p.Name, p.Tags})
+	ok = err == nil
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.byTag == nil {
@@ -153,4 +168,5 @@ func (l *listedImages) add(page []byte) {
 			l.byTag[tag] = li
 		}
 	}
+	return slim, ok
 }

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -18,7 +19,16 @@ func FuzzListedPage(f *testing.F) {
 	f.Add([]byte(`{"manifest":null}`))
 	f.Fuzz(func(t *testing.T, page []byte) {
 		var l listedImages
-		l.add(page)
+		if slim, ok := l.add(page); ok {
+			// What the lister above reads instead: the page's tags, as JSON.
+			var orig, got struct{ Tags []string }
+			if err := json.Unmarshal(slim, &got); err != nil {
+				t.Fatalf("slim page %q does not parse: %v", slim, err)
+			}
+			if json.Unmarshal(page, &orig) == nil && len(orig.Tags) != len(got.Tags) {
+				t.Fatalf("slim page has %d tags, the page %d", len(got.Tags), len(orig.Tags))
+			}
+		}
 		for tag, li := range l.byTag {
 			if tag == "" && li.digest == "" {
 				t.Fatalf("empty entry recorded")
