@@ -281,26 +281,22 @@ func (w *Workspace) Resolve(ctx context.Context, reg *registry.Client, opt Optio
 		d.Refs = append(d.Refs, r)
 	}
 	// A held image keeps its tag whatever the registry says, so it is not
-	// asked at all: a registry that fails for it cannot fail the run.
+	// asked at all: a registry that fails for it cannot fail the run. The
+	// others are grouped by repository, listed once each.
 	var repos []string
-	seen := map[string]bool{}
+	byRepo := map[string][]*Decision{}
+	pending := 0
 	for _, k := range order {
-		if d := groups[k]; d.Held != "" {
+		d := groups[k]
+		if d.Held != "" {
 			d.Choice = policy.Choice{Current: d.Current, Tag: d.Current, Reason: "held: " + d.Held}
 			continue
 		}
-		if !seen[k.repo] {
-			seen[k.repo] = true
+		if byRepo[k.repo] == nil {
 			repos = append(repos, k.repo)
 		}
-	}
-	pending := 0
-	byRepo := map[string][]*Decision{}
-	for _, k := range order {
-		if d := groups[k]; d.Held == "" {
-			pending++
-			byRepo[k.repo] = append(byRepo[k.repo], d)
-		}
+		byRepo[k.repo] = append(byRepo[k.repo], d)
+		pending++
 	}
 	failed := map[string]error{}
 	warned := map[string]string{}

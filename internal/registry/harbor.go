@@ -440,16 +440,6 @@ func harborCreated(extra json.RawMessage) time.Time {
 	return t.UTC()
 }
 
-// put records what a listing said of tag.
-func (l *listedImages) put(tag string, li listedImage) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.byTag == nil {
-		l.byTag = map[string]listedImage{}
-	}
-	l.byTag[tag] = li
-}
-
 // settingsAt names where registry settings were written, if known.
 func settingsAt(source string) string {
 	if source == "" {

@@ -46,27 +46,8 @@ func seedBuilds(t *testing.T, repo string, n int) map[string]string {
 func TestHarbor(t *testing.T) {
 	ctx := context.Background()
 	s := newServer(t, registrytest.ServerOptions{Harbor: true})
-	repo := s.Repo("acme/app")
-	tags := tagNames(250)
-	seed(t, s, "acme/app", tags...)
-	// An index is read as usual: this client's creation time for it is its
-	// linux/amd64 image's, which the listing does not give.
-	amd := registrytest.Child{OS: "linux", Architecture: "amd64", Created: t0.Add(5 * time.Hour)}
-	arm := registrytest.Child{OS: "linux", Architecture: "arm64", Created: t0.Add(4 * time.Hour)}
-	if _, err := registrytest.PushIndex(ctx, repo+":multi", nil, []registrytest.Child{arm, amd}); err != nil {
-		t.Fatal(err)
-	}
-	tags = append(tags, "multi")
-
-	direct := newClient(registry.Options{RPS: -1})
-	want := map[string]registry.Info{}
-	for _, tag := range tags {
-		info, err := direct.Image(ctx, repo, tag)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want[tag] = info
-	}
+	repo, tags := seedImagesAndIndex(t, s)
+	want := images(t, newClient(registry.Options{RPS: -1}), repo, tags)
 
 	s.ResetCounts()
 	c := newClient(registry.Options{Registries: harborSettings(s)})
@@ -81,15 +62,7 @@ func TestHarbor(t *testing.T) {
 	if tl.Tags[0] != "multi" {
 		t.Errorf("first tag %q, want the newest push, multi", tl.Tags[0])
 	}
-	got := map[string]registry.Info{}
-	for _, tag := range tl.Tags {
-		info, err := c.Image(ctx, repo, tag)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got[tag] = info
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, images(t, c, repo, tl.Tags)); diff != "" {
 		t.Errorf("Image from Harbor's listing (-direct +harbor):\n%s", diff)
 	}
 	if d, err := c.Digest(ctx, repo, "v1.7"); err != nil || d != want["v1.7"].Digest {

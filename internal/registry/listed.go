@@ -73,6 +73,16 @@ func (l *listedImages) get(tag string) (listedImage, bool) {
 	return li, ok
 }
 
+// put records what a listing said of tag.
+func (l *listedImages) put(tag string, li listedImage) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.byTag == nil {
+		l.byTag = map[string]listedImage{}
+	}
+	l.byTag[tag] = li
+}
+
 // listingTap sits under ggcr's transports (and over the limiter) and reads
 // the "manifest" map of tag list pages for the listing that asked.
 type listingTap struct{ next http.RoundTripper }
@@ -148,11 +158,6 @@ func (l *listedImages) add(page []byte) (slim []byte, ok bool) {
 		Tags []string `json:"tags"`
 	}{p.Name, p.Tags})
 	ok = err == nil
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.byTag == nil {
-		l.byTag = map[string]listedImage{}
-	}
 	for digest, m := range p.Manifest {
 		if len(m.Tags) == 0 {
 			continue
@@ -165,7 +170,7 @@ func (l *listedImages) add(page []byte) (slim []byte, ok bool) {
 			li.created = time.UnixMilli(ms).UTC()
 		}
 		for _, tag := range m.Tags {
-			l.byTag[tag] = li
+			l.put(tag, li)
 		}
 	}
 	return slim, ok

@@ -14,6 +14,36 @@ import (
 	"github.com/git-laminar/git-laminar/internal/registry/registrytest"
 )
 
+// seedImagesAndIndex gives acme/app 250 tags of single images and one of
+// an index ("multi"), whose creation time a listing's figure is not: this
+// client's is its linux/amd64 image's, so it is always read as usual.
+func seedImagesAndIndex(t *testing.T, s *registrytest.Server) (repo string, tags []string) {
+	t.Helper()
+	repo = s.Repo("acme/app")
+	tags = tagNames(250)
+	seed(t, s, "acme/app", tags...)
+	amd := registrytest.Child{OS: "linux", Architecture: "amd64", Created: t0.Add(5 * time.Hour)}
+	arm := registrytest.Child{OS: "linux", Architecture: "arm64", Created: t0.Add(4 * time.Hour)}
+	if _, err := registrytest.PushIndex(context.Background(), repo+":multi", nil, []registrytest.Child{arm, amd}); err != nil {
+		t.Fatal(err)
+	}
+	return repo, append(tags, "multi")
+}
+
+// images asks c for the image of every tag of repo.
+func images(t *testing.T, c *registry.Client, repo string, tags []string) map[string]registry.Info {
+	t.Helper()
+	out := map[string]registry.Info{}
+	for _, tag := range tags {
+		info, err := c.Image(context.Background(), repo, tag)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[tag] = info
+	}
+	return out
+}
+
 // A registry whose tag list says what each tag names and when it was built
 // (GCR's "manifest" map) lets a client rank tags by creation time for the
 // listing alone. The answers must be exactly those a client reading each
@@ -21,28 +51,10 @@ import (
 func TestListedTimes(t *testing.T) {
 	ctx := context.Background()
 	s := newServer(t, registrytest.ServerOptions{PageSize: 100, ListTimes: true})
-	repo := s.Repo("acme/app")
-	tags := tagNames(250)
-	seed(t, s, "acme/app", tags...)
-	// An index: the listing's figure for it is not this client's
-	// definition (its linux/amd64 image's time), so it is read as usual.
-	amd := registrytest.Child{OS: "linux", Architecture: "amd64", Created: t0.Add(5 * time.Hour)}
-	arm := registrytest.Child{OS: "linux", Architecture: "arm64", Created: t0.Add(4 * time.Hour)}
-	if _, err := registrytest.PushIndex(ctx, repo+":multi", nil, []registrytest.Child{arm, amd}); err != nil {
-		t.Fatal(err)
-	}
-	tags = append(tags, "multi")
-
+	repo, tags := seedImagesAndIndex(t, s)
 	// What a client gets by reading every manifest and config.
 	direct := newClient(registry.Options{RPS: -1})
-	want := map[string]registry.Info{}
-	for _, tag := range tags {
-		info, err := direct.Image(ctx, repo, tag)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want[tag] = info
-	}
+	want := images(t, direct, repo, tags)
 	if st := direct.Stats(); st.ManifestGets < int64(len(tags)) || st.ListedImages != 0 {
 		t.Fatalf("the direct client read %d manifests and %d listed times; want >= %d and 0", st.ManifestGets, st.ListedImages, len(tags))
 	}
@@ -56,15 +68,7 @@ func TestListedTimes(t *testing.T) {
 	if len(tl.Tags) != len(tags) {
 		t.Fatalf("listed %d tags, want %d", len(tl.Tags), len(tags))
 	}
-	got := map[string]registry.Info{}
-	for _, tag := range tl.Tags {
-		info, err := c.Image(ctx, repo, tag)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got[tag] = info
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, images(t, c, repo, tl.Tags)); diff != "" {
 		t.Errorf("Image from the listing (-direct +listed):\n%s", diff)
 	}
 	d, err := c.Digest(ctx, repo, "v1.7")

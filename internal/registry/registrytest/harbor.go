@@ -2,7 +2,6 @@ package registrytest
 
 import (
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -112,7 +111,7 @@ func (s *Server) serveHarborRepository(w http.ResponseWriter, r *http.Request, r
 		harborError(w, http.StatusNotFound, "NOT_FOUND", "repository "+repo+" not found")
 		return
 	}
-	writeJSON(w, map[string]any{"name": repo, "artifact_count": len(s.harborArtifacts(repo))})
+	writeJSON(w, http.StatusOK, map[string]any{"name": repo, "artifact_count": len(s.harborArtifacts(repo))})
 }
 
 func (s *Server) serveHarborArtifacts(w http.ResponseWriter, r *http.Request, repo string) {
@@ -170,7 +169,7 @@ func (s *Server) serveHarborArtifacts(w http.ResponseWriter, r *http.Request, re
 		w.Header().Set("Link", strings.Join(links, " , "))
 	}
 	w.Header().Set("X-Total-Count", strconv.FormatInt(total, 10))
-	writeJSON(w, out)
+	writeJSON(w, http.StatusOK, out)
 }
 
 // harborArtifacts describes the tagged manifests of repo as Harbor lists
@@ -236,17 +235,5 @@ func harborArtifact(repo string, pm pushedManifest) HarborArtifact {
 }
 
 func harborError(w http.ResponseWriter, status int, code, msg string) {
-	body, _ := json.Marshal(map[string]any{"errors": []map[string]string{{"code": code, "message": msg}}})
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	w.Write(body)
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	body, _ := json.Marshal(v)
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(http.StatusOK)
-	w.Write(body)
+	writeJSON(w, status, map[string]any{"errors": []map[string]string{{"code": code, "message": msg}}})
 }

@@ -419,20 +419,24 @@ func (s *Server) serveTagsPage(w http.ResponseWriter, r *http.Request, repo stri
 	if list.Tags == nil {
 		list.Tags = []string{}
 	}
-	var body []byte
-	if listTimes {
-		body, _ = json.Marshal(struct {
-			Name     string                    `json:"name"`
-			Tags     []string                  `json:"tags"`
-			Manifest map[string]listedManifest `json:"manifest"`
-		}{list.Name, list.Tags, s.listedManifests(repo, list.Tags)})
-	} else {
-		body, _ = json.Marshal(list)
+	if !listTimes {
+		writeJSON(w, http.StatusOK, list)
+		return
 	}
+	writeJSON(w, http.StatusOK, struct {
+		Name     string                    `json:"name"`
+		Tags     []string                  `json:"tags"`
+		Manifest map[string]listedManifest `json:"manifest"`
+	}{list.Name, list.Tags, s.listedManifests(repo, list.Tags)})
+}
+
+// writeJSON answers with status and v as JSON.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, _ := json.Marshal(v)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(http.StatusOK)
-	io.Copy(w, bytes.NewReader(body))
+	w.WriteHeader(status)
+	w.Write(body)
 }
 
 // serveManifestPut passes a manifest push to the inner registry and, when
