@@ -36,6 +36,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/git-laminar/git-laminar/internal/printable"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -491,6 +492,9 @@ func (c *Client) wrap(op, image, host string, err error) error {
 			}
 		}
 	}
-	e.text = c.keys.redact(err.Error())
+	// The cause may quote the registry's answer: its text is escaped here,
+	// once, so that no message of ours carries a registry's escape
+	// sequences or line breaks.
+	e.text = printable.String(c.keys.redact(err.Error()))
 	return e
 }
