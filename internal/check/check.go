@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/git-laminar/git-laminar/internal/imageref"
+	"github.com/git-laminar/git-laminar/internal/printable"
 )
 
 // Kind sorts problems for scripts.
@@ -52,7 +53,8 @@ type Problem struct {
 	Problem string `json:"problem"` // what is wrong, in words
 }
 
-// String is the problem as one line for a person:
+// String is the problem as one line for a person, every value in it
+// escaped (file names, what a registry answered, trailer values):
 //
 //	dev/app.yaml:6: registry.example.com/acme/app:develop-zzz does not exist (tag not found)
 //	commit abc1234: Laminar-Promote: malformed value "...": want "<image> <from> -> <to>" ...
@@ -62,7 +64,7 @@ func (p Problem) String() string {
 	case p.Commit != "":
 		b.WriteString("commit " + short(p.Commit))
 	case p.File != "":
-		b.WriteString(p.File)
+		b.WriteString(printable.String(p.File))
 		if p.Line > 0 {
 			b.WriteString(":" + strconv.Itoa(p.Line))
 		}
@@ -71,14 +73,14 @@ func (p Problem) String() string {
 		b.WriteString(": ")
 	}
 	if p.Image != "" {
-		b.WriteString(refString(p.Image, p.Tag, p.Digest))
+		b.WriteString(printable.String(refString(p.Image, p.Tag, p.Digest)))
 		if p.Kind == NotFound {
-			b.WriteString(" does not exist (" + p.Problem + ")")
+			b.WriteString(" does not exist (" + printable.String(p.Problem) + ")")
 			return b.String()
 		}
 		b.WriteString(": ")
 	}
-	b.WriteString(p.Problem)
+	b.WriteString(printable.String(p.Problem))
 	return b.String()
 }
 
