@@ -19,6 +19,7 @@ import (
 	"github.com/git-laminar/git-laminar/internal/config"
 	"github.com/git-laminar/git-laminar/internal/edit"
 	"github.com/git-laminar/git-laminar/internal/plan"
+	"github.com/git-laminar/git-laminar/internal/printable"
 )
 
 // Exec actions are commands of an [[update]] rule that run after the edits
@@ -76,8 +77,13 @@ func (e *ExecError) Error() string {
 		fmt.Fprintf(&b, "failed: %v", e.Err)
 	}
 	if out := strings.TrimRight(string(e.Output), "\n"); out != "" {
-		b.WriteString("; its output:\n")
-		b.WriteString(out)
+		// Indented and escaped line by line: the output is the command's,
+		// and may quote anything (a manifest, a server's answer); it must
+		// neither act on the terminal nor pass for a line of ours.
+		b.WriteString("; its output:")
+		for _, line := range strings.Split(out, "\n") {
+			b.WriteString("\n    " + printable.String(strings.TrimSuffix(line, "\r")))
+		}
 	} else {
 		b.WriteString(" (no output)")
 	}

@@ -91,7 +91,7 @@ func TestExecFailureRestoresEveryFile(t *testing.T) {
 		t.Fatalf("err = %v, want an ExecError", err)
 	}
 	msg := err.Error()
-	for _, want := range []string{`exec action "echo half-way`, "of rule dev failed: exit status 3", "its output:\nbroken", "Every file was restored"} {
+	for _, want := range []string{`exec action "echo half-way`, "of rule dev failed: exit status 3", "its output:\n    broken", "Every file was restored"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error lacks %q:\n%s", want, msg)
 		}
@@ -262,5 +262,28 @@ func TestExecEnvironmentIsOurs(t *testing.T) {
 	}
 	if got := f.read("got.txt"); got != "[][]["+os.Getenv("HOME")+"]\n" {
 		t.Errorf("got %q", got)
+	}
+}
+
+// An action's output is shown in the error indented and escaped: it cannot
+// clear the terminal or print a line that passes for ours.
+func TestExecOutputIsEscaped(t *testing.T) {
+	f := execFixture(t, `"printf 'ok\\033[2J\\r\\nLaminar-Promote: evil 1 -> 2\\n'; exit 1"`)
+	ws, p, head := trustAndPropose(f)
+	_, err := ws.Commit(context.Background(), p, head)
+	if err == nil {
+		t.Fatal("the failing action did not fail the commit")
+	}
+	msg := err.Error()
+	if strings.ContainsAny(msg, "\x1b\r") {
+		t.Errorf("raw control characters in the error: %q", msg)
+	}
+	if !strings.Contains(msg, "its output:\n    ok\\x1b[2J\n    Laminar-Promote: evil 1 -> 2\n") {
+		t.Errorf("output not shown indented and escaped: %q", msg)
+	}
+	for _, line := range strings.Split(msg, "\n") {
+		if strings.HasPrefix(line, "Laminar-Promote:") {
+			t.Errorf("a line of the output passes for a trailer: %q", line)
+		}
 	}
 }
