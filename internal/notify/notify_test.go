@@ -247,3 +247,21 @@ func TestShortRepo(t *testing.T) {
 		}
 	}
 }
+
+// What others wrote (a registry's error, a branch name) keeps to its line
+// in the Slack message and holds no control or formatting character.
+func TestSlackTextEscapesValues(t *testing.T) {
+	s := sample()
+	s.Branch = "main\u202e"
+	s.Failures = []Failure{{Image: "registry.example.com/acme/db", Error: "denied\x1b[2J\x07\r\n• `evil` `1` → `2` <!channel>"}}
+	text := SlackText(s)
+	if strings.ContainsAny(text, "\x1b\x07\r\u202e") {
+		t.Errorf("raw control characters in %q", text)
+	}
+	if lines := strings.Split(text, "\n"); len(lines) != 4 {
+		t.Errorf("want 4 lines (headline, promotion, failure heading, failure), got %d:\n%s", len(lines), text)
+	}
+	if !strings.Contains(text, `denied\x1b[2J\x07\r\n`) || strings.Contains(text, "<!channel>") {
+		t.Errorf("failure not escaped: %q", text)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/git-laminar/git-laminar/internal/printable"
 )
 
 // PayloadVersion is the version of the "json" payload. Fields may be added
@@ -158,9 +160,11 @@ func shortRepo(r string) string {
 }
 
 // escape makes text safe in mrkdwn: Slack reads <...> as links and
-// mentions, and wants &, < and > escaped.
+// mentions, and wants &, < and > escaped. Control and formatting
+// characters are escaped first, so that a value (a registry's error, a
+// file name) keeps to its line and cannot reverse the text after it.
 func escape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(printable.String(s))
 }
 
 // code is s as inline code; a backquote inside would end it early.
