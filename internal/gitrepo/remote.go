@@ -16,6 +16,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
 	"golang.org/x/crypto/ssh"
+
+	"github.com/git-laminar/git-laminar/internal/printable"
 )
 
 // Fetching and pushing go through go-git's transports: file:// and local
@@ -133,9 +135,11 @@ func (r *Repo) Fetch(ctx context.Context, rm Remote, branch string, t Transport)
 	switch {
 	case err == nil, errors.Is(err, gogit.NoErrAlreadyUpToDate):
 	case errors.Is(err, gogit.NoMatchingRefSpecError{}):
-		return "", fmt.Errorf("fetch %s: branch %q: %w", Redact(rm.URL), branch, ErrNoRemoteBranch)
+		return "", fmt.Errorf("fetch %s: branch %q: %w", printable.String(Redact(rm.URL)), branch, ErrNoRemoteBranch)
 	default:
-		return "", fmt.Errorf("fetch %s: %w", Redact(rm.URL), err)
+		// The remote's words (a server's message, its hooks' output) are
+		// escaped: they must not act on the terminal or forge a line.
+		return "", fmt.Errorf("fetch %s: %w", printable.String(Redact(rm.URL)), printable.Err(err))
 	}
 	h, ok, err := r.readRef(tracking)
 	if err != nil {
@@ -173,7 +177,7 @@ func (r *Repo) Push(ctx context.Context, rm Remote, local, branch string, t Tran
 		})
 	})
 	if err != nil && !errors.Is(err, gogit.NoErrAlreadyUpToDate) {
-		return fmt.Errorf("push to %s: %w", Redact(rm.PushURL), err)
+		return fmt.Errorf("push to %s: %w", printable.String(Redact(rm.PushURL)), printable.Err(err))
 	}
 	// go-git updates tracking refs only for configured fetch refspecs.
 	tracking := RemoteTrackingRef(rm.Name, branch)
