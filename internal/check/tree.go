@@ -17,6 +17,9 @@ type TreeOptions struct {
 	// ConfigPath, when set, is a file on disk read instead of the
 	// laminar.toml of the tree (the --config flag, LAMINAR_CONFIG).
 	ConfigPath string
+	// Warn, if set, is told of each file skipped for its name, as a
+	// scan of the working tree skips it (promote.OddName).
+	Warn func(string)
 }
 
 // TreeReferences returns the managed references of the tree of the commit
@@ -60,6 +63,12 @@ func TreeReferences(ctx context.Context, repo *gitrepo.Repo, rev string, opt Tre
 			return nil, nil, err
 		}
 		if f.Size > scan.DefaultMaxFileSize || !rules.Covers(f.Path) {
+			continue
+		}
+		if why := promote.OddName(f.Path); why != "" {
+			if opt.Warn != nil {
+				opt.Warn(why)
+			}
 			continue
 		}
 		content, err := repo.ReadBlob(f.Hash)

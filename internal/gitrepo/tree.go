@@ -106,6 +106,11 @@ func (r *Repo) TreeFiles(rev string) ([]TreeFile, error) {
 	var out []TreeFile
 	walker := object.NewTreeWalker(tree, true, nil)
 	defer walker.Close()
+	// Files are read by their blob ids, never written out under their
+	// names: a name git accepts but go-git would not check out (one with a
+	// newline or an escape in it) is listed like any other, for the caller
+	// to judge, rather than ending the walk.
+	walker.SkipPathValidation()
 	for {
 		name, e, err := walker.Next()
 		if errors.Is(err, io.EOF) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/git-laminar/git-laminar/internal/config"
 	"github.com/git-laminar/git-laminar/internal/gitrepo"
+	"github.com/git-laminar/git-laminar/internal/printable"
 	"github.com/git-laminar/git-laminar/internal/scan"
 )
 
@@ -22,6 +23,7 @@ type Workspace struct {
 	Repo   *gitrepo.Repo
 	Config *config.Config
 	rules  *Rules
+	warn   func(string)
 }
 
 // ErrNoConfig is returned (wrapped) when the repository has no laminar.toml.
@@ -34,6 +36,9 @@ type OpenOptions struct {
 	// ConfigOptional lets commands that can work without rules (scan --all)
 	// run in a repository that has no laminar.toml.
 	ConfigOptional bool
+	// Warn, if set, is told of what a scan leaves out without failing: a
+	// tracked file skipped for its name (see OddName).
+	Warn func(string)
 }
 
 // Open finds the repository containing dir and loads its configuration.
@@ -60,7 +65,7 @@ func Open(dir string, opt OpenOptions) (*Workspace, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Workspace{Repo: repo, Config: cfg, rules: rules}, nil
+	return &Workspace{Repo: repo, Config: cfg, rules: rules, warn: opt.Warn}, nil
 }
 
 // Reference is one scanned image reference and the rule that manages it.
@@ -83,6 +88,12 @@ func (w *Workspace) Scan(ctx context.Context) ([]Reference, error) {
 	}
 	paths := make([]string, 0, len(files))
 	for _, f := range files {
+		if why := OddName(f.Path); why != "" {
+			if w.warn != nil {
+				w.warn(why)
+			}
+			continue
+		}
 		paths = append(paths, f.Path)
 	}
 	matches, err := scan.Files(ctx, w.Repo.Root, paths, scan.Options{})
@@ -94,6 +105,19 @@ func (w *Workspace) Scan(ctx context.Context) ([]Reference, error) {
 		refs = append(refs, w.rules.Assign(m))
 	}
 	return refs, nil
+}
+
+// OddName returns the warning for a tracked file whose name holds a
+// control character (a newline, an escape sequence), an invisible
+// formatting character (a bidirectional override) or bytes that are not
+// UTF-8, and "" for any other name. Such a file is skipped, not scanned:
+// its name cannot be shown as it is, nor be written into a commit by
+// every git tool, and one odd name must not stop every other promotion.
+func OddName(path string) string {
+	if printable.Is(path) {
+		return ""
+	}
+	return fmt.Sprintf("skipped \"%s\": its name holds a control character, an invisible formatting character or bytes that are not UTF-8; rename it to have it managed", printable.String(path))
 }
 
 // UnusedPrefixes returns the registries under whose prefix no reference lies:
