@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/git-laminar/git-laminar/internal/config"
+	"github.com/git-laminar/git-laminar/internal/printable"
 	"github.com/git-laminar/git-laminar/internal/promote"
 
 	"github.com/urfave/cli/v2"
@@ -79,7 +80,11 @@ func Run(ctx context.Context, args []string, s Streams) int {
 		if !strings.HasPrefix(msg, "git-laminar") {
 			msg = "git-laminar: " + msg
 		}
-		fmt.Fprintln(s.Err, msg)
+		// The last line of defence: whatever an error quotes, no escape
+		// sequence reaches the terminal. Line breaks stay, since some of
+		// our messages have several lines; outside text in an error has
+		// been escaped, line breaks included, where it was quoted.
+		fmt.Fprintln(s.Err, printable.Text(msg))
 	}
 	return code
 }
@@ -133,10 +138,11 @@ func newApp(s Streams) *cli.App {
 type global struct {
 	configPath string
 	color      bool
+	stderr     io.Writer // where warnings go
 }
 
 func globals(c *cli.Context, s Streams) (global, error) {
-	g := global{configPath: c.String("config")}
+	g := global{configPath: c.String("config"), stderr: s.Err}
 	switch mode := c.String("color"); mode {
 	case "always":
 		g.color = true
@@ -147,6 +153,13 @@ func globals(c *cli.Context, s Streams) (global, error) {
 		return g, exit(ExitError, fmt.Errorf("--color: %q is not auto, always or never", mode))
 	}
 	return g, nil
+}
+
+// warn prints a warning that stops nothing.
+func (g global) warn(msg string) {
+	if g.stderr != nil {
+		fmt.Fprintln(g.stderr, "warning: "+msg)
+	}
 }
 
 // workdir is where the command runs; git runs subcommands in the caller's
@@ -163,7 +176,7 @@ func openWorkspace(g global, configOptional bool) (*promote.Workspace, error) {
 	if err != nil {
 		return nil, exit(ExitError, err)
 	}
-	ws, err := promote.Open(dir, promote.OpenOptions{ConfigPath: g.configPath, ConfigOptional: configOptional})
+	ws, err := promote.Open(dir, promote.OpenOptions{ConfigPath: g.configPath, ConfigOptional: configOptional, Warn: g.warn})
 	if err != nil {
 		return nil, exit(ExitError, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/git-laminar/git-laminar/internal/diff"
 	"github.com/git-laminar/git-laminar/internal/edit"
 	"github.com/git-laminar/git-laminar/internal/gitrepo"
+	"github.com/git-laminar/git-laminar/internal/printable"
 	"github.com/git-laminar/git-laminar/internal/promote"
 	"github.com/urfave/cli/v2"
 )
@@ -153,7 +154,7 @@ func runBump(c *cli.Context, s Streams, opt bumpOptions) error {
 	result.Held = heldEntries(prop.Decisions)
 
 	for _, w := range prop.Warnings {
-		fmt.Fprintln(s.Err, "warning: "+w)
+		fmt.Fprintln(s.Err, "warning: "+printable.String(w))
 	}
 	printSummary(s.Err, errPainter, result)
 
@@ -220,13 +221,13 @@ func printSummary(w io.Writer, p painter, r BumpResult) {
 	if len(r.Promotions) > 0 {
 		fmt.Fprintln(w, p.bold("Promotions:"))
 		for _, pr := range r.Promotions {
-			fmt.Fprintf(w, "  %s  %s -> %s  (%s)\n", pr.Image, p.red(pr.From), p.green(pr.To), strings.Join(pr.Files, ", "))
+			fmt.Fprintf(w, "  %s  %s -> %s  (%s)\n", pr.Image, p.red(pr.From), p.green(pr.To), printable.String(strings.Join(pr.Files, ", ")))
 		}
 	}
 	if len(r.Failures) > 0 {
 		fmt.Fprintln(w, p.bold(p.red("Failed:")))
 		for _, f := range r.Failures {
-			fmt.Fprintf(w, "  %s\n", f.Error)
+			fmt.Fprintf(w, "  %s\n", printable.String(f.Error))
 		}
 	}
 	printHeld(w, p, r.Held)

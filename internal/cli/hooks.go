@@ -167,7 +167,7 @@ func runPrePush(c *cli.Context, s Streams, g global) error {
 	}
 	reg := hookRegistry(wd, g)
 	defer reg.Flush() // the cache only saves requests: a failed write is not worth failing a push
-	rep, err := check.Push(c.Context, repo, reg, updates, check.TreeOptions{ConfigPath: g.configPath})
+	rep, err := check.Push(c.Context, repo, reg, updates, check.TreeOptions{ConfigPath: g.configPath, Warn: g.warn})
 	if err != nil {
 		return exit(ExitError, fmt.Errorf("pre-push: %w (push without the check: git push --no-verify)", err))
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/git-laminar/git-laminar/internal/gitrepo"
 	"github.com/git-laminar/git-laminar/internal/history"
+	"github.com/git-laminar/git-laminar/internal/printable"
 	"github.com/urfave/cli/v2"
 )
 
@@ -85,16 +86,16 @@ func runLog(c *cli.Context, s Streams, g global, f history.Filter, rev string, a
 	}
 	p := newPainter(g.color)
 	for _, r := range recs {
-		head := fmt.Sprintf("%s %s %-20s %s", p.yellow(short(r.Commit)), r.Date.Format("2006-01-02 15:04"), r.Author, r.Image)
+		head := fmt.Sprintf("%s %s %-20s %s", p.yellow(short(r.Commit)), r.Date.Format("2006-01-02 15:04"), printable.String(r.Author), printable.String(r.Image))
 		switch r.Kind {
 		case history.Hold:
 			fmt.Fprintf(s.Out, "%s %s\n", head, p.yellow("held"))
 		case history.Release:
 			fmt.Fprintf(s.Out, "%s %s\n", head, p.green("released"))
 		case history.Rollback:
-			fmt.Fprintf(s.Out, "%s %s -> %s (rollback of %s)\n", head, p.red(r.From), p.green(r.To), short(r.RollbackOf))
+			fmt.Fprintf(s.Out, "%s %s -> %s (rollback of %s)\n", head, p.red(printable.String(r.From)), p.green(printable.String(r.To)), printable.String(short(r.RollbackOf)))
 		default:
-			fmt.Fprintf(s.Out, "%s %s -> %s\n", head, p.red(r.From), p.green(r.To))
+			fmt.Fprintf(s.Out, "%s %s -> %s\n", head, p.red(printable.String(r.From)), p.green(printable.String(r.To)))
 		}
 	}
 	if len(recs) == 0 {

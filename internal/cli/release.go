@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/git-laminar/git-laminar/internal/history"
+	"github.com/git-laminar/git-laminar/internal/printable"
 	"github.com/git-laminar/git-laminar/internal/promote"
 	"github.com/urfave/cli/v2"
 )
@@ -121,6 +122,6 @@ func printHeld(w io.Writer, p painter, held []HeldEntry) {
 	}
 	fmt.Fprintln(w, p.bold("Held:"))
 	for _, h := range held {
-		fmt.Fprintf(w, "  %s  %s  (%s; git laminar release to promote it again)\n", h.Image, h.Current, h.Reason)
+		fmt.Fprintf(w, "  %s  %s  (%s; git laminar release to promote it again)\n", h.Image, h.Current, printable.String(h.Reason))
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/git-laminar/git-laminar/internal/history"
+	"github.com/git-laminar/git-laminar/internal/printable"
 	"github.com/git-laminar/git-laminar/internal/promote"
 	"github.com/urfave/cli/v2"
 )
@@ -69,7 +70,7 @@ func runRollback(c *cli.Context, s Streams, opt changeOptions, arg, to string) e
 		}
 		req.Tag, req.From = target.From, []string{target.To}
 		fmt.Fprintf(s.Err, "Rolling back %s %s -> %s, promoted in %s by %s on %s.\n",
-			image, target.From, target.To, short(target.Commit), target.Author, target.Date.Format("2006-01-02"))
+			image, target.From, target.To, short(target.Commit), printable.String(target.Author), target.Date.Format("2006-01-02"))
 	}
 	reg := newRegistry(ws)
 	defer reg.Flush()

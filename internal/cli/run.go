@@ -17,6 +17,7 @@ import (
 	"github.com/git-laminar/git-laminar/internal/metrics"
 	"github.com/git-laminar/git-laminar/internal/notify"
 	"github.com/git-laminar/git-laminar/internal/policy"
+	"github.com/git-laminar/git-laminar/internal/printable"
 	"github.com/git-laminar/git-laminar/internal/promote"
 	"github.com/git-laminar/git-laminar/internal/registry"
 	"github.com/git-laminar/git-laminar/internal/trailer"
@@ -99,13 +100,26 @@ func runCommand(s Streams) *cli.Command {
 	}
 }
 
-// newLogger logs to w as text or JSON lines.
+// newLogger logs to w as text or JSON lines. Values come from registries,
+// remotes and commits: each is escaped as on a terminal before the format
+// quotes it, so that an event is one line however it is read, decoded
+// JSON included.
 func newLogger(w io.Writer, format string) *slog.Logger {
-	o := &slog.HandlerOptions{Level: slog.LevelInfo}
+	o := &slog.HandlerOptions{Level: slog.LevelInfo, ReplaceAttr: escapeAttr}
 	if format == "json" {
 		return slog.New(slog.NewJSONHandler(w, o))
 	}
 	return slog.New(slog.NewTextHandler(w, o))
+}
+
+func escapeAttr(_ []string, a slog.Attr) slog.Attr {
+	switch v := a.Value.Any().(type) {
+	case string:
+		a.Value = slog.StringValue(printable.String(v))
+	case error:
+		a.Value = slog.StringValue(printable.String(v.Error()))
+	}
+	return a
 }
 
 // runState is one run: what it found, did and will report.
@@ -146,7 +160,8 @@ func (st *runState) run(ctx context.Context) (int, error) {
 	if err != nil {
 		return ExitError, err
 	}
-	ws, err := promote.Open(dir, promote.OpenOptions{ConfigPath: st.opt.configPath})
+	ws, err := promote.Open(dir, promote.OpenOptions{ConfigPath: st.opt.configPath,
+		Warn: func(msg string) { st.log.Warn("tracked file skipped", "reason", msg) }})
 	if err != nil {
 		return ExitError, err
 	}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/git-laminar/git-laminar/internal/printable"
 	"github.com/urfave/cli/v2"
 )
 
@@ -88,7 +89,7 @@ func runScan(c *cli.Context, s Streams, opt scanOptions) error {
 		})
 	}
 	if opt.json {
-		_, err := s.Out.Write(appendScanJSON(nil, entries))
+		_, err := s.Out.Write(printable.JSON(appendScanJSON(nil, entries)))
 		return err
 	}
 	p := newPainter(opt.color)
@@ -105,7 +106,7 @@ func runScan(c *cli.Context, s Streams, opt scanOptions) error {
 		if e.Rule != "" {
 			rule = " " + p.dim("["+e.Rule+"]")
 		}
-		fmt.Fprintf(out, "%s:%d: %s%s\n", p.bold(e.File), e.Line, ref, rule)
+		fmt.Fprintf(out, "%s:%d: %s%s\n", p.bold(printable.String(e.File)), e.Line, printable.String(ref), rule)
 	}
 	if err := out.Flush(); err != nil {
 		return err
@@ -116,11 +117,19 @@ func runScan(c *cli.Context, s Streams, opt scanOptions) error {
 	return nil
 }
 
+// writeJSON prints v for scripts. Values keep their exact text; what
+// encoding/json leaves raw and a terminal would act on (U+202E, C1
+// controls) is written as a \u escape.
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(printable.JSON(buf.Bytes()))
+	return err
 }
 
 // appendScanJSON appends entries as writeJSON would print them (indented by

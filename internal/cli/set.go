@@ -10,6 +10,7 @@ import (
 	"github.com/git-laminar/git-laminar/internal/diff"
 	"github.com/git-laminar/git-laminar/internal/gitrepo"
 	"github.com/git-laminar/git-laminar/internal/history"
+	"github.com/git-laminar/git-laminar/internal/printable"
 	"github.com/git-laminar/git-laminar/internal/promote"
 	"github.com/urfave/cli/v2"
 )
@@ -182,7 +183,7 @@ func runSet(c *cli.Context, s Streams, opt changeOptions, arg, tag, sha string, 
 			return finishChange(s, opt, res, ExitOK)
 		}
 		// Already at the tag, but held: the set still ends the hold.
-		fmt.Fprintf(s.Err, "Every reference to %s is at %s; the set ends its hold (%s).\n", image, tag, hold.Reason())
+		fmt.Fprintf(s.Err, "Every reference to %s is at %s; the set ends its hold (%s).\n", image, tag, printable.String(hold.Reason()))
 		msg, err := promote.ReleaseMessage(image, hold.Reason())
 		if err != nil {
 			return exit(ExitError, err)
@@ -195,7 +196,7 @@ func runSet(c *cli.Context, s Streams, opt changeOptions, arg, tag, sha string, 
 	}
 	var notes []string
 	if held {
-		notes = append(notes, fmt.Sprintf("Ends the hold on %s (%s).", image, hold.Reason()))
+		notes = append(notes, fmt.Sprintf("Ends the hold on %s (%s).", image, printable.String(hold.Reason())))
 	}
 	return applyChange(c, s, opt, ss, sp, msg, res, notes)
 }
@@ -221,7 +222,7 @@ func applyChange(c *cli.Context, s Streams, opt changeOptions, ss *session, sp *
 	}
 	printSummary(s.Err, errPainter, res.BumpResult)
 	for _, r := range sp.Skipped {
-		fmt.Fprintf(s.Err, "Skipped %s:%d: %s has no tag to replace.\n", r.Path, r.Line, r.Ref.Original)
+		fmt.Fprintf(s.Err, "Skipped %s:%d: %s has no tag to replace.\n", printable.String(r.Path), r.Line, printable.String(r.Ref.Original))
 	}
 	for _, n := range notes {
 		fmt.Fprintln(s.Err, n)
@@ -272,7 +273,7 @@ func pushAndFinish(ctx context.Context, s Streams, opt changeOptions, ss *sessio
 			}
 			return exit(ExitPushFailed, fmt.Errorf("committed %s, but the push failed (push it with git push): %w", short(res.Commit), err))
 		}
-		fmt.Fprintf(s.Err, "Pushed to %s.\n", to)
+		fmt.Fprintf(s.Err, "Pushed to %s.\n", printable.String(to))
 	}
 	return finishChange(s, opt, res, ExitOK)
 }

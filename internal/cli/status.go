@@ -3,11 +3,11 @@ package cli
 import (
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/git-laminar/git-laminar/internal/imageref"
 	"github.com/git-laminar/git-laminar/internal/policy"
+	"github.com/git-laminar/git-laminar/internal/printable"
 	"github.com/git-laminar/git-laminar/internal/promote"
 	"github.com/urfave/cli/v2"
 )
@@ -110,7 +110,7 @@ func runStatus(c *cli.Context, s Streams, opt statusOptions) error {
 		return exit(ExitError, err)
 	}
 	for _, w := range res.Warnings {
-		fmt.Fprintln(s.Err, "warning: "+w)
+		fmt.Fprintln(s.Err, "warning: "+printable.String(w))
 	}
 	out := StatusResult{Images: []ImageStatus{}, Failures: []FailureEntry{}}
 	moves := false
@@ -161,7 +161,7 @@ func printStatus(w io.Writer, p painter, r StatusResult, all bool) {
 		head := fmt.Sprintf("%s  %s", p.bold(st.Image), p.dim("["+st.Rule+"]"))
 		switch {
 		case st.Held != "":
-			fmt.Fprintf(w, "%s  %s  %s\n", head, st.Current, p.yellow("held: "+st.Held))
+			fmt.Fprintf(w, "%s  %s  %s\n", head, st.Current, p.yellow("held: "+printable.String(st.Held)))
 		case st.Changed && st.Chosen != st.Current:
 			fmt.Fprintf(w, "%s  %s -> %s\n", head, p.red(st.Current), p.green(st.Chosen))
 		case st.Changed:
@@ -171,19 +171,19 @@ func printStatus(w io.Writer, p painter, r StatusResult, all bool) {
 		}
 		locs := make([]string, 0, len(st.References))
 		for _, l := range st.References {
-			locs = append(locs, fmt.Sprintf("%s:%d", l.File, l.Line))
+			locs = append(locs, fmt.Sprintf("%s:%d", printable.String(l.File), l.Line))
 		}
 		fmt.Fprintf(w, "  in %s\n", strings.Join(locs, ", "))
 		// The chosen candidate's line already says why it won.
 		if st.Reason != "" && st.Held == "" && (len(st.Candidates) == 0 || st.Candidates[0].Outcome != string(policy.Chosen)) {
-			fmt.Fprintf(w, "  %s\n", st.Reason)
+			fmt.Fprintf(w, "  %s\n", printable.String(st.Reason))
 		}
 		shown := st.Candidates
 		if !all && len(shown) > nearest {
 			shown = shown[:nearest]
 		}
 		for _, c := range shown {
-			fmt.Fprintf(w, "    %-12s %-28s %s\n", outcomeLabel(p, c.Outcome), printableTag(c.Tag), c.Reason)
+			fmt.Fprintf(w, "    %-12s %-28s %s\n", outcomeLabel(p, c.Outcome), printableTag(c.Tag), printable.String(c.Reason))
 		}
 		if len(shown) < st.Considered {
 			fmt.Fprintf(w, "    %s\n", p.dim(fmt.Sprintf("... %d more (--all-candidates)", st.Considered-len(shown))))
@@ -195,7 +195,7 @@ func printStatus(w io.Writer, p painter, r StatusResult, all bool) {
 		}
 		fmt.Fprintln(w, p.bold(p.red("Failed:")))
 		for _, f := range r.Failures {
-			fmt.Fprintf(w, "  %s\n", f.Error)
+			fmt.Fprintf(w, "  %s\n", printable.String(f.Error))
 		}
 	}
 }
@@ -217,5 +217,5 @@ func printableTag(t string) string {
 	if imageref.ValidTag(t) {
 		return t
 	}
-	return strconv.QuoteToASCII(t)
+	return `"` + printable.String(t) + `"`
 }
