@@ -3,12 +3,15 @@ package cli
 import (
 	"bytes"
 	"testing"
+
+	"github.com/git-laminar/git-laminar/internal/printable"
 )
 
-// appendScanJSON must print exactly what writeJSON prints.
+// scan --json, appendScanJSON through printable.JSON, must print exactly
+// what writeJSON prints.
 func TestAppendScanJSONMatchesEncodingJSON(t *testing.T) {
 	odd := []string{"", "a\"b", `back\slash`, "tab\tnew\nline\r", "\x00\x01\x1f\x7f", "<&>", "é ünï", "\u2028\u2029",
-		"bad \xff utf8", "\b\f", "docker.io/library/nginx:1.25"}
+		"bad \xff utf8", "\b\f", "evil\u202e\u0085", "docker.io/library/nginx:1.25"}
 	cases := [][]ScanEntry{
 		nil,
 		{},
@@ -30,7 +33,7 @@ func TestAppendScanJSONMatchesEncodingJSON(t *testing.T) {
 		if err := writeJSON(&want, entries); err != nil {
 			t.Fatal(err)
 		}
-		if got := appendScanJSON(nil, entries); !bytes.Equal(got, want.Bytes()) {
+		if got := printable.JSON(appendScanJSON(nil, entries)); !bytes.Equal(got, want.Bytes()) {
 			t.Errorf("case %d:\ngot  %q\nwant %q", i, got, want.Bytes())
 		}
 	}
@@ -46,7 +49,7 @@ func FuzzAppendScanJSON(f *testing.F) {
 		if err := writeJSON(&want, entries); err != nil {
 			t.Fatal(err)
 		}
-		if got := appendScanJSON(nil, entries); !bytes.Equal(got, want.Bytes()) {
+		if got := printable.JSON(appendScanJSON(nil, entries)); !bytes.Equal(got, want.Bytes()) {
 			t.Errorf("got  %q\nwant %q", got, want.Bytes())
 		}
 	})
