@@ -198,7 +198,15 @@ func (w *Workspace) TagForCommit(ctx context.Context, reg *registry.Client, refs
 	if err != nil {
 		return "", err
 	}
-	found, err := TagsForCommit(tags, sha, short)
+	// A registry may list names that are no tags (a newline, an escape
+	// sequence in them): they are never candidates, nor printed.
+	valid := tags[:0:0]
+	for _, t := range tags {
+		if imageref.ValidTag(t) {
+			valid = append(valid, t)
+		}
+	}
+	found, err := TagsForCommit(valid, sha, short)
 	if err != nil {
 		return "", err
 	}
