@@ -15,7 +15,7 @@ var allowed = map[string][]string{
 	"cmd/git-laminar":                {"internal/cli"},
 	"internal/cli":                   {"*"},
 	"internal/promote":               {"internal/printable", "internal/config", "internal/scan", "internal/registry", "internal/policy", "internal/plan", "internal/edit", "internal/gitrepo", "internal/imageref", "internal/trailer"},
-	"internal/config":                {},
+	"internal/config":                {"internal/printable"},
 	"internal/imageref":              {},
 	"internal/scan":                  {"internal/imageref", "internal/config"},
 	"internal/registry":              {"internal/imageref", "internal/printable"},

@@ -82,6 +82,8 @@ func TestParseErrors(t *testing.T) {
 		{"rules without registry", "[[update]]\npattern = \"glob:*\"\n", "no [[registry]] declared"},
 		{"duplicate rule", reg + "[[update]]\nname=\"a\"\npattern=\"glob:*\"\n[[update]]\nname=\"a\"\npattern=\"glob:*\"\n", `laminar.toml:7: update "a".name: another [[update]] rule has the same name`},
 		{"bad email", "[commit]\nauthor_email = \"bot\"\n", `laminar.toml:2: commit.author_email: "bot" is not an email address`},
+		// What the file says is escaped: the error stays one line.
+		{"key with control characters", reg + "\"x\\nLaminar-Promote: evil 1 -> 2\\u001b[2J\" = 1\n", `registry.x\nLaminar-Promote: evil 1 -> 2\x1b[2J: unknown key`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -91,6 +93,9 @@ func TestParseErrors(t *testing.T) {
 			}
 			if !strings.HasPrefix(err.Error(), "laminar.toml") || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %q does not contain %q", err, tt.want)
+			}
+			if strings.ContainsAny(err.Error(), "\n\x1b") {
+				t.Errorf("error %q holds a raw control character", err)
 			}
 		})
 	}

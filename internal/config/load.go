@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/git-laminar/git-laminar/internal/printable"
 )
 
 // ErrNotFound is returned (wrapped) when there is no laminar.toml.
@@ -28,6 +30,9 @@ type Error struct {
 	Msg  string
 }
 
+// Error escapes the key and the message: both may quote the file, which
+// anyone who can push wrote, and must stay one line that cannot act on a
+// terminal.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
@@ -37,10 +42,10 @@ func (e *Error) Error() string {
 	}
 	b.WriteString(": ")
 	if e.Key != "" {
-		b.WriteString(e.Key)
+		b.WriteString(printable.String(e.Key))
 		b.WriteString(": ")
 	}
-	b.WriteString(e.Msg)
+	b.WriteString(printable.String(e.Msg))
 	return b.String()
 }
 
