@@ -104,7 +104,7 @@ func runScan(c *cli.Context, s Streams, opt scanOptions) error {
 		}
 		rule := ""
 		if e.Rule != "" {
-			rule = " " + p.dim("["+e.Rule+"]")
+			rule = " " + p.dim("["+printable.String(e.Rule)+"]")
 		}
 		fmt.Fprintf(out, "%s:%d: %s%s\n", p.bold(printable.String(e.File)), e.Line, printable.String(ref), rule)
 	}

@@ -158,7 +158,7 @@ func printStatus(w io.Writer, p painter, r StatusResult, all bool) {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		head := fmt.Sprintf("%s  %s", p.bold(st.Image), p.dim("["+st.Rule+"]"))
+		head := fmt.Sprintf("%s  %s", p.bold(st.Image), p.dim("["+printable.String(st.Rule)+"]"))
 		switch {
 		case st.Held != "":
 			fmt.Fprintf(w, "%s  %s  %s\n", head, st.Current, p.yellow("held: "+printable.String(st.Held)))
