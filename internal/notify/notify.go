@@ -21,6 +21,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/git-laminar/git-laminar/internal/printable"
 )
 
 // Formats lists the accepted values of Config.Format.
@@ -249,7 +251,10 @@ func Render(format string, s Summary) ([]byte, error) {
 	case "", "slack":
 		return json.Marshal(map[string]string{"text": SlackText(s)})
 	case "json":
-		return json.Marshal(NewPayload(s))
+		// Exact values, with what a terminal would act on as \u escapes,
+		// as in the --json output of the commands.
+		b, err := json.Marshal(NewPayload(s))
+		return printable.JSON(b), err
 	}
 	return nil, fmt.Errorf("notify: format %q is not one of %s", format, strings.Join(Formats, ", "))
 }

@@ -265,3 +265,24 @@ func TestSlackTextEscapesValues(t *testing.T) {
 		t.Errorf("failure not escaped: %q", text)
 	}
 }
+
+// The json payload keeps exact values, with formatting characters such as
+// U+202E written as escapes.
+func TestJSONPayloadEscapesFormatting(t *testing.T) {
+	s := sample()
+	s.Failures = []Failure{{Image: "registry.example.com/acme/db", Error: "denied\x1b[2J\u202e\u0085"}}
+	body, err := Render("json", s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsAny(string(body), "\x1b\u202e\u0085") {
+		t.Errorf("raw control characters in %s", body)
+	}
+	var p Payload
+	if err := json.Unmarshal(body, &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Failures[0].Error != s.Failures[0].Error {
+		t.Errorf("error decodes to %q, want %q", p.Failures[0].Error, s.Failures[0].Error)
+	}
+}
