@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -139,6 +140,9 @@ func LoadUser(path string) (*User, error) {
 
 // ParseUser validates user-level configuration text.
 func ParseUser(path string, data []byte) (*User, error) {
+	if err := checkEncoding(path, data); err != nil {
+		return nil, err
+	}
 	var raw rawUser
 	md, err := toml.Decode(string(data), &raw)
 	if err != nil {
@@ -268,8 +272,9 @@ func buildAccess(r rawRegistry, file string, loc *locator, i int, dir string) (A
 		*n.out = *n.in
 	}
 	if r.RPS != nil {
-		if *r.RPS <= 0 {
-			return fail("rps", fmt.Sprintf("%v: must be more than 0 requests per second", *r.RPS))
+		// TOML has nan and inf: neither is a rate a limiter can keep.
+		if !(*r.RPS > 0) || math.IsInf(*r.RPS, 0) {
+			return fail("rps", fmt.Sprintf("%v: must be a finite number of requests per second, more than 0", *r.RPS))
 		}
 		a.RPS = *r.RPS
 	}

@@ -37,10 +37,12 @@ api = "harbor"
 ttl = "0"
 dir = "cache"
 `
+	// The user-level file: credentials are refused in laminar.toml (see
+	// TestUserKeysRefused); both files build Access the same way.
 	dir := t.TempDir()
 	home, _ := os.UserHomeDir()
-	path := filepath.Join(dir, FileName)
-	cfg, err := Parse(path, []byte(text))
+	path := filepath.Join(dir, "config.toml")
+	u, err := ParseUser(path, []byte(text))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,15 +56,11 @@ dir = "cache"
 	}, {
 		Prefix: "harbor.example.com", API: "harbor", Source: path + ":19",
 	}}
-	var got []Access
-	for _, r := range cfg.Registries {
-		got = append(got, r.Access)
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, u.Registries); diff != "" {
 		t.Errorf("access (-want +got):\n%s", diff)
 	}
-	if cfg.Cache.TTL == nil || *cfg.Cache.TTL != 0 || cfg.Cache.Dir != filepath.Join(dir, "cache") {
-		t.Errorf("cache = %+v", cfg.Cache)
+	if u.Cache.TTL == nil || *u.Cache.TTL != 0 || u.Cache.Dir != filepath.Join(dir, "cache") {
+		t.Errorf("cache = %+v", u.Cache)
 	}
 }
 
@@ -71,15 +69,20 @@ func TestParseRegistryAccessErrors(t *testing.T) {
 	tests := []struct{ name, text, want string }{
 		{"literal password", reg + "password = \"hunter2\"\n", "laminar.toml:3: registry.password: secrets do not belong in configuration files"},
 		{"literal token", reg + "token = \"ghp_x\"\n", "password_env or password_file"},
-		{"both secrets", reg + "username = \"u\"\npassword_env = \"A\"\npassword_file = \"f\"\n", "laminar.toml:5: registry #1.password_file: set password_env or password_file, not both"},
-		{"username alone", reg + "username = \"u\"\n", "laminar.toml:3: registry #1.username: needs password_env or password_file"},
-		{"secret without username", reg + "password_env = \"GHCR_TOKEN\"\n", "needs a username"},
-		{"value instead of variable", reg + "username = \"u\"\npassword_env = \"$TOKEN\"\n", "give the name of an environment variable"},
-		{"cert without key", reg + "cert_file = \"c.pem\"\n", "cert_file needs key_file"},
-		{"key without cert", reg + "key_file = \"k.pem\"\n", "key_file needs cert_file"},
+		{"both secrets", reg + "username = \"u\"\npassword_env = \"A\"\npassword_file = \"f\"\n", "config.toml:5: registry #1.password_file: set password_env or password_file, not both"},
+		{"username alone", reg + "username = \"u\"\n", "config.toml:3: registry #1.username: needs password_env or password_file"},
+		{"secret without username", reg + "password_env = \"GHCR_TOKEN\"\n", "config.toml:3: registry #1.password_env: needs a username"},
+		{"value instead of variable", reg + "username = \"u\"\npassword_env = \"$TOKEN\"\n", "config.toml:4: registry #1.password_env: \"$TOKEN\": give the name of an environment variable"},
+		{"cert without key", reg + "cert_file = \"c.pem\"\n", "config.toml:1: registry #1.key_file: cert_file needs key_file"},
+		{"key without cert", reg + "key_file = \"k.pem\"\n", "config.toml:1: registry #1.cert_file: key_file needs cert_file"},
 		{"page size zero", reg + "page_size = 0\n", "laminar.toml:3: registry #1.page_size: 0 is not between 1 and 10000"},
 		{"negative max_tags", reg + "max_tags = -1\n", "max_tags: -1 is not between"},
-		{"rps zero", reg + "rps = 0.0\n", "rps: 0: must be more than 0"},
+		{"rps zero", reg + "rps = 0.0\n", "laminar.toml:3: registry #1.rps: 0: must be a finite number of requests per second, more than 0"},
+		{"rps negative", reg + "rps = -1.5\n", "laminar.toml:3: registry #1.rps: -1.5: must be a finite"},
+		{"rps nan", reg + "rps = nan\n", "laminar.toml:3: registry #1.rps: NaN: must be a finite"},
+		{"rps -nan", reg + "rps = -nan\n", "laminar.toml:3: registry #1.rps: NaN: must be a finite"},
+		{"rps inf", reg + "rps = inf\n", "laminar.toml:3: registry #1.rps: +Inf: must be a finite"},
+		{"rps -inf", reg + "rps = -inf\n", "laminar.toml:3: registry #1.rps: -Inf: must be a finite"},
 		{"rps as string", reg + "rps = \"fast\"\n", "laminar.toml:3: "},
 		{"bad timeout", reg + "timeout = \"soon\"\n", `timeout: "soon" is not a duration`},
 		{"typo", reg + "pagesize = 10\n", `did you mean "page_size"?`},
@@ -92,7 +95,12 @@ func TestParseRegistryAccessErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse("laminar.toml", []byte(tt.text))
+			var err error
+			if strings.HasPrefix(tt.want, "config.toml") {
+				_, err = ParseUser("config.toml", []byte(tt.text))
+			} else {
+				_, err = Parse("laminar.toml", []byte(tt.text))
+			}
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %v, want it to contain %q", err, tt.want)
 			}

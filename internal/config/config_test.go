@@ -73,6 +73,10 @@ func TestParseErrors(t *testing.T) {
 		{"bad order", reg + "[[update]]\npattern = \"glob:*\"\norder = \"newest\"\n", `laminar.toml:5: update #1.order: "newest" is not one of`},
 		{"extract without regex", reg + "[[update]]\npattern = \"glob:*\"\nextract = \"$ts\"\n", "extract: needs a regex: pattern"},
 		{"bad min_age", reg + "[[update]]\npattern = \"glob:*\"\nmin_age = \"soon\"\n", `min_age: "soon" is not a duration`},
+		{"min_age nan", reg + "[[update]]\npattern = \"glob:*\"\nmin_age = \"nand\"\n", `laminar.toml:5: update #1.min_age: "nand" is not a duration`},
+		{"min_age inf", reg + "[[update]]\npattern = \"glob:*\"\nmin_age = \"infd\"\n", `laminar.toml:5: update #1.min_age: "infd" is not a duration`},
+		{"cache ttl inf", "[cache]\nttl = \"infd\"\n", `laminar.toml:2: cache.ttl: "infd" is not a duration`},
+		{"cache tag_ttl nan", "[cache]\ntag_ttl = \"-nand\"\n", `laminar.toml:2: cache.tag_ttl: "-nand" is not a duration`},
 		{"bad files glob", reg + "[[update]]\npattern = \"glob:*\"\nfiles = [\"a/[\"]\n", `files: bad glob "a/["`},
 		{"files escapes", reg + "[[update]]\npattern = \"glob:*\"\nfiles = [\"../x\"]\n", "leaves the repository"},
 		{"wrong type", reg + "[[update]]\npattern = 3\n", "laminar.toml:4: "},
@@ -164,7 +168,7 @@ func TestParseAge(t *testing.T) {
 			t.Errorf("ParseAge(%q) = %v, %v", in, got, err)
 		}
 	}
-	for _, in := range []string{"", "d", "-1h", "7 days", "-2d"} {
+	for _, in := range []string{"", "d", "-1h", "7 days", "-2d", "nand", "NaNd", "infd", "+Infd", "-infd", "1e300d", "106752d", "0x1p70d"} {
 		if _, err := ParseAge(in); err == nil {
 			t.Errorf("ParseAge(%q) accepted", in)
 		}

@@ -1,13 +1,16 @@
 package config
 
 import (
+	"math"
 	"strings"
 	"testing"
+	"time"
 )
 
 // FuzzParse: any text either loads or fails with an error that names the
 // file, and never panics; a loaded rule's files and exclude lists are
-// usable on any path.
+// usable on any path; a loaded laminar.toml names no credential, and its
+// numbers and durations are ones a run can use.
 func FuzzParse(f *testing.F) {
 	f.Add(good)
 	f.Add("[[registry]]\nprefix = \"r.example.com/a\"\n[[update]]\npattern = \"glob:*\"\n")
@@ -22,7 +25,27 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
+		for _, r := range cfg.Registries {
+			a := r.Access
+			if a.Username != "" || a.PasswordEnv != "" || a.PasswordFile != "" || a.CertFile != "" || a.KeyFile != "" {
+				t.Fatalf("laminar.toml gave credentials: %+v", a)
+			}
+			if math.IsNaN(a.RPS) || math.IsInf(a.RPS, 0) || a.RPS < 0 {
+				t.Fatalf("rps %v accepted", a.RPS)
+			}
+		}
+		if cfg.Git.SSHKey != "" {
+			t.Fatalf("laminar.toml gave an ssh_key: %q", cfg.Git.SSHKey)
+		}
+		for _, d := range []*time.Duration{cfg.Cache.TTL, cfg.Cache.TagTTL} {
+			if d != nil && *d < 0 {
+				t.Fatalf("negative cache duration %v", *d)
+			}
+		}
 		for _, u := range cfg.Updates {
+			if u.MinAge < 0 {
+				t.Fatalf("min_age %v accepted", u.MinAge)
+			}
 			for _, p := range []string{"", "a", "dev/app.yaml", "x/y/z/w.yaml"} {
 				u.Covers(p)
 			}

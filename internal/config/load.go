@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -100,6 +101,9 @@ func Load(path string) (*Config, error) {
 // Parse validates configuration text; path is used only in messages.
 func Parse(path string, data []byte) (*Config, error) {
 	name := displayName(path)
+	if err := checkEncoding(name, data); err != nil {
+		return nil, err
+	}
 	var raw rawFile
 	md, err := toml.Decode(string(data), &raw)
 	if err != nil {
@@ -123,6 +127,9 @@ func Parse(path string, data []byte) (*Config, error) {
 		k := und[0]
 		return nil, &Error{File: name, Line: loc.keyLine(k), Key: strings.Join(k, "."),
 			Msg: unknownKey(k)}
+	}
+	if err := checkUserKeys(&raw, name, loc); err != nil {
+		return nil, err
 	}
 
 	cfg := &Config{Path: path, Hash: hashBytes(data)}
@@ -284,7 +291,9 @@ func checkPrefix(p string) error {
 func ParseAge(s string) (time.Duration, error) {
 	if n, ok := strings.CutSuffix(s, "d"); ok {
 		days, err := strconv.ParseFloat(n, 64)
-		if err != nil || days < 0 {
+		// ParseFloat takes "nan" and "inf", and a float too large for a
+		// Duration converts to whatever the machine makes of it.
+		if err != nil || !(days >= 0) || days*float64(24*time.Hour) >= math.MaxInt64 {
 			return 0, fmt.Errorf("%q is not a duration like 36h or 7d", s)
 		}
 		return time.Duration(days * float64(24*time.Hour)), nil

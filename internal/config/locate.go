@@ -16,6 +16,8 @@ type locator struct {
 }
 
 func newLocator(data []byte) *locator {
+	// A UTF-8 byte-order mark would hide a table header on the first line.
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	var lines []string
 	for _, l := range bytes.Split(data, []byte("\n")) {
 		lines = append(lines, strings.TrimSpace(string(l)))

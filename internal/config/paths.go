@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -17,6 +18,9 @@ type pathPattern struct {
 func compilePaths(list []string) ([]pathPattern, error) {
 	var out []pathPattern
 	for _, raw := range list {
+		if err := checkRepoPath(raw); err != nil {
+			return nil, err
+		}
 		p := strings.TrimPrefix(strings.TrimSpace(raw), "./")
 		p = strings.Trim(p, "/")
 		if p == "" || p == "." {
@@ -24,14 +28,8 @@ func compilePaths(list []string) ([]pathPattern, error) {
 			out = append(out, pathPattern{segments: []string{"**"}})
 			continue
 		}
-		if strings.Contains(p, `\`) {
-			return nil, fmt.Errorf("%q: use forward slashes", raw)
-		}
 		segs := strings.Split(p, "/")
 		for _, s := range segs {
-			if s == ".." {
-				return nil, fmt.Errorf("%q leaves the repository", raw)
-			}
 			if s == "**" {
 				continue
 			}
@@ -42,6 +40,37 @@ func compilePaths(list []string) ([]pathPattern, error) {
 		out = append(out, pathPattern{segments: segs})
 	}
 	return out, nil
+}
+
+// checkRepoPath refuses a path that cannot name a place in the
+// repository: an absolute one (which would otherwise be read as relative,
+// covering what its writer did not mean), one that climbs out with "..",
+// and one written with backslashes. Paths inside, such as "a/../b", are
+// refused too: a rule's files should read as what they cover.
+func checkRepoPath(raw string) error {
+	p := strings.TrimSpace(raw)
+	switch {
+	case strings.HasPrefix(p, "/") || isDrive(p):
+		return fmt.Errorf("%q is an absolute path; write it relative to the repository root", raw)
+	case strings.Contains(p, `\`):
+		return fmt.Errorf("%q: use forward slashes", raw)
+	}
+	clean := path.Clean(p)
+	if clean == ".." || strings.HasPrefix(clean, "../") {
+		return fmt.Errorf("%q leaves the repository", raw)
+	}
+	if slices.Contains(strings.Split(p, "/"), "..") {
+		return fmt.Errorf("%q: write it without \"..\", as %q", raw, clean)
+	}
+	return nil
+}
+
+// isDrive reports whether p starts with a Windows drive, "C:" or "C:/".
+func isDrive(p string) bool {
+	if len(p) < 2 || p[1] != ':' || !('a' <= p[0]|0x20 && p[0]|0x20 <= 'z') {
+		return false
+	}
+	return len(p) == 2 || p[2] == '/' || p[2] == '\\'
 }
 
 // match reports whether the slash-separated repository path p is covered:

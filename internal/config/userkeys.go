@@ -1,0 +1,77 @@
+package config
+
+import (
+	"bytes"
+	"fmt"
+)
+
+// UserKeys are the keys laminar.toml may not hold because they make git
+// laminar read a secret or present a credential. laminar.toml is versioned:
+// anyone who can push can change it, and a run that read a secret because
+// laminar.toml said so would hand it to whatever host the same file
+// declares (a [[registry]] prefix is theirs to choose), unasked. Such keys
+// belong in the user-level file, which only the machine's owner writes.
+//
+// Every key of laminar.toml that reads a file or an environment variable,
+// and why it is or is not here:
+//
+//	registry.username       refused: the name half of the credential sent to the registry
+//	registry.password_env   refused: reads a secret from the environment and sends it
+//	registry.password_file  refused: reads a secret from a file and sends it
+//	registry.cert_file      refused: presents a client certificate to the registry
+//	registry.key_file       refused: reads the private key of that certificate
+//	git.ssh_key             refused: reads a private key and authenticates with it
+//	                        (its passphrase comes from LAMINAR_SSH_KEY_PASSPHRASE)
+//	registry.ca_file        allowed: a CA bundle is public; it adds to the system's
+//	                        roots, and what it reads is neither sent nor shown
+//	git.known_hosts         allowed: public host keys, read and never sent
+//	cache.dir               allowed: where answers of registries are kept; no secret
+//	notify.url_env          allowed: the variable's value is the webhook itself, sent
+//	                        only to the host it names and never shown; a repository
+//	                        that names another variable reaches nothing new, since
+//	                        the value must be an http(s) URL and goes only to itself
+//	update.exec             allowed: runs only once `git laminar trust` accepted the file
+var UserKeys = map[string][]string{
+	"registry": {"username", "password_env", "password_file", "cert_file", "key_file"},
+	"git":      {"ssh_key"},
+}
+
+// userKeyMsg says why a key of UserKeys is refused in laminar.toml and
+// where it goes instead: the table of the user-level file to write it in.
+func userKeyMsg(table string) string {
+	return "reads a secret or presents a credential, so it is not taken from " + FileName +
+		", which anyone who can push can change; move it to " + table + " of the user-level file, " +
+		"~/.config/git-laminar/config.toml ($XDG_CONFIG_HOME/git-laminar/config.toml)"
+}
+
+// checkUserKeys refuses the keys of UserKeys in a repository's
+// configuration, naming the first one written, before anything is read.
+func checkUserKeys(raw *rawFile, file string, loc *locator) error {
+	for i, r := range raw.Registry {
+		for _, kv := range []struct{ key, val string }{
+			{"username", r.Username}, {"password_env", r.PasswordEnv}, {"password_file", r.PasswordFile},
+			{"cert_file", r.CertFile}, {"key_file", r.KeyFile},
+		} {
+			if kv.val != "" {
+				return &Error{File: file, Line: loc.keyLineIn("registry", i, kv.key),
+					Key: fmt.Sprintf("registry %s.%s", label(r.Name, i), kv.key),
+					Msg: userKeyMsg(fmt.Sprintf("a [[registry]] table with prefix = %q", r.Prefix))}
+			}
+		}
+	}
+	if raw.Git.SSHKey != "" {
+		return &Error{File: file, Line: loc.keyLineIn("git", -1, "ssh_key"), Key: "git.ssh_key", Msg: userKeyMsg("the [git] table")}
+	}
+	return nil
+}
+
+// checkEncoding refuses text that is not UTF-8 at a glance: a UTF-16
+// byte-order mark. The TOML decoder drops such a mark and then fails on
+// the NUL bytes of every other character, or worse, reads a file that
+// holds only the mark as empty. A UTF-8 mark is fine.
+func checkEncoding(file string, data []byte) error {
+	if bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || bytes.HasPrefix(data, []byte{0xFE, 0xFF}) {
+		return &Error{File: file, Line: 1, Msg: "the file is UTF-16 (it starts with a UTF-16 byte-order mark); save it as UTF-8"}
+	}
+	return nil
+}
