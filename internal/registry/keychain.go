@@ -31,10 +31,15 @@ type watchedKeychain struct {
 	mu      sync.Mutex
 	secrets map[string]struct{}
 	hasCred map[string]bool // registry host → credentials found
+	// owners maps each secret, as it travels in an Authorization header
+	// or a token request's form, to the registry hosts it was handed out
+	// for (see checkPlain).
+	owners map[string]map[string]bool
 }
 
 func newWatchedKeychain(inner authn.Keychain) *watchedKeychain {
-	return &watchedKeychain{inner: inner, secrets: map[string]struct{}{}, hasCred: map[string]bool{}}
+	return &watchedKeychain{inner: inner, secrets: map[string]struct{}{}, hasCred: map[string]bool{},
+		owners: map[string]map[string]bool{}}
 }
 
 // Resolve implements authn.Keychain.
@@ -70,13 +75,21 @@ func (k *watchedKeychain) record(host string, cfg *authn.AuthConfig) {
 	} else if _, seen := k.hasCred[host]; !seen {
 		k.hasCred[host] = false
 	}
-	for _, s := range []string{
-		cfg.Password, cfg.Auth, cfg.IdentityToken, cfg.RegistryToken,
-		base64.StdEncoding.EncodeToString([]byte(cfg.Username + ":" + cfg.Password)),
-	} {
+	basic := ""
+	if cfg.Username != "" || cfg.Password != "" {
+		basic = base64.StdEncoding.EncodeToString([]byte(cfg.Username + ":" + cfg.Password))
+	}
+	for _, s := range []string{cfg.Password, cfg.Auth, cfg.IdentityToken, cfg.RegistryToken, basic} {
+		if s == "" {
+			continue
+		}
 		if len(s) >= minSecretLen {
 			k.secrets[s] = struct{}{}
 		}
+		if k.owners[s] == nil {
+			k.owners[s] = map[string]bool{}
+		}
+		k.owners[s][host] = true
 	}
 }
 

@@ -233,6 +233,7 @@ func New(opt Options) *Client {
 		max:      opt.Backoff.Cap,
 		budget:   opt.RetryBudget,
 	}, hostSettings{rps: opt.RPS, concurrency: opt.HostConcurrency, timeout: opt.Timeout}, c.settings, c.stats)
+	c.limiter.keys = c.keys
 	c.cache = newCache(opt.CacheDir, opt.CacheTTL, opt.Refresh, opt.Now, c.stats)
 	c.cache.tagTTL = opt.TagTTL
 	return c

@@ -43,6 +43,9 @@ type limiter struct {
 	set     *settingsSet
 	stats   *counters
 	sleepFn func(ctx context.Context, d time.Duration) error
+	// keys, when set, refuses credentials over plain HTTP to a host they
+	// were not handed out for (see guard.go).
+	keys *watchedKeychain
 
 	mu    sync.Mutex
 	hosts map[string]*host
@@ -187,6 +190,12 @@ func (l *limiter) RoundTrip(req *http.Request) (*http.Response, error) {
 	h := l.host(req.URL.Host)
 	if h.initErr != nil {
 		return nil, h.initErr
+	}
+	// Plain HTTP: ggcr chose it, or an insecure host may fall back to it.
+	if plain := !h.forceTLS && (req.URL.Scheme == "http" || h.insecure); plain && l.keys != nil {
+		if err := l.keys.checkPlain(req); err != nil {
+			return nil, err
+		}
 	}
 	ctx := req.Context()
 	start := time.Now()
