@@ -30,7 +30,7 @@ const BackupRefPrefix = "refs/laminar/backup/"
 
 // SSHPassphraseEnv names the environment variable that holds the
 // passphrase of [git] ssh_key, when the key has one.
-const SSHPassphraseEnv = "LAMINAR_SSH_KEY_PASSPHRASE"
+const SSHPassphraseEnv = config.SSHPassphraseEnv
 
 type runOptions struct {
 	global

@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"fmt"
+	"slices"
 )
 
 // UserKeys are the keys laminar.toml may not hold because they make git
@@ -74,4 +75,34 @@ func checkEncoding(file string, data []byte) error {
 		return &Error{File: file, Line: 1, Msg: "the file is UTF-16 (it starts with a UTF-16 byte-order mark); save it as UTF-8"}
 	}
 	return nil
+}
+
+// SSHPassphraseEnv names the environment variable that holds the
+// passphrase of [git] ssh_key, when the key has one.
+const SSHPassphraseEnv = "LAMINAR_SSH_KEY_PASSPHRASE"
+
+// SecretEnv lists the environment variables git laminar reads a secret
+// from under cfg and the user-level file (either may be nil): every
+// password_env, notify.url_env, and SSHPassphraseEnv. Commands git laminar
+// runs for a repository (exec actions) get an environment without them:
+// they are the machine owner's, for git laminar alone.
+func SecretEnv(cfg *Config, user *User) []string {
+	names := []string{SSHPassphraseEnv}
+	if cfg != nil {
+		for _, r := range cfg.Registries {
+			names = append(names, r.Access.PasswordEnv)
+		}
+		names = append(names, cfg.Notify.URLEnv)
+	}
+	if user != nil {
+		for _, a := range user.Registries {
+			names = append(names, a.PasswordEnv)
+		}
+	}
+	slices.Sort(names)
+	names = slices.Compact(names)
+	if names[0] == "" {
+		names = names[1:]
+	}
+	return names
 }

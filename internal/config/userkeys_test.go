@@ -114,3 +114,21 @@ func TestRepoPaths(t *testing.T) {
 		}
 	}
 }
+
+func TestSecretEnv(t *testing.T) {
+	cfg, err := Parse("laminar.toml", []byte("[notify]\nurl_env = \"HOOK\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, err := ParseUser("config.toml", []byte("[[registry]]\nprefix = \"a.example.com\"\nusername = \"u\"\npassword_env = \"A_TOKEN\"\n"+
+		"[[registry]]\nprefix = \"b.example.com\"\nusername = \"u\"\npassword_env = \"A_TOKEN\"\n[[registry]]\nprefix = \"c.example.com\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(SecretEnv(cfg, user), " "), "A_TOKEN HOOK LAMINAR_SSH_KEY_PASSPHRASE"; got != want {
+		t.Errorf("SecretEnv = %q, want %q", got, want)
+	}
+	if got := strings.Join(SecretEnv(nil, nil), " "); got != SSHPassphraseEnv {
+		t.Errorf("SecretEnv(nil, nil) = %q", got)
+	}
+}

@@ -374,8 +374,16 @@ func (w *Workspace) runCommands(ctx context.Context, groups []execGroup, out *ex
 }
 
 // execEnv is the environment of a group's commands: the process's own,
-// without any LAMINAR_ variable it may hold, plus the promotions.
+// without any LAMINAR_ variable it may hold and without the variables git
+// laminar reads secrets from (see config.SecretEnv), plus the promotions.
 func (w *Workspace) execEnv(g execGroup, prefix string) ([]string, error) {
+	// The user-level file names the variables of registry passwords. A
+	// broken one stops the commands rather than hand them a secret.
+	user, err := config.LoadUser(config.UserPath(os.Getenv))
+	if err != nil {
+		return nil, fmt.Errorf("finding the variables to keep from exec actions: %w", err)
+	}
+	secret := config.SecretEnv(w.Config, user)
 	var lines strings.Builder
 	type jsonPromotion struct {
 		Image  string   `json:"image"`
@@ -403,7 +411,8 @@ func (w *Workspace) execEnv(g execGroup, prefix string) ([]string, error) {
 	}
 	var env []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "LAMINAR_") {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(kv, "LAMINAR_") && !slices.Contains(secret, name) {
 			env = append(env, kv)
 		}
 	}

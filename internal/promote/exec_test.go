@@ -287,3 +287,70 @@ func TestExecOutputIsEscaped(t *testing.T) {
 		}
 	}
 }
+
+// Exec actions run without the variables git laminar reads secrets from:
+// registry passwords named in the user-level file, the webhook URL, the
+// SSH key's passphrase. Everything else they need is there.
+func TestExecEnvironmentWithoutSecrets(t *testing.T) {
+	f := execFixture(t, `"env > env.txt"`, "[notify]\nurl_env = \"HOOK_URL\"\n")
+	userFile := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "git-laminar", "config.toml")
+	if err := os.MkdirAll(filepath.Dir(userFile), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(userFile, []byte("[[registry]]\nprefix = \"ghcr.io\"\nusername = \"me\"\npassword_env = \"GHCR_TOKEN\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	secrets := map[string]string{
+		"GHCR_TOKEN": "ghcr-s3cret", "HOOK_URL": "https://hooks.example.com/services/s3cret",
+		"LAMINAR_SSH_KEY_PASSPHRASE": "passphrase-s3cret",
+	}
+	for k, v := range secrets {
+		t.Setenv(k, v)
+	}
+	t.Setenv("ORDINARY_SETTING", "kept")
+	ws, p, head := trustAndPropose(f)
+	if _, err := ws.Commit(context.Background(), p, head); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, line := range strings.Split(f.read("env.txt"), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			got[k] = v
+		}
+	}
+	for k, v := range secrets {
+		if _, ok := got[k]; ok {
+			t.Errorf("%s reached the exec action", k)
+		}
+		if strings.Contains(f.read("env.txt"), v) {
+			t.Errorf("the value of %s reached the exec action", k)
+		}
+	}
+	for k, want := range map[string]string{
+		"PATH": os.Getenv("PATH"), "HOME": os.Getenv("HOME"), "ORDINARY_SETTING": "kept",
+		EnvImage: f.host + "/acme/app", EnvFrom: "develop-1", EnvTo: "develop-2", EnvRule: "dev", EnvRepoRoot: f.dir,
+	} {
+		if got[k] != want {
+			t.Errorf("%s = %q, want %q", k, got[k], want)
+		}
+	}
+	for _, k := range []string{EnvPromotionsFile, EnvPromotionsJSON, EnvConfig, EnvCount} {
+		if got[k] == "" {
+			t.Errorf("%s missing", k)
+		}
+	}
+
+	// A user-level file that does not parse stops the commands: which
+	// variables to keep back is not known.
+	if err := os.WriteFile(userFile, []byte("[[registry]]\nprefix = \n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g := execGroup{rule: "dev", update: config.Update{Exec: []string{"touch ran"}}, promotions: []plan.Promotion{{Image: "i", From: "1", To: "2"}}}
+	err := ws.runCommands(context.Background(), []execGroup{g}, &execOutcome{})
+	if err == nil || !strings.Contains(err.Error(), userFile+":2") {
+		t.Errorf("err = %v, want the user-level file's error", err)
+	}
+	if _, err := os.Stat(filepath.Join(f.dir, "ran")); err == nil {
+		t.Error("the command ran")
+	}
+}
