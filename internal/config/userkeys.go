@@ -49,9 +49,11 @@ func userKeyMsg(table string) string {
 // configuration, naming the first one written, before anything is read.
 func checkUserKeys(raw *rawFile, file string, loc *locator) error {
 	for i, r := range raw.Registry {
+		// The keys that read a secret come first: the error should name
+		// what would have been sent.
 		for _, kv := range []struct{ key, val string }{
-			{"username", r.Username}, {"password_env", r.PasswordEnv}, {"password_file", r.PasswordFile},
-			{"cert_file", r.CertFile}, {"key_file", r.KeyFile},
+			{"password_file", r.PasswordFile}, {"password_env", r.PasswordEnv},
+			{"key_file", r.KeyFile}, {"cert_file", r.CertFile}, {"username", r.Username},
 		} {
 			if kv.val != "" {
 				return &Error{File: file, Line: loc.keyLineIn("registry", i, kv.key),

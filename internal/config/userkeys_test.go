@@ -12,12 +12,16 @@ func TestUserKeysRefused(t *testing.T) {
 	const other = "[[registry]]\nprefix = \"ghcr.io/acme\"\n\n"
 	tests := []struct{ name, text, want string }{
 		{"password_file", "[[registry]]\nname = \"evil\"\nprefix = \"evil.example.com\"\nusername = \"x\"\npassword_file = \"~/.ssh/id_ed25519\"\n",
-			`laminar.toml:4: registry "evil".username: reads a secret or presents a credential`},
+			`laminar.toml:5: registry "evil".password_file: reads a secret or presents a credential`},
+		{"username", "[[registry]]\nprefix = \"evil.example.com\"\nusername = \"x\"\n",
+			"laminar.toml:3: registry #1.username: reads a secret"},
 		{"password_file alone", other + "[[registry]]\nprefix = \"evil.example.com\"\npassword_file = \"~/.ssh/id_ed25519\"\n",
 			`laminar.toml:6: registry #2.password_file: reads a secret or presents a credential, so it is not taken from laminar.toml, which anyone who can push can change; move it to a [[registry]] table with prefix = "evil.example.com" of the user-level file, ~/.config/git-laminar/config.toml`},
 		{"password_env", other + "[[registry]]\nprefix = \"evil.example.com\"\npassword_env = \"SLACK_WEBHOOK_URL\"\n",
 			"laminar.toml:6: registry #2.password_env: reads a secret"},
 		{"cert_file", "[[registry]]\nprefix = \"evil.example.com\"\ncert_file = \"/etc/ssl/me.pem\"\nkey_file = \"/etc/ssl/me.key\"\n",
+			"laminar.toml:4: registry #1.key_file: reads a secret"},
+		{"cert_file alone", "[[registry]]\nprefix = \"evil.example.com\"\ncert_file = \"/etc/ssl/me.pem\"\n",
 			"laminar.toml:3: registry #1.cert_file: reads a secret"},
 		{"key_file", "[[registry]]\nprefix = \"evil.example.com\"\nkey_file = \"/etc/ssl/me.key\"\n",
 			"laminar.toml:3: registry #1.key_file: reads a secret"},
