@@ -61,7 +61,7 @@ func server(ts *testscript.TestScript) *registrytest.Server {
 //	                        TAG@N creates it N minutes after the epoch (a new image, so a new digest)
 //	digest VAR REPO TAG     set $VAR to the digest of $REGISTRY/REPO:TAG
 //	crlf FILE...            give FILEs CRLF line ends (txtar archives cannot hold them)
-//	subst FILE...           replace $REGISTRY, and every $VAR set by digest, in FILEs
+//	subst FILE...           replace $REGISTRY, $HOSTILE and every $VAR set by digest, in FILEs
 //	registry fail STATUS [KIND [REPO]]  answer every request (or requests of KIND: tags, manifest,
 //	                        blob, any; about REPO) with STATUS
 //	registry auth USER PASS demand basic auth
@@ -69,6 +69,8 @@ func server(ts *testscript.TestScript) *registrytest.Server {
 //	registry down           stop the registry: connections are refused
 //	tags REPO TAG...        answer tag lists of REPO with these TAGs ("..." quoted: Go escapes)
 //	latency DURATION        wait DURATION before answering each request
+//	webhook start ...       a webhook (see cmdWebhook)
+//	hostile start ...       a hostile registry that keeps what it is sent (see cmdHostile)
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
@@ -103,6 +105,7 @@ func TestScripts(t *testing.T) {
 			"tags":     cmdTags,
 			"latency":  cmdLatency,
 			"webhook":  cmdWebhook,
+			"hostile":  cmdHostile,
 		},
 		RequireExplicitExec: true,
 	})
@@ -138,6 +141,9 @@ func cmdSubst(ts *testscript.TestScript, neg bool, args []string) {
 		b, err := os.ReadFile(p)
 		ts.Check(err)
 		text := strings.ReplaceAll(string(b), "$REGISTRY", host)
+		if h := ts.Getenv("HOSTILE"); h != "" {
+			text = strings.ReplaceAll(text, "$HOSTILE", h)
+		}
 		for _, v := range vars {
 			text = strings.ReplaceAll(text, "$"+v, ts.Getenv(v))
 		}
