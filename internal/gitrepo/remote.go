@@ -317,7 +317,7 @@ func sshAuth(ep *transport.Endpoint, t Transport) (transport.AuthMethod, error) 
 		k.HostKeyCallbackHelper = helper
 		return k, nil
 	}
-	return nil, errors.New("no SSH key: set ssh_key in the [git] table, or start an ssh-agent (SSH_AUTH_SOCK)")
+	return nil, errors.New("no SSH key: set ssh_key in the [git] table of ~/.config/git-laminar/config.toml, or start an ssh-agent (SSH_AUTH_SOCK)")
 }
 
 type hostKeyErr struct {
