@@ -55,11 +55,14 @@ type Update struct {
 	// after the rule's edits and before the commit.
 	Exec        []string
 	ExecTimeout time.Duration // per command; DefaultExecTimeout when unset
+	// ExecTrust are globs of tracked paths (repository-relative) that the
+	// commands run besides the files they name: trust covers them too.
+	ExecTrust []string
 
 	Line     int            // line of the [[update]] header in Path
 	KeyLines map[string]int // line of each key that was set, for messages
 
-	files, exclude []pathPattern
+	files, exclude, execTrust []pathPattern
 }
 
 // Commit describes how promotion commits are written.

@@ -109,3 +109,65 @@ func TestExecAndNotifyErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestExecTrust(t *testing.T) {
+	text := execReg + `[[update]]
+name = "dev"
+pattern = "glob:develop-*"
+exec = ["./render.sh"]
+exec_trust = ["scripts/**", "charts/*/templates", "./tools/gen.py"]
+`
+	cfg, err := Parse("laminar.toml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := cfg.Updates[0]
+	if u.KeyLines["exec_trust"] != 8 {
+		t.Errorf("exec_trust line %d", u.KeyLines["exec_trust"])
+	}
+	for _, tc := range []struct{ path, glob string }{
+		{"scripts/a.sh", "scripts/**"},
+		{"scripts/lib/b.sh", "scripts/**"},
+		{"charts/app/templates/deploy.yaml", "charts/*/templates"},
+		{"tools/gen.py", "./tools/gen.py"},
+		{"charts/app/values.yaml", ""},
+		{"render.sh", ""},
+		{"scriptsx/a.sh", ""},
+	} {
+		g, ok := u.ExecTrustGlob(tc.path)
+		if g != tc.glob || ok != (tc.glob != "") {
+			t.Errorf("ExecTrustGlob(%q) = %q %v, want %q", tc.path, g, ok, tc.glob)
+		}
+	}
+}
+
+func TestExecTrustErrors(t *testing.T) {
+	rule := execReg + "[[update]]\nname = \"dev\"\npattern = \"glob:*\"\nexec = [\"./render.sh\"]\n"
+	for _, tc := range []struct{ name, glob, want string }{
+		{"absolute", `"/etc/**"`, `laminar.toml:8: update "dev".exec_trust: "/etc/**" is an absolute path`},
+		{"leaves", `"scripts/../../x"`, `laminar.toml:8: update "dev".exec_trust: "scripts/../../x" leaves the repository`},
+		{"parent", `"../other/**"`, `leaves the repository`},
+		{"home", `"~/bin/*"`, `names a home directory`},
+		{"drive", `"C:/tools/*"`, `is an absolute path`},
+		{"unc", `"\\\\server\\share"`, `is an absolute path`},
+		{"backslash", `"scripts\\x"`, `use forward slashes`},
+		{"empty", `" "`, `an entry is empty`},
+		{"bad glob", `"scripts/[x"`, `bad glob`},
+		{"not a list", `"scripts/**"`, `laminar.toml:8`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			text := rule + "exec_trust = [" + tc.glob + "]\n"
+			if tc.name == "not a list" {
+				text = rule + "exec_trust = " + tc.glob + "\n"
+			}
+			_, err := Parse("laminar.toml", []byte(text))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
+	_, err := Parse("laminar.toml", []byte(execReg+"[[update]]\nname = \"dev\"\npattern = \"glob:*\"\nexec_trust = [\"x\"]\n"))
+	if err == nil || !strings.Contains(err.Error(), `laminar.toml:7: update "dev".exec_trust: set without exec commands`) {
+		t.Errorf("exec_trust without exec: %v", err)
+	}
+}

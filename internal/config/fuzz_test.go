@@ -2,6 +2,7 @@ package config
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ func FuzzParse(f *testing.F) {
 	f.Add("[[update]]\npatern = 1\n")
 	f.Add("[commit]\nauthor_email = \"x\"\n[[registry]]\n")
 	f.Add("[[registry]]\nprefix = \"r.example.com/a\"\n[[update]]\npattern = \"regex:(\"\nfiles = [\"**/x/**/*.y\"]\n")
+	f.Add("[[registry]]\nprefix = \"r.example.com/a\"\n[[update]]\npattern = \"glob:*\"\nexec = [\"x\"]\nexec_trust = [\"s/**\", \"/abs\"]\n")
 	f.Fuzz(func(t *testing.T, text string) {
 		cfg, err := Parse("laminar.toml", []byte(text))
 		if err != nil {
@@ -48,6 +50,9 @@ func FuzzParse(f *testing.F) {
 			}
 			for _, p := range []string{"", "a", "dev/app.yaml", "x/y/z/w.yaml"} {
 				u.Covers(p)
+				if g, ok := u.ExecTrustGlob(p); ok && (strings.HasPrefix(strings.TrimSpace(g), "/") || slices.Contains(strings.Split(g, "/"), "..")) {
+					t.Fatalf("exec_trust %q leaves the repository", g)
+				}
 			}
 		}
 	})

@@ -74,6 +74,7 @@ type rawUpdate struct {
 	AllowDowngrade bool     `toml:"allow_downgrade"`
 	Exec           []string `toml:"exec"`
 	ExecTimeout    string   `toml:"exec_timeout"`
+	ExecTrust      []string `toml:"exec_trust"`
 }
 
 type rawCommit struct {
@@ -165,7 +166,7 @@ func Parse(path string, data []byte) (*Config, error) {
 		}
 		u.Line = loc.tableLine("update", i)
 		u.KeyLines = map[string]int{}
-		for _, k := range []string{"pattern", "order", "extract", "exclude_tags", "min_age", "files", "exclude", "exec", "exec_timeout"} {
+		for _, k := range []string{"pattern", "order", "extract", "exclude_tags", "min_age", "files", "exclude", "exec", "exec_timeout", "exec_trust"} {
 			if l := loc.keyLineIn("update", i, k); l > 0 {
 				u.KeyLines[k] = l
 			}
@@ -317,7 +318,7 @@ var knownKeys = map[string][]string{
 	"git":      gitKeys,
 	"registry": registryKeys,
 	"cache":    {"dir", "ttl", "tag_ttl"},
-	"update":   {"name", "pattern", "files", "exclude", "order", "extract", "exclude_tags", "min_age", "allow_downgrade", "exec", "exec_timeout"},
+	"update":   {"name", "pattern", "files", "exclude", "order", "extract", "exclude_tags", "min_age", "allow_downgrade", "exec", "exec_timeout", "exec_trust"},
 	"notify":   notifyKeys,
 	"commit":   {"author_name", "author_email", "committer_name", "committer_email"},
 }
