@@ -50,6 +50,29 @@ func (r *Repo) TrackedFiles() ([]TrackedFile, error) {
 	return out, nil
 }
 
+// TrackedSymlinks lists the symbolic links of the index (stage 0, in the
+// working tree), as TrackedFiles lists regular files: slash-separated
+// paths relative to Root, sorted.
+func (r *Repo) TrackedSymlinks() ([]string, error) {
+	idx, err := r.readIndex()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for i := range idx.entries {
+		e := &idx.entries[i]
+		if e.mode&modeTypeMask != modeSymlink || e.stage() != 0 || e.intentToAdd() || e.skipWorktree() {
+			continue
+		}
+		if i+1 < len(idx.entries) && idx.entries[i+1].name == e.name {
+			continue
+		}
+		out = append(out, e.name)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
 // Dirty returns, in the order given, those paths (slash-separated,
 // relative to Root) that have uncommitted changes: the working tree file
 // differs from the index (content, or executable bit when core.fileMode is
