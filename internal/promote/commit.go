@@ -84,6 +84,9 @@ type CommitResult struct {
 	// changed or created (also in Paths).
 	Exec      []ExecRun
 	ExecPaths []string
+	// TrustErr is set when the commit succeeded but the trust record could
+	// not be brought along (see advanceTrust).
+	TrustErr error
 }
 
 // Commit writes the proposal's changes, runs the exec actions of the rules
@@ -113,8 +116,17 @@ func (w *Workspace) CommitMessage(ctx context.Context, p *Proposal, msg, expectH
 	if err != nil {
 		return CommitResult{}, err
 	}
-	if err := w.CheckTrust(p.Plan); err != nil {
-		return CommitResult{}, err
+	// The trusted state is read before anything is written: it decides
+	// whether the exec actions may run, and whether this commit keeps the
+	// trust (advanceTrust).
+	var trusted *TrustStatus
+	if w.Config.HasExec() {
+		if trusted, err = w.TrustStatus(); err != nil {
+			return CommitResult{}, err
+		}
+		if err := w.checkTrust(p.Plan, trusted); err != nil {
+			return CommitResult{}, err
+		}
 	}
 	applied, err := edit.Write(w.Repo.Root, p.Changes)
 	if err != nil {
@@ -135,7 +147,11 @@ func (w *Workspace) CommitMessage(ctx context.Context, p *Proposal, msg, expectH
 			Paths: paths, Message: msg, Author: author, Committer: committer, ExpectHead: expectHead,
 		})
 		if err == nil {
-			return CommitResult{Hash: hash, Paths: paths, Exec: ex.runs(), ExecPaths: ex.Paths()}, nil
+			res := CommitResult{Hash: hash, Paths: paths, Exec: ex.runs(), ExecPaths: ex.Paths()}
+			if terr := w.advanceTrust(trusted, paths); terr != nil {
+				res.TrustErr = fmt.Errorf("keeping the trust across commit %s: %w; the next exec action needs `git laminar trust`", shortHash(hash), terr)
+			}
+			return res, nil
 		}
 		err = errors.Join(err, undoAdd())
 	}
@@ -186,4 +202,11 @@ func WriteOnly(w *Workspace, p *Proposal) ([]string, error) {
 		return nil, err
 	}
 	return applied.Paths(), nil
+}
+
+func shortHash(h string) string {
+	if len(h) > 7 {
+		return h[:7]
+	}
+	return h
 }

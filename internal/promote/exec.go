@@ -31,9 +31,9 @@ import (
 // through the command text, so no tag or image name is ever read by a
 // shell as code.
 //
-// laminar.toml is versioned, so whoever can push can change its commands:
-// they run only when the local user has trusted this exact file (see
-// Trust). The files the commands change or create are committed with the
+// laminar.toml is versioned, so whoever can push can change its commands
+// and the scripts they run: they run only when the local user has trusted
+// the file and every file they run as they are now (see trust.go). The files the commands change or create are committed with the
 // edits; if one fails, every file is put back.
 
 // Environment variables an exec action receives. A contract.
@@ -127,10 +127,7 @@ func (w *Workspace) execGroups(p plan.Plan) []execGroup {
 		if len(r.update.Exec) == 0 {
 			continue
 		}
-		label := r.update.Name
-		if label == "" {
-			label = fmt.Sprintf("#%d", i+1)
-		}
+		label := ruleName(r.update, i)
 		g := execGroup{rule: label, update: r.update}
 		for _, pr := range p.Promotions {
 			if pr.Rule == label {
@@ -192,9 +189,7 @@ func (w *Workspace) runExec(ctx context.Context, p *Proposal, ours []edit.Change
 	if len(groups) == 0 {
 		return nil, nil
 	}
-	if err := w.CheckTrust(p.Plan); err != nil {
-		return nil, err
-	}
+	// CommitMessage checked the trust before writing anything.
 	root := w.Repo.Root
 	mine := map[string]bool{}
 	for _, c := range ours {

@@ -68,6 +68,21 @@ func Open(dir string, opt OpenOptions) (*Workspace, error) {
 	return &Workspace{Repo: repo, Config: cfg, rules: rules, warn: opt.Warn}, nil
 }
 
+// Reload reads the configuration file again, as the working tree holds it
+// now: after a fetch moved the tree, the rules and exec actions to apply
+// are those of the new tree, never those read before.
+func (w *Workspace) Reload() (*Workspace, error) {
+	cfg, err := config.Load(w.Config.Path)
+	if err != nil {
+		return nil, err
+	}
+	rules, err := CompileRules(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Workspace{Repo: w.Repo, Config: cfg, rules: rules}, nil
+}
+
 // Reference is one scanned image reference and the rule that manages it.
 type Reference struct {
 	scan.Match

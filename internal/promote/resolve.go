@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -143,6 +144,9 @@ type Proposal struct {
 	Resolution
 	Plan    plan.Plan
 	Changes []edit.Change
+	// Untrusted are the rules left out for untrusted exec actions (see
+	// Options.SkipUntrusted).
+	Untrusted []UntrustedRule
 }
 
 // Options tune a resolution.
@@ -171,6 +175,11 @@ type Options struct {
 	// registry requests, and awaited by Prepare. Left false (status), no
 	// git reads go on once Resolve has returned.
 	WillPrepare bool
+	// SkipUntrusted makes Propose leave out the promotions of rules whose
+	// exec actions are not trusted (Proposal.Untrusted says which), so that
+	// the other rules' promotions can still be committed. Without it such a
+	// proposal is refused when committed (UntrustedError).
+	SkipUntrusted bool
 }
 
 // Propose resolves every managed reference and renders the changes a bump
@@ -182,7 +191,71 @@ func (w *Workspace) Propose(ctx context.Context, reg *registry.Client, opt Optio
 	if err != nil {
 		return nil, err
 	}
-	return w.Prepare(res)
+	var untrusted []UntrustedRule
+	if opt.SkipUntrusted {
+		if untrusted, err = w.holdBackUntrusted(res); err != nil {
+			return nil, err
+		}
+	}
+	p, err := w.Prepare(res)
+	if err != nil {
+		return nil, err
+	}
+	p.Untrusted = untrusted
+	return p, nil
+}
+
+// UntrustedRule is a rule whose promotions were left out because its exec
+// actions are not trusted.
+type UntrustedRule struct {
+	Rule   string
+	Images []string // the images it would have promoted
+	Err    *UntrustedError
+}
+
+// holdBackUntrusted removes from res the moving decisions of the rules
+// whose exec actions would run but are not trusted, and says which.
+func (w *Workspace) holdBackUntrusted(res *Resolution) ([]UntrustedRule, error) {
+	moving := map[int][]string{}
+	for _, d := range res.Decisions {
+		if d.Moves() && len(w.rules.list[d.rule].update.Exec) > 0 {
+			moving[d.rule] = append(moving[d.rule], d.Image)
+		}
+	}
+	if len(moving) == 0 {
+		return nil, nil
+	}
+	st, err := w.TrustStatus()
+	if err != nil {
+		return nil, err
+	}
+	if st.Trusted() {
+		return nil, nil
+	}
+	var out []UntrustedRule
+	for i, r := range w.rules.list {
+		images, ok := moving[i]
+		if !ok {
+			continue
+		}
+		label := ruleName(r.update, i)
+		var cmds []string
+		for _, c := range r.update.Exec {
+			cmds = append(cmds, label+": "+c)
+		}
+		sort.Strings(images)
+		images = slices.Compact(images)
+		out = append(out, UntrustedRule{Rule: label, Images: images,
+			Err: &UntrustedError{Config: w.Config.Path, Hash: w.Config.Hash, Commands: cmds, Diff: st.Diff}})
+	}
+	kept := res.Decisions[:0:0]
+	for _, d := range res.Decisions {
+		if _, held := moving[d.rule]; !held || !d.Moves() {
+			kept = append(kept, d)
+		}
+	}
+	res.Decisions = kept
+	return out, nil
 }
 
 // Prepare builds the plan for a resolution, refuses files with uncommitted
