@@ -211,6 +211,9 @@ func runBump(c *cli.Context, s Streams, opt bumpOptions) error {
 	subject, _, _ := strings.Cut(msg, "\n")
 	fmt.Fprintf(s.Err, "%s %s\n", errPainter.yellow("["+short(res.Hash)+"]"), subject)
 	printExecResult(s.Err, errPainter, res)
+	if res.TrustErr != nil {
+		fmt.Fprintln(s.Err, "warning: "+res.TrustErr.Error())
+	}
 	if opt.exitCode {
 		return finish(ExitChanges)
 	}

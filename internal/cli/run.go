@@ -59,9 +59,14 @@ func runCommand(s Streams) *cli.Command {
 			"with status 5 and changes nothing. Files are only changed where the remote\n" +
 			"changed them, and only if they have no local changes.\n\n" +
 			"It logs one line per step to stderr (--log-format json: one JSON object per line).\n\n" +
+			"The configuration is read again after the fetch: the rules, and whether exec\n" +
+			"actions may run, are those of the fetched tree. When it, or a file the exec\n" +
+			"actions run, differs from what `git laminar trust` recorded, the rules with exec\n" +
+			"actions are left out (logged with what changed) and the others are pushed.\n\n" +
 			"Exit status: 0 done (pushed, or nothing to do, or another run holds the lock),\n" +
-			"2 failed, 3 some images failed while the others were pushed, 4 another run holds\n" +
-			"the lock (with --fail-if-locked), 5 local commits that are not on the remote,\n" +
+			"2 failed, 3 some images failed, or rules were left out for untrusted exec\n" +
+			"actions, while the others were pushed, 4 another run holds the lock (with\n" +
+			"--fail-if-locked), 5 local commits that are not on the remote,\n" +
 			"6 the push failed (after the retries); the promotion commit stays on the local\n" +
 			"branch and the next run recomputes it.",
 		Flags: []cli.Flag{
@@ -223,6 +228,9 @@ func (st *runState) run(ctx context.Context) (int, error) {
 		if code, err := st.sync(ctx, tip, oldTracking); err != nil {
 			return code, err
 		}
+		if err := st.reload(); err != nil {
+			return ExitError, err
+		}
 		done, err := st.promote(ctx, tip)
 		if err != nil {
 			return ExitError, err
@@ -264,6 +272,23 @@ func (st *runState) okCode() int {
 		return ExitPartial
 	}
 	return ExitOK
+}
+
+// reload reads laminar.toml again from the tree the run just synced to:
+// the promotions, and the decision whether exec actions may run, follow
+// the configuration of the tree they are committed on, never the one read
+// before the fetch.
+func (st *runState) reload() error {
+	ws, err := st.ws.Reload()
+	if err != nil {
+		return fmt.Errorf("after the fetch: %w", err)
+	}
+	if ws.Config.Hash != st.ws.Config.Hash {
+		st.log.Info("configuration changed", "config", ws.Config.Path, "hash", ws.Config.Hash)
+		st.reg = newRegistry(ws)
+	}
+	st.ws = ws
+	return nil
 }
 
 // gitConfig is [git] from laminar.toml with the user-level file's keys on top.
@@ -430,9 +455,17 @@ func (st *runState) promote(ctx context.Context, tip string) (bool, error) {
 	}
 	// Only the registry's invalid tags are worth a log line.
 	keep := func(_ int, v policy.Verdict) bool { return v.Outcome == policy.Invalid }
-	prop, err := st.ws.Propose(ctx, st.reg, promote.Options{Held: held, KeepVerdict: keep})
+	prop, err := st.ws.Propose(ctx, st.reg, promote.Options{Held: held, KeepVerdict: keep, SkipUntrusted: true})
 	if err != nil {
 		return false, err
+	}
+	for _, u := range prop.Untrusted {
+		st.log.Error("exec actions not trusted; the rule's promotions are not committed", "rule", u.Rule,
+			"changed", u.Err.Diff.String(), "images", strings.Join(u.Images, ","),
+			"fix", "review with git laminar trust --show, then git laminar trust")
+		for _, image := range u.Images {
+			st.failures = append(st.failures, notify.Failure{Image: image, Error: fmt.Sprintf("rule %s: %v", u.Rule, u.Err)})
+		}
 	}
 	for _, d := range prop.Decisions {
 		for _, v := range d.Choice.Verdicts {
@@ -462,6 +495,9 @@ func (st *runState) promote(ctx context.Context, tip string) (bool, error) {
 	}
 	st.commit = res.Hash
 	st.log.Info("committed", "commit", res.Hash, "promotions", len(prop.Plan.Promotions))
+	if res.TrustErr != nil {
+		st.log.Warn("trust not kept", "error", res.TrustErr.Error())
+	}
 	return false, nil
 }
 

@@ -243,6 +243,9 @@ func applyChange(c *cli.Context, s Streams, opt changeOptions, ss *session, sp *
 	res.Commit = cr.Hash
 	subject, _, _ := strings.Cut(msg, "\n")
 	fmt.Fprintf(s.Err, "%s %s\n", errPainter.yellow("["+short(cr.Hash)+"]"), subject)
+	if cr.TrustErr != nil {
+		fmt.Fprintln(s.Err, "warning: "+cr.TrustErr.Error())
+	}
 	return pushAndFinish(c.Context, s, opt, ss, res)
 }
 
