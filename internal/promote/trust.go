@@ -223,7 +223,7 @@ func (w *Workspace) readTrust() (*trust.Record, error, error) {
 	if slices.Contains(vals, w.Config.Hash) {
 		hash = w.Config.Hash
 	}
-	return &trust.Record{Version: trust.RecordVersion, Config: w.configName(), ConfigHash: hash}, recErr, nil
+	return &trust.Record{Version: 0, Config: w.configName(), ConfigHash: hash}, recErr, nil
 }
 
 // writeTrust writes the record, then names its configuration under

@@ -202,8 +202,9 @@ func TestTrustRecordKept(t *testing.T) {
 	// trusts no file.
 	os.Remove(record)
 	st, _ := ws.TrustStatus()
-	if st.Trusted() || strings.Join(st.Diff.Added, " ") != "render.sh" || st.Diff.ConfigChanged {
-		t.Fatalf("without the record: %+v", st.Diff)
+	if st.Trusted() || strings.Join(st.Diff.Added, " ") != "render.sh" || st.Diff.ConfigChanged ||
+		st.Diff.String() != "only the configuration was trusted, not the files its commands run; render.sh added" {
+		t.Fatalf("without the record: %+v %s", st.Diff, st.Diff)
 	}
 	// A record whose configuration the key does not name (the key was
 	// unset by hand) trusts nothing.

@@ -23,7 +23,8 @@ type File struct {
 }
 
 // Record is a trusted state: the configuration's hash and every covered
-// file. A path may appear twice: after git-laminar's own commit changed a
+// file. Version 0 stands for a trust that recorded the configuration
+// alone, as git-laminar did before trust covered files: it trusts no file. A path may appear twice: after git-laminar's own commit changed a
 // covered file (a tag in charts/**, the output of a trusted render
 // script), both the content before and after it are trusted, so a run
 // whose push failed still trusts the remote's version it goes back to.
@@ -129,6 +130,7 @@ func (r *Record) Advance(configHash string, before, after []File, committed map[
 // Diff is what changed between a record and the current state.
 type Diff struct {
 	NoRecord      bool     // nothing is trusted here
+	ConfigOnly    bool     // only the configuration was trusted (Record.Version 0), no file
 	ConfigChanged bool     // the configuration is not the trusted one
 	Changed       []string // covered then and now; content or mode differs
 	Added         []string // covered now, not then
@@ -147,6 +149,9 @@ func (d Diff) String() string {
 		return "nothing is trusted here yet"
 	}
 	var parts []string
+	if d.ConfigOnly && len(d.Added) > 0 {
+		parts = append(parts, "only the configuration was trusted, not the files its commands run")
+	}
 	if d.ConfigChanged {
 		parts = append(parts, "the configuration changed")
 	}
@@ -170,7 +175,7 @@ func Compare(r *Record, configHash string, now []File) Diff {
 	if r == nil {
 		return Diff{NoRecord: true}
 	}
-	d := Diff{ConfigChanged: r.ConfigHash != configHash}
+	d := Diff{ConfigChanged: r.ConfigHash != configHash, ConfigOnly: r.Version == 0}
 	was := r.paths()
 	seen := map[string]bool{}
 	for _, f := range now {
