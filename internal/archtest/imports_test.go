@@ -16,7 +16,7 @@ var allowed = map[string][]string{
 	"internal/cli":                   {"*"},
 	"internal/promote":               {"internal/printable", "internal/config", "internal/scan", "internal/registry", "internal/policy", "internal/plan", "internal/edit", "internal/gitrepo", "internal/imageref", "internal/trailer", "internal/trust"},
 	"internal/config":                {"internal/printable"},
-	"internal/trust":                 {"internal/config"},
+	"internal/trust":                 {"internal/config", "internal/printable"},
 	"internal/imageref":              {},
 	"internal/scan":                  {"internal/imageref", "internal/config"},
 	"internal/registry":              {"internal/imageref", "internal/printable"},

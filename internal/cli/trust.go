@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
+	"github.com/git-laminar/git-laminar/internal/printable"
 	"github.com/git-laminar/git-laminar/internal/promote"
 	"github.com/git-laminar/git-laminar/internal/trust"
 	"github.com/urfave/cli/v2"
@@ -254,10 +254,8 @@ func printExecCommands(w io.Writer, p painter, ws *promote.Workspace) {
 // a bidirectional override) could look like another on a terminal, so it
 // is shown quoted, every such character escaped.
 func displayCommand(c string) string {
-	for _, r := range c {
-		if !unicode.IsPrint(r) {
-			return strconv.QuoteToASCII(c)
-		}
+	if !printable.Is(c) {
+		return strconv.QuoteToASCII(c)
 	}
 	return c
 }

@@ -80,7 +80,7 @@ func (w *Workspace) Reload() (*Workspace, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Workspace{Repo: w.Repo, Config: cfg, rules: rules}, nil
+	return &Workspace{Repo: w.Repo, Config: cfg, rules: rules, warn: w.warn}, nil
 }
 
 // Reference is one scanned image reference and the rule that manages it.

@@ -13,9 +13,9 @@ import (
 	"path"
 	"sort"
 	"strings"
-	"unicode"
 
 	"github.com/git-laminar/git-laminar/internal/config"
+	"github.com/git-laminar/git-laminar/internal/printable"
 )
 
 // Why a file is covered.
@@ -142,10 +142,8 @@ func RuleLabel(u config.Update, i int) string {
 // quoted with every control and invisible character escaped when it could
 // pass for something else on a terminal.
 func quote(s string) string {
-	for _, r := range s {
-		if !unicode.IsPrint(r) {
-			return fmt.Sprintf("%+q", s)
-		}
+	if !printable.Is(s) {
+		return fmt.Sprintf("%+q", s)
 	}
 	if strings.ContainsAny(s, " \"'") || s == "" {
 		return fmt.Sprintf("%q", s)

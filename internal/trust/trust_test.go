@@ -169,6 +169,7 @@ func TestQuoteEscapes(t *testing.T) {
 		"evil\x1b[2K.sh":   `"evil\x1b[2K.sh"`,
 		"a\u202eb.sh":      `"a\u202eb.sh"`,
 		"line\nLaminar: x": `"line\nLaminar: x"`,
+		"bad\xffutf8.sh":   `"bad\xffutf8.sh"`,
 	} {
 		if got := quote(in); got != want {
 			t.Errorf("quote(%q) = %s, want %s", in, got, want)
