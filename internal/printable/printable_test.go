@@ -144,3 +144,20 @@ func FuzzJSON(f *testing.F) {
 		}
 	})
 }
+
+// What a scan of a large repository pays per reference it prints, and per
+// byte of its JSON, when there is nothing to escape.
+func BenchmarkStringPlain(b *testing.B) {
+	s := "deploy/services/payments/values-production.yaml"
+	for b.Loop() {
+		_ = String(s)
+	}
+}
+
+func BenchmarkJSONPlain(b *testing.B) {
+	doc := bytes.Repeat([]byte(`{"file": "deploy/app.yaml", "line": 12, "image": "registry.example.com/acme/app"},`), 10000)
+	b.SetBytes(int64(len(doc)))
+	for b.Loop() {
+		_ = JSON(doc)
+	}
+}
