@@ -84,6 +84,10 @@ func (e *Error) Is(target error) bool { return e.Kind != nil && target == e.Kind
 // nil for "other". The order matters: a registry's HTTP answer is checked
 // before network errors, and a cancelled context is never "unreachable".
 func classify(err error) error {
+	var lerr *LimitError
+	if errors.As(err, &lerr) {
+		return ErrLimit
+	}
 	var cerr *CredentialError
 	if errors.As(err, &cerr) {
 		return ErrUnauthorized

@@ -76,10 +76,12 @@ const (
 )
 
 // listHarbor lists repository r through Harbor's artifact API, at most
-// maxTags tags (0: no cap), in Harbor's order (newest push first), and
-// records in listed what the pages say of each tag. source is where
-// api = "harbor" was set, for messages.
-func (c *Client) listHarbor(ctx context.Context, r name.Repository, source string, pageSize, maxTags int, listed *listedImages) (tags []string, truncated bool, err error) {
+// the listing's cap of tags, in Harbor's order (newest push first), and
+// records in the listing what the pages say of each tag. source is where
+// api = "harbor" was set, for messages. The pages are held to the
+// listing's limits as tag list pages are (see listed.go).
+func (c *Client) listHarbor(ctx context.Context, r name.Repository, source string, pageSize int, ls *listing) (tags []string, truncated bool, err error) {
+	maxTags, listed := ls.maxTags, ls.listed
 	project, repo, ok := strings.Cut(r.RepositoryStr(), "/")
 	if !ok {
 		return nil, false, fmt.Errorf("api = %q is set for %s%s, and a Harbor repository is <project>/<name>", APIHarbor, r.RegistryStr(), settingsAt(source))
@@ -103,6 +105,9 @@ func (c *Client) listHarbor(ctx context.Context, r name.Repository, source strin
 		body, hdr, err := c.harborGet(ctx, r, auth, base+"/artifacts", q)
 		if err != nil {
 			return nil, false, harborFailure(r, project, source, err)
+		}
+		if ls.bytes += int64(len(body)); ls.bytes > ls.limits.TagList {
+			return nil, false, &LimitError{What: "Harbor artifact list", Limit: size(ls.limits.TagList), Why: "all pages together"}
 		}
 		arts, err := parseHarborPage(body)
 		if err != nil {
@@ -129,6 +134,10 @@ func (c *Client) listHarbor(ctx context.Context, r name.Repository, source strin
 				fresh = true
 			}
 			for _, tag := range a.tags {
+				if !validTag(tag) {
+					ls.skipped++
+					continue
+				}
 				if seen[tag] {
 					continue
 				}
@@ -140,8 +149,12 @@ func (c *Client) listHarbor(ctx context.Context, r name.Repository, source strin
 			}
 		}
 		more := fresh && harborMore(hdr, page, pageSize)
-		if maxTags > 0 && len(tags) >= maxTags {
-			return tags[:maxTags], len(tags) > maxTags || more, nil
+		if len(tags) >= maxTags {
+			over := len(tags) > maxTags || more
+			if over && ls.hard {
+				return nil, false, &LimitError{What: "Harbor artifact list", Limit: fmt.Sprintf("%d tags", maxTags)}
+			}
+			return tags[:maxTags:maxTags], over, nil
 		}
 		if !more {
 			return tags, false, nil
@@ -228,9 +241,6 @@ func (c *Client) harborAuth(ctx context.Context, r name.Repository) (harborCrede
 	return harborCredentials{}, nil
 }
 
-// maxHarborPage bounds the answer read for one page (or the repository).
-const maxHarborPage = maxListedPage
-
 // harborGet sends GET path?q to r's host through the limiter (per-host
 // limits, retries, timeouts and Stats apply) and returns the body and
 // headers of a 200 answer, or a *transport.Error for any other.
@@ -268,12 +278,10 @@ func (c *Client) harborGetOnce(ctx context.Context, scheme, host string, auth ha
 	if resp.StatusCode != http.StatusOK {
 		return nil, nil, transport.CheckError(resp, http.StatusOK)
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxHarborPage+1))
+	// The limiter bounds the body to a page's limit (Limits.TagPage).
+	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return nil, nil, err
-	}
-	if len(body) > maxHarborPage {
-		return nil, nil, fmt.Errorf("GET %s: answer larger than %d bytes", u.Redacted(), maxHarborPage)
 	}
 	return body, resp.Header, nil
 }

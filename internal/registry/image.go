@@ -55,6 +55,7 @@ func (c *Client) image(ctx context.Context, repo, tag string) (Info, error) {
 		return Info{}, err
 	}
 	r := ref.Context()
+	ctx = c.budgetFor(ctx, r)
 	fail := func(err error) (Info, error) {
 		return Info{}, c.wrap(op, image, r.RegistryStr(), err)
 	}
@@ -158,7 +159,7 @@ func (c *Client) Digest(ctx context.Context, repo, tagOrDigest string) (string, 
 	if err != nil {
 		return "", c.wrap(op, image, r.RegistryStr(), err)
 	}
-	desc, err := p.Head(ctx, ref)
+	desc, err := p.Head(c.budgetFor(ctx, r), ref)
 	if err != nil {
 		return "", c.wrap(op, image, r.RegistryStr(), err)
 	}

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,7 +28,7 @@ import (
 //
 // ggcr's lister reads only "tags", so listingTap, a layer under it, reads
 // the rest of the same bytes: every page of a listing whose context carries
-// a *listedImages records the map there. What it records is used as if the
+// a *listing records the map there. What it records is used as if the
 // client had resolved each tag itself during the run (see
 // entry.putListing), with one caution: a creation time is taken only for a
 // single image's manifest, never for an index, whose creation time this
@@ -33,14 +36,48 @@ import (
 // Info), which a registry's figure for the index need not be. A zero time
 // is taken as "not said". Everything else is still learnt the usual way.
 //
-// Registries that send no such map cost nothing extra: the page is looked
-// at for the key before anything is decoded.
+// The same layer holds each listing to its limits (see limits.go), which
+// is why every page is read there, map or not.
 
-// maxListedPage bounds the page size read to look for the map; a larger
-// page is passed on untouched (and its map, if any, ignored).
-const maxListedPage = 32 << 20
+// listing is one repository's listing in progress: what its pages said of
+// their tags beyond their names, and what they have cost against the
+// limits (see limits.go). listingTap reads every page of it.
+type listing struct {
+	listed *listedImages
+	limits Limits
+	// maxTags is the most tags kept: MaxTags, or Limits.ListTags when
+	// MaxTags allows more (then hard is set, and a listing with more
+	// fails rather than being cut short with a warning).
+	maxTags int
+	hard    bool
 
-type listedKey struct{}
+	mu      sync.Mutex
+	kept    int             // tags handed to the lister
+	over    bool            // a page had more tags than maxTags allows
+	skipped int             // tags that are not valid tags
+	bytes   int64           // of all pages read
+	read    map[string]bool // pages read, by URL
+	cursors map[string]bool // "last" cursors of the pages read
+}
+
+func newListing(limits Limits, maxTags int) *listing {
+	ls := &listing{listed: &listedImages{}, limits: limits, maxTags: maxTags}
+	if maxTags <= 0 || maxTags > limits.ListTags {
+		ls.maxTags, ls.hard = limits.ListTags, true
+	}
+	return ls
+}
+
+type listingKey struct{}
+
+func withListing(ctx context.Context, ls *listing) context.Context {
+	return context.WithValue(ctx, listingKey{}, ls)
+}
+
+func listingFrom(ctx context.Context) *listing {
+	ls, _ := ctx.Value(listingKey{}).(*listing)
+	return ls
+}
 
 // listedImages collects what the pages of one listing said about its tags.
 type listedImages struct {
@@ -51,15 +88,6 @@ type listedImages struct {
 type listedImage struct {
 	digest  string
 	created time.Time // zero: the listing did not say (or is not trusted for it)
-}
-
-func withListedImages(ctx context.Context, l *listedImages) context.Context {
-	return context.WithValue(ctx, listedKey{}, l)
-}
-
-func listedImagesFrom(ctx context.Context) *listedImages {
-	l, _ := ctx.Value(listedKey{}).(*listedImages)
-	return l
 }
 
 // get returns what the listing said of tag.
@@ -73,6 +101,13 @@ func (l *listedImages) get(tag string) (listedImage, bool) {
 	return li, ok
 }
 
+// len is how many tags are recorded.
+func (l *listedImages) len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.byTag)
+}
+
 // put records what a listing said of tag.
 func (l *listedImages) put(tag string, li listedImage) {
 	l.mu.Lock()
@@ -83,82 +118,207 @@ func (l *listedImages) put(tag string, li listedImage) {
 	l.byTag[tag] = li
 }
 
-// listingTap sits under ggcr's transports (and over the limiter) and reads
-// the "manifest" map of tag list pages for the listing that asked.
+// listingTap sits under ggcr's transports (and over the limiter) and
+// reads every tag list page of a listing whose context carries a *listing
+// before ggcr's lister does: it refuses a page already read, counts the
+// bytes of all pages against their limit, passes over tags that are not
+// valid tags, keeps no more than the listing's cap, records the "manifest"
+// map, and hands the lister a page of the kept tags alone.
 type listingTap struct{ next http.RoundTripper }
 
 func (t listingTap) RoundTrip(req *http.Request) (*http.Response, error) {
+	ls := listingFrom(req.Context())
+	if ls == nil || req.Method != http.MethodGet || !strings.HasSuffix(req.URL.Path, "/tags/list") {
+		return t.next.RoundTrip(req)
+	}
+	key, cursor := pageKey(req.URL)
+	if err := ls.fresh(key, cursor); err != nil {
+		return nil, err
+	}
 	resp, err := t.next.RoundTrip(req)
-	if err != nil || resp.StatusCode != http.StatusOK || req.Method != http.MethodGet ||
-		!strings.HasSuffix(req.URL.Path, "/tags/list") {
+	if err != nil || resp.StatusCode != http.StatusOK {
 		return resp, err
 	}
-	l := listedImagesFrom(req.Context())
-	if l == nil {
-		return resp, nil
-	}
-	buf, rerr := io.ReadAll(io.LimitReader(resp.Body, maxListedPage+1))
-	if rerr != nil || len(buf) > maxListedPage {
-		// Hand on what was read and the rest (or the read error) as they are.
-		resp.Body = struct {
-			io.Reader
-			io.Closer
-		}{io.MultiReader(bytes.NewReader(buf), errReader{rerr}, resp.Body), resp.Body}
-		return resp, nil
-	}
+	// The limiter below bounds the body to one page's limit.
+	buf, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if slim, ok := l.add(buf); ok {
-		// ggcr reads only the names: spare it the map it would skip.
-		buf = slim
+	if err != nil {
+		return nil, err
 	}
-	resp.Body = io.NopCloser(bytes.NewReader(buf))
-	resp.ContentLength = int64(len(buf))
+	slim, err := ls.page(key, cursor, buf)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(slim))
+	resp.ContentLength = int64(len(slim))
 	return resp, nil
 }
 
-// errReader returns err, or EOF when err is nil.
-type errReader struct{ err error }
-
-func (r errReader) Read([]byte) (int, error) {
-	if r.err != nil {
-		return 0, r.err
-	}
-	return 0, io.EOF
+// pageKey names a page by its path and query (in a fixed order), and
+// returns its "last" cursor, the one the distribution API pages by.
+func pageKey(u *url.URL) (key, cursor string) {
+	q := u.Query()
+	return u.Path + "?" + q.Encode(), q.Get("last")
 }
 
-// listedPage is the part of a GCR-style page read here.
-type listedPage struct {
-	Name     string   `json:"name"`
-	Tags     []string `json:"tags"`
-	Manifest map[string]struct {
-		MediaType string   `json:"mediaType"`
-		Tags      []string `json:"tag"`
-		Created   string   `json:"timeCreatedMs"`
-	} `json:"manifest"`
+// fresh fails for a page already read: a Link that leads back to it
+// would be followed for ever.
+func (ls *listing) fresh(key, cursor string) error {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if ls.read[key] || cursor != "" && ls.cursors[cursor] {
+		return &LimitError{What: "tag list", Limit: "one reading of each page",
+			Why: "the registry's Link header leads back to a page already read"}
+	}
+	return nil
 }
 
-// add records the "manifest" map of one page, if it has one, and returns
-// the page without it (name and tags only) for the lister above. Entries
-// that do not make sense (a digest that does not parse, a time that is not
-// a positive number of milliseconds) are passed over: the tag is then
-// resolved the usual way.
-func (l *listedImages) add(page []byte) (slim []byte, ok bool) {
-	if !bytes.Contains(page, []byte(`"manifest"`)) {
-		return nil, false
+// page reads one page of the listing and returns what the lister above
+// gets instead: {"tags":[...]} with the valid tags within the cap.
+func (ls *listing) page(key, cursor string, buf []byte) ([]byte, error) {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if ls.read == nil {
+		ls.read, ls.cursors = map[string]bool{}, map[string]bool{}
 	}
-	var p listedPage
-	if json.Unmarshal(page, &p) != nil || len(p.Manifest) == 0 {
-		return nil, false
+	ls.read[key] = true
+	if cursor != "" {
+		ls.cursors[cursor] = true
 	}
-	if p.Tags == nil {
-		p.Tags = []string{}
+	ls.bytes += int64(len(buf))
+	if ls.bytes > ls.limits.TagList {
+		return nil, &LimitError{What: "tag list", Limit: size(ls.limits.TagList), Why: "all pages together"}
 	}
-	slim, err := json.Marshal(struct {
-		Name string   `json:"name"`
+	tags, err := ls.parse(buf)
+	if err != nil {
+		return nil, fmt.Errorf("reading a tag list page: %w", err)
+	}
+	if ls.over && ls.hard {
+		return nil, &LimitError{What: "tag list", Limit: fmt.Sprintf("%d tags", ls.maxTags)}
+	}
+	return json.Marshal(struct {
 		Tags []string `json:"tags"`
-	}{p.Name, p.Tags})
-	ok = err == nil
-	for digest, m := range p.Manifest {
+	}{tags})
+}
+
+// validTag reports whether s is a tag as the OCI distribution spec
+// defines it: [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}.
+func validTag(s string) bool {
+	if len(s) == 0 || len(s) > MaxTagLength {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '_':
+		case (c == '.' || c == '-') && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// parse reads a page token by token, so that a page of millions of tags
+// costs no more memory than the tags kept: the tags array, and the
+// "manifest" map of registries that send one (see above). Other keys are
+// passed over. Called with ls.mu held.
+func (ls *listing) parse(buf []byte) ([]string, error) {
+	dec := json.NewDecoder(bytes.NewReader(buf))
+	if err := expectDelim(dec, '{'); err != nil {
+		return nil, err
+	}
+	tags := []string{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		switch tok {
+		case "tags":
+			if tags, err = ls.parseTags(dec, tags); err != nil {
+				return nil, fmt.Errorf("tags: %w", err)
+			}
+		case "manifest":
+			if err := ls.parseManifest(dec); err != nil {
+				return nil, fmt.Errorf("manifest: %w", err)
+			}
+		default:
+			if err := skipValue(dec); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := expectDelim(dec, '}'); err != nil {
+		return nil, err
+	}
+	return tags, nil
+}
+
+func (ls *listing) parseTags(dec *json.Decoder, tags []string) ([]string, error) {
+	tok, err := dec.Token()
+	if err != nil || tok == nil {
+		return tags, err // null: no tags, as some registries say it
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return nil, errors.New("not an array")
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		tag, ok := tok.(string)
+		switch {
+		case !ok:
+			return nil, errors.New("an element that is not a string")
+		case !validTag(tag):
+			ls.skipped++
+		case ls.kept >= ls.maxTags:
+			ls.over = true
+		default:
+			tags = append(tags, tag)
+			ls.kept++
+		}
+	}
+	return tags, expectDelim(dec, ']')
+}
+
+// listedEntry is one entry of a GCR-style "manifest" map.
+type listedEntry struct {
+	MediaType string   `json:"mediaType"`
+	Tags      []string `json:"tag"`
+	Created   string   `json:"timeCreatedMs"`
+}
+
+// parseManifest records the entries of a "manifest" map, one at a time.
+// Entries that do not make sense (a digest that does not parse, a time
+// that is not a positive number of milliseconds) are passed over: the tag
+// is then resolved the usual way. No more tags are recorded than the
+// listing may keep.
+func (ls *listing) parseManifest(dec *json.Decoder) error {
+	tok, err := dec.Token()
+	if err != nil || tok == nil {
+		return err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return skipRest(dec, tok)
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		digest, _ := tok.(string)
+		var m listedEntry
+		if err := dec.Decode(&m); err != nil {
+			// An entry of another shape is not worth failing the page for.
+			var ute *json.UnmarshalTypeError
+			if errors.As(err, &ute) {
+				continue
+			}
+			return err
+		}
 		if len(m.Tags) == 0 {
 			continue
 		}
@@ -170,8 +330,53 @@ func (l *listedImages) add(page []byte) (slim []byte, ok bool) {
 			li.created = time.UnixMilli(ms).UTC()
 		}
 		for _, tag := range m.Tags {
-			l.put(tag, li)
+			if validTag(tag) && ls.listed.len() < ls.maxTags {
+				ls.listed.put(tag, li)
+			}
 		}
 	}
-	return slim, ok
+	return expectDelim(dec, '}')
+}
+
+func expectDelim(dec *json.Decoder, want json.Delim) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != want {
+		return fmt.Errorf("%v where %v was expected", tok, want)
+	}
+	return nil
+}
+
+// skipValue passes over the next value, token by token.
+func skipValue(dec *json.Decoder) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	return skipRest(dec, tok)
+}
+
+// skipRest passes over the rest of a value whose first token was tok.
+func skipRest(dec *json.Decoder, tok json.Token) error {
+	d, ok := tok.(json.Delim)
+	if !ok || d == '}' || d == ']' {
+		return nil
+	}
+	for depth := 1; depth > 0; {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		if d, ok := tok.(json.Delim); ok {
+			switch d {
+			case '{', '[':
+				depth++
+			default:
+				depth--
+			}
+		}
+	}
+	return nil
 }

@@ -33,6 +33,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -151,6 +152,9 @@ type Options struct {
 	Refresh bool
 	// Now is the clock of the cache. Default time.Now.
 	Now func() time.Time
+	// Limits bound what a registry may send and what a repository may cost
+	// in requests per run (see limits.go). Zero fields: the defaults.
+	Limits Limits
 }
 
 // Client talks to registries. It is safe for concurrent use, and should be
@@ -169,6 +173,8 @@ type Client struct {
 	harbor harborHosts // schemes of hosts listed through Harbor's API
 
 	images singleflight.Group // Image calls in flight, by repo and tag
+
+	budgets budgets // requests each repository may still cost this run
 
 	mu      sync.Mutex
 	pullers map[int]*remote.Puller // by page size
@@ -218,6 +224,7 @@ func New(opt Options) *Client {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
+	opt.Limits = opt.Limits.withDefaults()
 
 	c := &Client{opt: opt, settings: newSettingsSet(opt.Registries), stats: &counters{}, pullers: map[int]*remote.Puller{}}
 	var keychain authn.Keychain = opt.Keychain
@@ -234,6 +241,7 @@ func New(opt Options) *Client {
 		budget:   opt.RetryBudget,
 	}, hostSettings{rps: opt.RPS, concurrency: opt.HostConcurrency, timeout: opt.Timeout}, c.settings, c.stats)
 	c.limiter.keys = c.keys
+	c.limiter.limits = opt.Limits
 	c.cache = newCache(opt.CacheDir, opt.CacheTTL, opt.Refresh, opt.Now, c.stats)
 	c.cache.tagTTL = opt.TagTTL
 	return c
@@ -320,30 +328,34 @@ func (c *Client) tags(ctx context.Context, repo string) TagList {
 	if tags, truncated, ok := e.tags(maxTags); ok {
 		return TagList{Tags: tags, Warning: capWarning(repo, truncated, maxTags)}
 	}
-	listed := &listedImages{}
+	ctx = c.withBudget(ctx, r.Name(), pageSize, maxTags)
+	ls := newListing(c.opt.Limits, maxTags)
 	var (
 		tags      []string
 		truncated bool
 	)
 	switch hs := c.settings.host(r.RegistryStr()); hs.api {
 	case "":
-		tags, truncated, err = c.listV2(withListedImages(ctx, listed), r, pageSize, maxTags)
+		tags, truncated, err = c.listV2(withListing(ctx, ls), r, pageSize)
 	case APIHarbor:
-		tags, truncated, err = c.listHarbor(ctx, r, hs.apiSource, pageSize, maxTags, listed)
+		tags, truncated, err = c.listHarbor(ctx, r, hs.apiSource, pageSize, ls)
 	default:
 		err = fmt.Errorf("api = %q%s is not an API this client speaks", hs.api, settingsAt(hs.apiSource))
 	}
 	if err != nil {
+		// Nothing of a listing that failed is cached, limits included.
 		return TagList{Err: c.wrap(op, repo, r.RegistryStr(), err)}
 	}
-	e.putTags(tags, maxTags, truncated, listed)
-	return TagList{Tags: tags, Warning: capWarning(repo, truncated, maxTags)}
+	e.putTags(tags, maxTags, truncated, ls.listed)
+	return TagList{Tags: tags, Warning: joinWarnings(capWarning(repo, truncated, maxTags), ls.skippedWarning(repo))}
 }
 
 // listV2 reads the tag list of the distribution API, /v2/<name>/tags/list,
-// page by page up to maxTags (0: no cap). What the pages say of their
-// tags beyond their names goes to the *listedImages in ctx (see listed.go).
-func (c *Client) listV2(ctx context.Context, r name.Repository, pageSize, maxTags int) (tags []string, truncated bool, err error) {
+// page by page up to the listing's cap. listingTap, under ggcr's lister,
+// holds the pages to the limits and records what they say of their tags
+// beyond their names (see listed.go); ctx carries the listing.
+func (c *Client) listV2(ctx context.Context, r name.Repository, pageSize int) (tags []string, truncated bool, err error) {
+	ls := listingFrom(ctx)
 	p, err := c.puller(pageSize)
 	if err != nil {
 		return nil, false, err
@@ -359,11 +371,14 @@ func (c *Client) listV2(ctx context.Context, r name.Repository, pageSize, maxTag
 			return nil, false, err
 		}
 		tags = append(tags, page.Tags...)
-		if maxTags > 0 && len(tags) >= maxTags {
-			truncated = len(tags) > maxTags || lister.HasNext()
-			return tags[:maxTags], truncated, nil
+		if len(tags) >= ls.maxTags {
+			more := ls.over || lister.HasNext()
+			if more && ls.hard {
+				return nil, false, &LimitError{What: "tag list", Limit: fmt.Sprintf("%d tags", ls.maxTags)}
+			}
+			return tags[:ls.maxTags:ls.maxTags], more, nil
 		}
-		if len(page.Tags) == 0 {
+		if len(page.Tags) == 0 && ls.skippedNone() {
 			break // an empty page that links on would loop for ever
 		}
 	}
@@ -375,6 +390,34 @@ func capWarning(repo string, truncated bool, maxTags int) string {
 		return ""
 	}
 	return fmt.Sprintf("%s has more than %d tags; only the first %d the registry listed were read (raise max_tags for it)", repo, maxTags, maxTags)
+}
+
+// skippedWarning says how many tags a listing passed over, if any: never
+// the tags themselves, which may be of any length or bytes.
+func (ls *listing) skippedWarning(repo string) string {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if ls.skipped == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s: the registry listed %d tag(s) that are not valid tags (longer than %d characters, or with characters a tag cannot have); passed over", repo, ls.skipped, MaxTagLength)
+}
+
+// skippedNone reports whether no tag has been passed over yet.
+func (ls *listing) skippedNone() bool {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	return ls.skipped == 0
+}
+
+func joinWarnings(ws ...string) string {
+	var out []string
+	for _, w := range ws {
+		if w != "" {
+			out = append(out, w)
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 // TagList is the outcome of listing one repository: its tags or why not.

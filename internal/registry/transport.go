@@ -42,6 +42,7 @@ type limiter struct {
 	defs    hostSettings // defaults for every host
 	set     *settingsSet
 	stats   *counters
+	limits  Limits // on every answer's body, and each repository's budget
 	sleepFn func(ctx context.Context, d time.Duration) error
 	// keys, when set, refuses credentials over plain HTTP to a host they
 	// were not handed out for (see guard.go).
@@ -265,6 +266,10 @@ func (l *limiter) once(req *http.Request, h *host) (*http.Response, error) {
 	}
 	defer func() { <-l.global }()
 
+	// Charged per attempt: retries and token exchanges cost requests too.
+	if err := budgetFrom(ctx).take(); err != nil {
+		return nil, err
+	}
 	l.stats.count(req)
 	tctx, cancel := context.WithTimeout(ctx, h.timeout)
 	out := req.WithContext(tctx)
@@ -293,6 +298,10 @@ func (l *limiter) once(req *http.Request, h *host) (*http.Response, error) {
 	}
 	if resp.StatusCode == http.StatusTooManyRequests {
 		l.stats.rateLimited.Add(1)
+	}
+	if err := l.limits.guardAnswer(req, resp); err != nil {
+		cancel()
+		return nil, err
 	}
 	// The timeout covers the body too: it ends when the body is closed.
 	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
