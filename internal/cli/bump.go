@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"strings"
+	"time"
 
 	"github.com/git-laminar/git-laminar/internal/diff"
 	"github.com/git-laminar/git-laminar/internal/edit"
@@ -24,6 +25,7 @@ type bumpOptions struct {
 	json     bool
 	noCommit bool
 	only     []string
+	timeout  time.Duration
 }
 
 func bumpCommand(s Streams) *cli.Command {
@@ -48,6 +50,7 @@ func bumpCommand(s Streams) *cli.Command {
 			&cli.BoolFlag{Name: "no-commit", Usage: "edit the files but do not commit (exec actions do not run)"},
 			&cli.StringSliceFlag{Name: "only", Usage: "promote only `IMAGE` (repeatable; as written or canonical)"},
 			refreshFlag,
+			timeoutFlag(0),
 		},
 		Action: func(c *cli.Context) error {
 			g, err := globals(c, s)
@@ -57,9 +60,13 @@ func bumpCommand(s Streams) *cli.Command {
 			if c.NArg() > 0 {
 				return exit(ExitError, fmt.Errorf("bump takes no arguments (got %q); use --only IMAGE", c.Args().First()))
 			}
+			timeout, err := timeoutOf(c)
+			if err != nil {
+				return err
+			}
 			return runBump(c, s, bumpOptions{
 				global: g, dryRun: c.Bool("dry-run"), exitCode: c.Bool("exit-code"), yes: c.Bool("yes"),
-				json: c.Bool("json"), noCommit: c.Bool("no-commit"), only: c.StringSlice("only"),
+				json: c.Bool("json"), noCommit: c.Bool("no-commit"), only: c.StringSlice("only"), timeout: timeout,
 			})
 		},
 	}
@@ -120,7 +127,11 @@ func runBump(c *cli.Context, s Streams, opt bumpOptions) error {
 	if err != nil {
 		return err
 	}
-	resolution, err := ws.Resolve(ctx, reg, promote.Options{Only: opt.only, Held: held, Progress: bar.update, NoDigests: opt.dryRun, WillPrepare: true})
+	// Only asking the registries has the deadline: what they answered in
+	// time is still promoted and committed after it.
+	rctx, cancel := registryDeadline(ctx, opt.timeout)
+	defer cancel()
+	resolution, err := ws.Resolve(rctx, reg, promote.Options{Only: opt.only, Held: held, Progress: bar.update, NoDigests: opt.dryRun, WillPrepare: true})
 	bar.done()
 	if err != nil {
 		return exit(ExitError, err)

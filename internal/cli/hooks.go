@@ -135,6 +135,7 @@ func hookCommand(s Streams) *cli.Command {
 			"(\"<local ref> <local sha1> <remote ref> <remote sha1>\" per line) and refuses the\n" +
 			"push, exiting 1, when a pushed tree names an image that does not exist in its\n" +
 			"registry or a pushed commit has a malformed Laminar-* trailer.",
+		Flags: []cli.Flag{hookTimeoutFlag()},
 		Action: func(c *cli.Context) error {
 			g, err := globals(c, s)
 			if err != nil {
@@ -165,9 +166,15 @@ func runPrePush(c *cli.Context, s Streams, g global) error {
 	if err != nil {
 		return exit(ExitError, fmt.Errorf("pre-push: %w", err))
 	}
+	timeout, err := timeoutOf(c)
+	if err != nil {
+		return err
+	}
 	reg := hookRegistry(wd, g)
 	defer reg.Flush() // the cache only saves requests: a failed write is not worth failing a push
-	rep, err := check.Push(c.Context, repo, reg, updates, check.TreeOptions{ConfigPath: g.configPath, Warn: g.warn})
+	rctx, cancel := registryDeadline(c.Context, timeout)
+	defer cancel()
+	rep, err := check.Push(rctx, repo, reg, updates, check.TreeOptions{ConfigPath: g.configPath, Warn: g.warn})
 	if err != nil {
 		return exit(ExitError, fmt.Errorf("pre-push: %w (push without the check: git push --no-verify)", err))
 	}

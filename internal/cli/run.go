@@ -40,6 +40,7 @@ type runOptions struct {
 	logFormat      string
 	failIfLocked   bool
 	metricsFile    string
+	timeout        time.Duration
 }
 
 func runCommand(s Streams) *cli.Command {
@@ -77,6 +78,7 @@ func runCommand(s Streams) *cli.Command {
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log as `FORMAT`: text or json"},
 			&cli.BoolFlag{Name: "fail-if-locked", Usage: "exit 4 when another run holds the lock, instead of logging it and exiting 0"},
 			&cli.StringFlag{Name: "metrics-file", Usage: "write Prometheus metrics of the run to `PATH` (node_exporter's textfile collector)"},
+			timeoutFlag(defaultRunTimeout),
 		},
 		Action: func(c *cli.Context) error {
 			g, err := globals(c, s)
@@ -90,6 +92,9 @@ func runCommand(s Streams) *cli.Command {
 				global: g, remote: c.String("remote"), branch: c.String("branch"), retries: c.Int("retries"),
 				retryWait: c.Duration("retry-wait"), logFormat: c.String("log-format"),
 				failIfLocked: c.Bool("fail-if-locked"), metricsFile: c.String("metrics-file"),
+			}
+			if opt.timeout, err = timeoutOf(c); err != nil {
+				return err
 			}
 			if opt.logFormat != "text" && opt.logFormat != "json" {
 				return exit(ExitError, fmt.Errorf("--log-format: %q is not text or json", opt.logFormat))
@@ -139,6 +144,10 @@ type runState struct {
 	branch  string // remote branch
 	t       gitrepo.Transport
 	started time.Time
+	// regCtx is the run's context with its --timeout: one deadline for
+	// asking the registries, however often a moved remote makes the run
+	// promote again.
+	regCtx context.Context
 
 	locked     bool // another run holds the lock: report nothing of ours
 	commit     string
@@ -149,6 +158,9 @@ type runState struct {
 
 func runRun(ctx context.Context, s Streams, opt runOptions) error {
 	st := &runState{s: s, opt: opt, log: newLogger(s.Err, opt.logFormat), started: time.Now()}
+	var cancel context.CancelFunc
+	st.regCtx, cancel = registryDeadline(ctx, opt.timeout)
+	defer cancel()
 	code, err := st.run(ctx)
 	st.finish(ctx, code, err)
 	if code == ExitOK {
@@ -455,7 +467,7 @@ func (st *runState) promote(ctx context.Context, tip string) (bool, error) {
 	}
 	// Only the registry's invalid tags are worth a log line.
 	keep := func(_ int, v policy.Verdict) bool { return v.Outcome == policy.Invalid }
-	prop, err := st.ws.Propose(ctx, st.reg, promote.Options{Held: held, KeepVerdict: keep, SkipUntrusted: true})
+	prop, err := st.ws.Propose(st.regCtx, st.reg, promote.Options{Held: held, KeepVerdict: keep, SkipUntrusted: true})
 	if err != nil {
 		return false, err
 	}

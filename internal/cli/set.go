@@ -57,6 +57,7 @@ func setCommand(s Streams) *cli.Command {
 		Flags: append(changeFlags(),
 			&cli.StringFlag{Name: "from-commit", Usage: "set the tag CI built from commit `SHA`"},
 			&cli.BoolFlag{Name: "short", Usage: "with --from-commit: match tags that carry a short form of the commit"},
+			timeoutFlag(0),
 		),
 		Action: func(c *cli.Context) error {
 			g, err := globals(c, s)
@@ -148,6 +149,10 @@ func openImage(ctx context.Context, opt changeOptions, arg string) (*session, []
 
 func runSet(c *cli.Context, s Streams, opt changeOptions, arg, tag, sha string, short bool) error {
 	ctx := c.Context
+	timeout, err := timeoutOf(c)
+	if err != nil {
+		return err
+	}
 	ss, refs, image, err := openImage(ctx, opt, arg)
 	if err != nil {
 		return err
@@ -156,8 +161,10 @@ func runSet(c *cli.Context, s Streams, opt changeOptions, arg, tag, sha string, 
 	ws := ss.ws
 	reg := newRegistry(ws)
 	defer reg.Flush()
+	rctx, cancel := registryDeadline(ctx, timeout)
+	defer cancel()
 	if sha != "" {
-		tag, err = ws.TagForCommit(ctx, reg, refs, image, sha, short)
+		tag, err = ws.TagForCommit(rctx, reg, refs, image, sha, short)
 		if err != nil {
 			return exit(ExitError, err)
 		}
@@ -169,7 +176,7 @@ func runSet(c *cli.Context, s Streams, opt changeOptions, arg, tag, sha string, 
 	}
 	hold, held := holds[image]
 
-	sp, err := ws.ProposeSet(ctx, reg, refs, promote.SetRequest{Image: image, Tag: tag})
+	sp, err := ws.ProposeSet(rctx, reg, refs, promote.SetRequest{Image: image, Tag: tag})
 	if err != nil {
 		return exit(ExitError, err)
 	}

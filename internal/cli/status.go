@@ -35,6 +35,7 @@ func statusCommand(s Streams) *cli.Command {
 			&cli.BoolFlag{Name: "all-candidates", Aliases: []string{"a"}, Usage: "list every tag considered, not only the nearest"},
 			&cli.StringSliceFlag{Name: "only", Usage: "show only `IMAGE` (repeatable)"},
 			refreshFlag,
+			timeoutFlag(0),
 		},
 		Action: func(c *cli.Context) error {
 			g, err := globals(c, s)
@@ -89,6 +90,10 @@ type CandidateInfo struct {
 const nearest = 6
 
 func runStatus(c *cli.Context, s Streams, opt statusOptions) error {
+	timeout, err := timeoutOf(c)
+	if err != nil {
+		return err
+	}
 	ws, err := openWorkspace(opt.global, false)
 	if err != nil {
 		return err
@@ -104,7 +109,9 @@ func runStatus(c *cli.Context, s Streams, opt statusOptions) error {
 	}
 	// The text shows the nearest candidates; --all-candidates and --json all.
 	keep := func(i int, _ policy.Verdict) bool { return opt.all || opt.json || i < nearest }
-	res, err := ws.Resolve(c.Context, reg, promote.Options{KeepVerdict: keep, Only: opt.only, Held: held, Progress: bar.update})
+	rctx, cancel := registryDeadline(c.Context, timeout)
+	defer cancel()
+	res, err := ws.Resolve(rctx, reg, promote.Options{KeepVerdict: keep, Only: opt.only, Held: held, Progress: bar.update})
 	bar.done()
 	if err != nil {
 		return exit(ExitError, err)

@@ -31,6 +31,7 @@ func verifyCommand(s Streams) *cli.Command {
 			"Exit status: 0 all good, 1 problems found, 2 the check could not run.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON array of problems for scripts"},
+			timeoutFlag(0),
 		},
 		Action: func(c *cli.Context) error {
 			g, err := globals(c, s)
@@ -47,6 +48,10 @@ func verifyCommand(s Streams) *cli.Command {
 
 func runVerify(c *cli.Context, s Streams, opt verifyOptions) error {
 	ctx := c.Context
+	timeout, err := timeoutOf(c)
+	if err != nil {
+		return err
+	}
 	ws, err := openWorkspace(opt.global, false)
 	if err != nil {
 		return err
@@ -67,7 +72,9 @@ func runVerify(c *cli.Context, s Streams, opt verifyOptions) error {
 	}
 	reg := newRegistry(ws)
 	defer reg.Flush()
-	problems := check.Registry(ctx, reg, refs)
+	rctx, cancel := registryDeadline(ctx, timeout)
+	defer cancel()
+	problems := check.Registry(rctx, reg, refs)
 	problems = check.Sort(append(problems, check.Trailers(commits)...))
 
 	if opt.json {

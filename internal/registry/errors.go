@@ -80,6 +80,27 @@ func (e *Error) Unwrap() error { return e.Err }
 // kind without putting the sentinel into the chain of causes.
 func (e *Error) Is(target error) bool { return e.Kind != nil && target == e.Kind }
 
+// afterDeadline names the cause of ctx's end in err, when ctx ended with
+// a cause of its own (a command's --timeout, say) and err came of it: a
+// person then reads which deadline passed rather than "context deadline
+// exceeded".
+func afterDeadline(ctx context.Context, err error) error {
+	if err == nil || ctx.Err() == nil {
+		return err
+	}
+	cause := context.Cause(ctx)
+	if cause == nil || cause == ctx.Err() || !errors.Is(err, ctx.Err()) && !errors.Is(err, cause) {
+		return err
+	}
+	var e *Error
+	if !errors.As(err, &e) || strings.Contains(e.text, cause.Error()) {
+		return err
+	}
+	named := *e
+	named.text = cause.Error() + " (" + e.text + ")"
+	return &named
+}
+
 // classify maps a failure from ggcr or net/http to one of the sentinels, or
 // nil for "other". The order matters: a registry's HTTP answer is checked
 // before network errors, and a cancelled context is never "unreachable".

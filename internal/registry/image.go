@@ -45,7 +45,7 @@ type Info struct {
 func (c *Client) Image(ctx context.Context, repo, tag string) (Info, error) {
 	v, err, _ := c.images.Do(repo+"\x00"+tag, func() (any, error) { return c.image(ctx, repo, tag) })
 	info, _ := v.(Info)
-	return info, err
+	return info, afterDeadline(ctx, err)
 }
 
 func (c *Client) image(ctx context.Context, repo, tag string) (Info, error) {
@@ -139,6 +139,11 @@ func (c *Client) image(ctx context.Context, repo, tag string) (Info, error) {
 // within the TTL (or this run) is reused, as is a digest whose image is
 // known.
 func (c *Client) Digest(ctx context.Context, repo, tagOrDigest string) (string, error) {
+	d, err := c.digest(ctx, repo, tagOrDigest)
+	return d, afterDeadline(ctx, err)
+}
+
+func (c *Client) digest(ctx context.Context, repo, tagOrDigest string) (string, error) {
 	const op = "resolving"
 	ref, image, err := c.reference(op, repo, tagOrDigest)
 	if err != nil {

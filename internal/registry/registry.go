@@ -314,7 +314,7 @@ func defaultUserAgent() string {
 // repository with no tags gives an empty, non-nil slice.
 func (c *Client) Tags(ctx context.Context, repo string) ([]string, error) {
 	tl := c.tags(ctx, repo)
-	return tl.Tags, tl.Err
+	return tl.Tags, afterDeadline(ctx, tl.Err)
 }
 
 func (c *Client) tags(ctx context.Context, repo string) TagList {
@@ -472,6 +472,7 @@ func (c *Client) TagsEach(ctx context.Context, repos []string, fn func(repo stri
 			} else {
 				tl = c.tags(ctx, spellings[0])
 			}
+			tl.Err = afterDeadline(ctx, tl.Err)
 			for i, s := range spellings {
 				if i > 0 && tl.Tags != nil {
 					// Each entry owns its slice; callers may sort or filter.
