@@ -38,8 +38,8 @@ const (
 	// says: past it the listing fails rather than keep going.
 	DefaultMaxListTags = 1_000_000
 	// MaxTagLength is the longest tag the OCI distribution spec allows
-	// ([a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}). Longer tags, or tags with other
-	// characters, cannot be pulled by name: a listing passes them over.
+	// ([a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}). A longer one cannot be pulled
+	// by name: a listing passes it over.
 	MaxTagLength = 128
 	// DefaultMaxManifest is the manifest size the distribution registry
 	// itself refuses to accept beyond.
@@ -52,6 +52,8 @@ const (
 	DefaultMaxErrorBody = 64 << 10
 	// DefaultMaxOther bounds any other answer: pings, tokens.
 	DefaultMaxOther = 1 << 20
+	// maxHeaderBytes bounds the headers of an answer.
+	maxHeaderBytes = 1 << 20
 	// DefaultRequestBudget is the requests one repository may cost in one
 	// run, besides twice the tag list pages its max_tags needs: enough to
 	// read about a thousand images never seen before (a manifest, a config
@@ -108,9 +110,13 @@ type LimitError struct {
 	What  string // "tag list page", "manifest", "request budget", ...
 	Limit string // the limit, as a person reads it: "16 MiB", "3000 requests"
 	Why   string // optional detail
+	Msg   string // the whole message, for a limit that is not a number
 }
 
 func (e *LimitError) Error() string {
+	if e.Msg != "" {
+		return e.Msg
+	}
 	s := e.What + " over the limit of " + e.Limit
 	if e.Why != "" {
 		s += " (" + e.Why + ")"

