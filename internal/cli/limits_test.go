@@ -132,6 +132,35 @@ func TestRegistryLimits(t *testing.T) {
 			want: "request budget of 127.0.0.1:.*/evil/app over the limit of 3200 requests in one run",
 		},
 		{
+			// As many pages as max_tags allows, then every tag a build to
+			// read for its time: the budget ends it.
+			name:  "endless pages of builds",
+			order: "newest-build",
+			respond: func(w http.ResponseWriter, r *http.Request, kind registrytest.Kind) {
+				config := `{"created":"2026-01-01T00:00:00Z","architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]},"config":{}}`
+				switch kind {
+				case registrytest.KindTagsList:
+					n, _ := strconv.Atoi(r.URL.Query().Get("last"))
+					tags := make([]string, 100)
+					for i := range tags {
+						tags[i] = strconv.Quote(strconv.Itoa(n + i + 1))
+					}
+					w.Header().Set("Link", fmt.Sprintf(`</v2/evil/app/tags/list?n=100&last=%d>; rel="next"`, n+100))
+					fmt.Fprintf(w, `{"tags":[%s]}`, strings.Join(tags, ","))
+				case registrytest.KindManifestGet:
+					w.Header().Set("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+					fmt.Fprintf(w, `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",`+
+						`"config":{"mediaType":"application/vnd.oci.image.config.v1+json","size":%d,"digest":"sha256:%x"},"layers":[]}`,
+						len(config), sha256.Sum256([]byte(config)))
+				case registrytest.KindBlob:
+					fmt.Fprint(w, config)
+				default:
+					notFound(w)
+				}
+			},
+			want: "request budget of 127.0.0.1:.*/evil/app over the limit of 3200 requests in one run",
+		},
+		{
 			name: "Link to the same page",
 			respond: func(w http.ResponseWriter, r *http.Request, kind registrytest.Kind) {
 				if kind != registrytest.KindTagsList {
@@ -349,14 +378,17 @@ func hostileRepo(t *testing.T, healthy, hostile, order string) hostileEnv {
 		"GIT_AUTHOR_NAME=Dana Developer", "GIT_AUTHOR_EMAIL=dana@example.com",
 		"GIT_COMMITTER_NAME=Dana Developer", "GIT_COMMITTER_EMAIL=dana@example.com",
 	}
+	pattern := "glob:v*"
 	if order == "" {
 		order = "semver"
+	} else {
+		pattern = "glob:*"
 	}
 	files := map[string]string{
 		// The hostile host gets no rate limit, so that the endless pages
 		// reach the budget in moments rather than minutes.
 		"laminar.toml": fmt.Sprintf("[[registry]]\nprefix = %q\n\n[[registry]]\nprefix = %q\nrps = 1000000\n\n"+
-			"[[update]]\nname = \"all\"\npattern = \"glob:v*\"\norder = %q\n", healthy, hostile, order),
+			"[[update]]\nname = \"all\"\npattern = %q\norder = %q\n", healthy, hostile, pattern, order),
 		"app.yaml": fmt.Sprintf("healthy: %s/acme/app:v1.0.0\nhostile: %s/evil/app:v1.0.0\n", healthy, hostile),
 	}
 	for name, text := range files {

@@ -213,7 +213,7 @@ func (b *budget) take() error {
 	}
 	if n := b.used.Add(1); n > int64(b.limit) {
 		return &LimitError{What: "request budget of " + b.repo, Limit: fmt.Sprintf("%d requests in one run", b.limit),
-			Why: "a registry that pages or answers without end"}
+			Why: "what was read is cached: the next run goes on from there"}
 	}
 	return nil
 }
