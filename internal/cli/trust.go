@@ -242,7 +242,7 @@ func printExecCommands(w io.Writer, p painter, ws *promote.Workspace) {
 		if name == "" {
 			name = fmt.Sprintf("#%d", i+1)
 		}
-		fmt.Fprintf(w, "  rule %s (timeout %s):\n", name, u.ExecTimeout)
+		fmt.Fprintf(w, "  rule %s (timeout %s):\n", printable.String(name), u.ExecTimeout)
 		for _, c := range u.Exec {
 			fmt.Fprintf(w, "    %s\n", p.bold(displayCommand(c)))
 		}
@@ -268,7 +268,7 @@ func printExecResult(w io.Writer, p painter, res promote.CommitResult) {
 		return
 	}
 	for _, r := range res.Exec {
-		fmt.Fprintf(w, "Ran %s (rule %s, %s)\n", p.bold(displayCommand(r.Command)), r.Rule, r.Duration.Round(time.Millisecond))
+		fmt.Fprintf(w, "Ran %s (rule %s, %s)\n", p.bold(displayCommand(r.Command)), printable.String(r.Rule), r.Duration.Round(time.Millisecond))
 	}
 	if len(res.ExecPaths) == 0 {
 		fmt.Fprintln(w, "The exec actions changed no file.")
