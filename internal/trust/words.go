@@ -2,6 +2,7 @@ package trust
 
 import (
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -20,7 +21,8 @@ const maxDirs = 16
 // candidates lists the repository paths that the shell command cmd names,
 // as the shell would run it from the repository root. It reads as much of
 // the shell grammar as finding file names needs (quotes, escapes,
-// separators, cd, make's -f and -C); where it cannot tell, it errs towards
+// separators, cd, make's -f and -C, the string of sh -c and eval); where
+// it cannot tell, it errs towards
 // naming more: every word is a candidate, relative to the root and to each
 // folder the command cd's into, and so is every run of plain characters in
 // the raw text (which finds names inside "$(...)"). Naming a path that is
@@ -28,16 +30,32 @@ const maxDirs = 16
 // absolute top of the working tree, so "$LAMINAR_REPO_ROOT/x" and
 // "/srv/repo/x" name x.
 func candidates(cmd, root string) []candidate {
-	var out []candidate
-	seen := map[candidate]bool{}
-	add := func(p, kind string) {
-		c := candidate{p, kind}
-		if !seen[c] {
-			seen[c] = true
-			out = append(out, c)
-		}
+	r := &reader{root: root, seen: map[candidate]bool{}}
+	r.read(cmd, []string{""}, 0)
+	return r.out
+}
+
+// maxDepth bounds how deep sh -c and eval strings are read as commands.
+const maxDepth = 4
+
+type reader struct {
+	root string
+	seen map[candidate]bool
+	out  []candidate
+}
+
+func (r *reader) add(p, kind string) {
+	c := candidate{p, kind}
+	if !r.seen[c] {
+		r.seen[c] = true
+		r.out = append(r.out, c)
 	}
-	dirs := []string{""}
+}
+
+// read adds what cmd names when run from each of dirs.
+func (r *reader) read(cmd string, dirs []string, depth int) {
+	root, add := r.root, r.add
+	dirs = slices.Clip(dirs) // a cd in here is not the caller's
 	for _, words := range simpleCommands(cmd) {
 		for _, w := range words {
 			for _, v := range variants(w) {
@@ -68,6 +86,16 @@ func candidates(cmd, root string) []candidate {
 					add(p, KindMakefile)
 				}
 			}
+		case shells[name] && depth < maxDepth:
+			// sh -c 'cd charts && make': the string is a command of its own.
+			for i, a := range args[1:] {
+				if strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && strings.Contains(a, "c") && i+2 < len(args) {
+					r.read(args[i+2], dirs, depth+1)
+					break
+				}
+			}
+		case name == "eval" && depth < maxDepth:
+			r.read(strings.Join(args[1:], " "), dirs, depth+1)
 		}
 	}
 	for _, tok := range rawTokens(cmd) {
@@ -77,7 +105,6 @@ func candidates(cmd, root string) []candidate {
 			}
 		}
 	}
-	return out
 }
 
 // variants are the spellings of a word that may name a file: the word, and
@@ -146,6 +173,8 @@ func commandArgs(words []string) []string {
 	}
 	return nil
 }
+
+var shells = map[string]bool{"sh": true, "bash": true, "dash": true, "zsh": true, "ksh": true, "ash": true}
 
 var wrappers = map[string]bool{
 	"{": true, "!": true, "if": true, "then": true, "else": true, "elif": true, "do": true,
