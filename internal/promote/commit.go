@@ -121,12 +121,18 @@ func (w *Workspace) CommitMessage(ctx context.Context, p *Proposal, msg, expectH
 	// trust (advanceTrust).
 	var trusted *TrustStatus
 	if w.Config.HasExec() {
-		if trusted, err = w.TrustStatus(); err != nil {
+		st, err := w.TrustStatus()
+		switch {
+		case err != nil && len(w.ExecCommands(p.Plan)) > 0:
 			return CommitResult{}, err
+		case err == nil:
+			if err := w.checkTrust(p.Plan, st); err != nil {
+				return CommitResult{}, err
+			}
+			trusted = st
 		}
-		if err := w.checkTrust(p.Plan, trusted); err != nil {
-			return CommitResult{}, err
-		}
+		// A commit that runs no exec action does not depend on the trust:
+		// when it cannot be read, the commit goes on and keeps none.
 	}
 	applied, err := edit.Write(w.Repo.Root, p.Changes)
 	if err != nil {
