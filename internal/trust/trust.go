@@ -39,15 +39,16 @@ type Reason struct {
 }
 
 func (r Reason) String() string {
+	rule := printable.String(r.Rule)
 	switch r.Kind {
 	case KindMakefile:
-		return fmt.Sprintf("makefile of %s (rule %s)", quote(r.Command), r.Rule)
+		return fmt.Sprintf("makefile of %s (rule %s)", quote(r.Command), rule)
 	case KindExecTrust:
-		return fmt.Sprintf("exec_trust %s (rule %s)", quote(r.Glob), r.Rule)
+		return fmt.Sprintf("exec_trust %s (rule %s)", quote(r.Glob), rule)
 	case KindSymlink:
-		return fmt.Sprintf("target of symlink %s (rule %s)", quote(r.Link), r.Rule)
+		return fmt.Sprintf("target of symlink %s (rule %s)", quote(r.Link), rule)
 	}
-	return fmt.Sprintf("named in %s (rule %s)", quote(r.Command), r.Rule)
+	return fmt.Sprintf("named in %s (rule %s)", quote(r.Command), rule)
 }
 
 // Entry is a tracked path: a regular file or a symbolic link.

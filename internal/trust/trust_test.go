@@ -166,6 +166,13 @@ pattern = "glob:*"
 	}
 }
 
+func TestReasonEscapesTheRule(t *testing.T) {
+	r := Reason{Rule: "dev\x1b[2K", Kind: KindExecTrust, Glob: "charts/**"}
+	if got := r.String(); got != `exec_trust charts/** (rule dev\x1b[2K)` {
+		t.Errorf("String() = %q", got)
+	}
+}
+
 func TestQuoteEscapes(t *testing.T) {
 	for in, want := range map[string]string{
 		"render.sh":        "render.sh",
