@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/git-laminar/git-laminar/internal/gitrepo"
 	"github.com/git-laminar/git-laminar/internal/printable"
 	"github.com/git-laminar/git-laminar/internal/promote"
 	"github.com/git-laminar/git-laminar/internal/trust"
@@ -98,6 +100,19 @@ func runTrust(s Streams, opt trustOptions) error {
 		return err
 	}
 	p := newPainter(opt.color)
+	if !opt.show {
+		// A bump or run keeps the trust across its own commit by writing
+		// the record: under the lock, so it can neither undo a revoke nor
+		// overwrite what is trusted here meanwhile.
+		unlock, err := ws.Lock()
+		if err != nil {
+			if errors.Is(err, gitrepo.ErrLocked) {
+				return exit(ExitLocked, err)
+			}
+			return exit(ExitError, err)
+		}
+		defer unlock()
+	}
 	if opt.revoke {
 		n, err := ws.Revoke()
 		if err != nil {
