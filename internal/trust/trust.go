@@ -96,6 +96,10 @@ func Cover(cfg *config.Config, tracked []Entry, root string) []Covered {
 			for _, c := range candidates(cmd, root) {
 				if _, ok := byPath[c.path]; ok {
 					add(c.path, Reason{Rule: rule, Kind: c.kind, Command: cmd})
+				} else if link := linkPrefix(c.path, byPath); link != "" {
+					// scripts/x.sh where scripts is a tracked symlink to a
+					// folder: the link is covered, and below, what it holds.
+					add(link, Reason{Rule: rule, Kind: c.kind, Command: cmd})
 				}
 			}
 		}
@@ -108,7 +112,8 @@ func Cover(cfg *config.Config, tracked []Entry, root string) []Covered {
 		}
 	}
 	// What a covered symlink points at runs as well, when the repository
-	// holds it. order grows as targets are added, so chains are followed.
+	// holds it: the file, or every file of the folder. order grows as
+	// targets are added, so chains are followed.
 	for i := 0; i < len(order); i++ {
 		link := byPath[order[i]]
 		if link.Mode != ModeSymlink {
@@ -118,8 +123,15 @@ func Cover(cfg *config.Config, tracked []Entry, root string) []Covered {
 		if !ok {
 			continue
 		}
+		r := Reason{Rule: covered[link.Path].Reasons[0].Rule, Kind: KindSymlink, Link: link.Path}
 		if _, tracked := byPath[target]; tracked {
-			add(target, Reason{Rule: covered[link.Path].Reasons[0].Rule, Kind: KindSymlink, Link: link.Path})
+			add(target, r)
+			continue
+		}
+		for _, e := range tracked {
+			if strings.HasPrefix(e.Path, target+"/") {
+				add(e.Path, r)
+			}
 		}
 	}
 	sort.Strings(order)
@@ -128,6 +140,18 @@ func Cover(cfg *config.Config, tracked []Entry, root string) []Covered {
 		out[i] = *covered[p]
 	}
 	return out
+}
+
+// linkPrefix returns the folder of p that is a tracked symlink, if any.
+func linkPrefix(p string, byPath map[string]Entry) string {
+	for i := 0; i < len(p); i++ {
+		if p[i] == '/' {
+			if e, ok := byPath[p[:i]]; ok && e.Mode == ModeSymlink {
+				return p[:i]
+			}
+		}
+	}
+	return ""
 }
 
 // RuleLabel is a rule's name, or "#N" (its place in laminar.toml) when it

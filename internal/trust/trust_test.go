@@ -29,6 +29,10 @@ var tracked = []Entry{
 	{Path: "bin/render", Mode: ModeSymlink, Target: "../scripts/gen.sh"},
 	{Path: "bin/away", Mode: ModeSymlink, Target: "/usr/local/bin/render"},
 	{Path: "bin/chain", Mode: ModeSymlink, Target: "render"},
+	{Path: "shlib", Mode: ModeSymlink, Target: "vendor/lib"},
+	{Path: "vendor/lib/run.sh", Mode: "100755"},
+	{Path: "vendor/lib/helpers.sh", Mode: "100644"},
+	{Path: "vendor/other.sh", Mode: "100644"},
 }
 
 func TestCommandFiles(t *testing.T) {
@@ -61,6 +65,8 @@ func TestCommandFiles(t *testing.T) {
 		{"bin/render", []string{"bin/render command", "scripts/gen.sh symlink"}},
 		{"bin/chain", []string{"bin/chain command", "bin/render symlink", "scripts/gen.sh symlink"}},
 		{"bin/away", []string{"bin/away command"}},
+		// Through a symlink to a folder: the link and what the folder holds.
+		{"sh shlib/run.sh", []string{"shlib command", "vendor/lib/helpers.sh symlink", "vendor/lib/run.sh symlink"}},
 
 		// make reads the makefiles of the folder it runs in.
 		{"make manifests", []string{"GNUmakefile makefile", "Makefile makefile"}},
@@ -264,5 +270,21 @@ func TestRecordRoundTrip(t *testing.T) {
 		if _, err := ParseRecord([]byte(bad)); err == nil {
 			t.Errorf("ParseRecord(%q) accepted it", bad)
 		}
+	}
+}
+
+// An exec_trust glob over a symlinked folder covers what the folder holds.
+func TestExecTrustThroughALinkedFolder(t *testing.T) {
+	cfg, err := config.Parse("laminar.toml", []byte("[[registry]]\nprefix = \"registry.example.com/acme\"\n[[update]]\nname = \"dev\"\npattern = \"glob:*\"\nexec = [\"true\"]\nexec_trust = [\"shlib/**\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range Cover(cfg, tracked, root) {
+		got = append(got, c.Path+" "+c.Reasons[0].Kind)
+	}
+	want := []string{"shlib exec_trust", "vendor/lib/helpers.sh symlink", "vendor/lib/run.sh symlink"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("covered (-want +got):\n%s", diff)
 	}
 }
