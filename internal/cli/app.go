@@ -64,8 +64,7 @@ func exit(code int, err error) error { return &exitError{code: code, err: err} }
 // Run runs the application with args (args[0] is the program name) and
 // returns the process exit code.
 func Run(ctx context.Context, args []string, s Streams) int {
-	app := newApp(s)
-	err := app.RunContext(ctx, args)
+	err := runApp(ctx, newApp(s), args)
 	if err == nil {
 		return ExitOK
 	}
@@ -87,6 +86,11 @@ func Run(ctx context.Context, args []string, s Streams) int {
 		fmt.Fprintln(s.Err, printable.Text(msg))
 	}
 	return code
+}
+
+// runApp parses args, flags in any position, and runs the command.
+func runApp(ctx context.Context, app *cli.App, args []string) error {
+	return app.RunContext(ctx, permuteArgs(app, args))
 }
 
 func newApp(s Streams) *cli.App {
