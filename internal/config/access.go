@@ -62,6 +62,9 @@ type User struct {
 	Registries []Access
 	Cache      Cache
 	Git        Git // [git]: overrides laminar.toml's, key by key
+	// PullRequest holds the keys that say where a forge token goes and
+	// which variable holds it (api_url, token_env): see UserKeys.
+	PullRequest PullRequest
 }
 
 type rawRegistry struct {
@@ -101,6 +104,8 @@ type rawUser struct {
 	Registry []rawRegistry `toml:"registry"`
 	Cache    rawCache      `toml:"cache"`
 	Git      rawGit        `toml:"git"`
+
+	PullRequest rawPullRequest `toml:"pull_request"`
 }
 
 // UserFileName is the user-level file's path below the configuration home.
@@ -172,6 +177,9 @@ func ParseUser(path string, data []byte) (*User, error) {
 		return nil, err
 	}
 	if u.Git, err = buildGit(raw.Git, path, loc, filepath.Dir(path)); err != nil {
+		return nil, err
+	}
+	if u.PullRequest, err = buildPullRequest(raw.PullRequest, path, loc); err != nil {
 		return nil, err
 	}
 	return u, nil

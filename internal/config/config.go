@@ -18,6 +18,8 @@ type Config struct {
 	Cache      Cache
 	Notify     Notify
 	Git        Git // [git]: the remote of `git laminar run`
+	// PullRequest is [pull_request]: promotions proposed for review.
+	PullRequest PullRequest
 
 	// Hash is "sha256:<hex>" of the file's bytes: what `git laminar trust`
 	// records, since exec actions run only from a configuration the local

@@ -60,6 +60,8 @@ type rawFile struct {
 	Cache    rawCache      `toml:"cache"`
 	Notify   rawNotify     `toml:"notify"`
 	Git      rawGit        `toml:"git"`
+
+	PullRequest rawPullRequest `toml:"pull_request"`
 }
 
 type rawUpdate struct {
@@ -198,6 +200,9 @@ func Parse(path string, data []byte) (*Config, error) {
 	if cfg.Git, err = buildGit(raw.Git, name, loc, filepath.Dir(path)); err != nil {
 		return nil, err
 	}
+	if cfg.PullRequest, err = buildPullRequest(raw.PullRequest, name, loc); err != nil {
+		return nil, err
+	}
 	return cfg, nil
 }
 
@@ -314,13 +319,14 @@ func label(name string, i int) string {
 }
 
 var knownKeys = map[string][]string{
-	"":         {"registry", "update", "commit", "cache", "notify", "git"},
-	"git":      gitKeys,
-	"registry": registryKeys,
-	"cache":    {"dir", "ttl", "tag_ttl"},
-	"update":   {"name", "pattern", "files", "exclude", "order", "extract", "exclude_tags", "min_age", "allow_downgrade", "exec", "exec_timeout", "exec_trust"},
-	"notify":   notifyKeys,
-	"commit":   {"author_name", "author_email", "committer_name", "committer_email"},
+	"":             {"registry", "update", "commit", "cache", "notify", "git", "pull_request"},
+	"pull_request": pullRequestKeys,
+	"git":          gitKeys,
+	"registry":     registryKeys,
+	"cache":        {"dir", "ttl", "tag_ttl"},
+	"update":       {"name", "pattern", "files", "exclude", "order", "extract", "exclude_tags", "min_age", "allow_downgrade", "exec", "exec_timeout", "exec_trust"},
+	"notify":       notifyKeys,
+	"commit":       {"author_name", "author_email", "committer_name", "committer_email"},
 }
 
 // suggest offers the nearest known key, since most unknown keys are typos.

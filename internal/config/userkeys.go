@@ -31,10 +31,18 @@ import (
 //	                        only to the host it names and never shown; a repository
 //	                        that names another variable reaches nothing new, since
 //	                        the value must be an http(s) URL and goes only to itself
+//	pull_request.api_url    refused: says where the forge token is sent; a pusher
+//	                        could name a host of their own and receive it
+//	pull_request.token_env  refused: names the variable sent as the forge token; a
+//	                        pusher could name another secret (a cloud key) and have
+//	                        it sent to the forge. Without either, the token of the
+//	                        forge's default variable goes to its public service only
 //	update.exec             allowed: runs only once `git laminar trust` accepted the file
 var UserKeys = map[string][]string{
 	"registry": {"username", "password_env", "password_file", "cert_file", "key_file"},
 	"git":      {"ssh_key"},
+
+	"pull_request": {"api_url", "token_env"},
 }
 
 // userKeyMsg says why a key of UserKeys is refused in laminar.toml and
@@ -62,6 +70,11 @@ func checkUserKeys(raw *rawFile, file string, loc *locator) error {
 			}
 		}
 	}
+	for _, kv := range []struct{ key, val string }{{"api_url", raw.PullRequest.APIURL}, {"token_env", raw.PullRequest.TokenEnv}} {
+		if kv.val != "" {
+			return &Error{File: file, Line: loc.keyLineIn("pull_request", -1, kv.key), Key: "pull_request." + kv.key, Msg: userKeyMsg("the [pull_request] table")}
+		}
+	}
 	if raw.Git.SSHKey != "" {
 		return &Error{File: file, Line: loc.keyLineIn("git", -1, "ssh_key"), Key: "git.ssh_key", Msg: userKeyMsg("the [git] table")}
 	}
@@ -85,7 +98,8 @@ const SSHPassphraseEnv = "LAMINAR_SSH_KEY_PASSPHRASE"
 
 // SecretEnv lists the environment variables git laminar reads a secret
 // from under cfg and the user-level file (either may be nil): every
-// password_env, notify.url_env, and SSHPassphraseEnv. Commands git laminar
+// password_env, notify.url_env, the forge token's variable, and
+// SSHPassphraseEnv. Commands git laminar
 // runs for a repository (exec actions) get an environment without them:
 // they are the machine owner's, for git laminar alone.
 func SecretEnv(cfg *Config, user *User) []string {
@@ -94,9 +108,10 @@ func SecretEnv(cfg *Config, user *User) []string {
 		for _, r := range cfg.Registries {
 			names = append(names, r.Access.PasswordEnv)
 		}
-		names = append(names, cfg.Notify.URLEnv)
+		names = append(names, cfg.Notify.URLEnv, DefaultTokenEnv[cfg.PullRequest.Forge])
 	}
 	if user != nil {
+		names = append(names, user.PullRequest.TokenEnv)
 		for _, a := range user.Registries {
 			names = append(names, a.PasswordEnv)
 		}
