@@ -31,6 +31,8 @@ var allowed = map[string][]string{
 	"internal/hookinstall":           {"internal/gitrepo", "hooks"},
 	"internal/check":                 {"internal/printable", "internal/config", "internal/gitrepo", "internal/imageref", "internal/policy", "internal/promote", "internal/registry", "internal/scan", "internal/trailer"},
 	"internal/notify":                {"internal/printable"},
+	"internal/forge":                 {"internal/printable"},
+	"internal/forge/forgetest":       {},
 	"internal/printable":             {},
 	"internal/metrics":               {},
 	"internal/bench":                 {"internal/registry", "internal/registry/registrytest"},

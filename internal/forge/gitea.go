@@ -1,0 +1,155 @@
+package forge
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// gitea speaks the API of Gitea and Forgejo (api_url ends in /api/v1).
+type gitea struct {
+	*api
+	owner, repo string
+}
+
+type gtPull struct {
+	Number  int    `json:"number"`
+	HTMLURL string `json:"html_url"`
+	Title   string `json:"title"`
+	Body    string `json:"body"`
+	Head    struct {
+		Ref string `json:"ref"`
+	} `json:"head"`
+	Base struct {
+		Ref string `json:"ref"`
+	} `json:"base"`
+}
+
+func (g *gitea) path(rest string) string { return "/repos/" + seg(g.owner) + "/" + seg(g.repo) + rest }
+
+// pages calls one for each page of a listing (page and limit parameters,
+// as Gitea pages), until a short page, a stop, or maxPages.
+func (g *gitea) pages(ctx context.Context, path string, q url.Values, one func(page int) (int, bool, error)) error {
+	const limit = 50
+	for page := 1; page <= maxPages; page++ {
+		q.Set("page", strconv.Itoa(page))
+		q.Set("limit", strconv.Itoa(limit))
+		n, stop, err := one(page)
+		if err != nil || stop || n < limit {
+			return err
+		}
+	}
+	return nil
+}
+
+func (g *gitea) Find(ctx context.Context, head, base string) (*Request, error) {
+	var found *Request
+	q := url.Values{"state": {"open"}}
+	err := g.pages(ctx, g.path("/pulls"), q, func(int) (int, bool, error) {
+		var pulls []gtPull
+		if _, err := g.do(ctx, http.MethodGet, g.path("/pulls"), q, nil, &pulls); err != nil {
+			return 0, false, err
+		}
+		for _, p := range pulls {
+			if p.Head.Ref == head && p.Base.Ref == base {
+				found = &Request{Number: p.Number, URL: p.HTMLURL, Title: p.Title, Body: p.Body}
+				return len(pulls), true, nil
+			}
+		}
+		return len(pulls), false, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("finding the pull request from %s: %w", head, err)
+	}
+	return found, nil
+}
+
+// labelIDs turns label names into the ids Gitea's create wants.
+func (g *gitea) labelIDs(ctx context.Context, names []string) ([]int64, error) {
+	byName := map[string]int64{}
+	q := url.Values{}
+	err := g.pages(ctx, g.path("/labels"), q, func(int) (int, bool, error) {
+		var labels []struct {
+			ID   int64  `json:"id"`
+			Name string `json:"name"`
+		}
+		if _, err := g.do(ctx, http.MethodGet, g.path("/labels"), q, nil, &labels); err != nil {
+			return 0, false, err
+		}
+		for _, l := range labels {
+			byName[l.Name] = l.ID
+		}
+		return len(labels), false, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing labels: %w", err)
+	}
+	var ids []int64
+	for _, n := range names {
+		id, ok := byName[n]
+		if !ok {
+			return nil, fmt.Errorf("label %q: no such label in %s/%s", n, g.owner, g.repo)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+func (g *gitea) Create(ctx context.Context, s Spec) (*Request, error) {
+	title := s.Title
+	if s.Draft {
+		title = "WIP: " + title
+	}
+	in := map[string]any{"head": s.Head, "base": s.Base, "title": title, "body": s.Body}
+	if len(s.Labels) > 0 {
+		ids, err := g.labelIDs(ctx, s.Labels)
+		if err != nil {
+			return nil, err
+		}
+		in["labels"] = ids
+	}
+	var p gtPull
+	if _, err := g.do(ctx, http.MethodPost, g.path("/pulls"), nil, in, &p); err != nil {
+		return nil, fmt.Errorf("opening a pull request from %s: %w", s.Head, err)
+	}
+	r := &Request{Number: p.Number, URL: p.HTMLURL, Title: p.Title, Body: p.Body}
+	n := strconv.Itoa(p.Number)
+	if len(s.Reviewers) > 0 {
+		if _, err := g.do(ctx, http.MethodPost, g.path("/pulls/"+n+"/requested_reviewers"), nil, map[string]any{"reviewers": s.Reviewers}, nil); err != nil {
+			return r, fmt.Errorf("asking reviewers of pull request #%d: %w", p.Number, err)
+		}
+	}
+	if s.AutoMerge {
+		in := map[string]any{"Do": "merge", "merge_when_checks_succeed": true}
+		if _, err := g.do(ctx, http.MethodPost, g.path("/pulls/"+n+"/merge"), nil, in, nil); err != nil {
+			return r, fmt.Errorf("merging pull request #%d when its checks succeed: %w", p.Number, err)
+		}
+	}
+	return r, nil
+}
+
+func (g *gitea) Update(ctx context.Context, r *Request, title, body string) error {
+	if strings.HasPrefix(r.Title, "WIP: ") && !strings.HasPrefix(title, "WIP: ") {
+		title = "WIP: " + title
+	}
+	in := map[string]any{"title": title, "body": body}
+	if _, err := g.do(ctx, http.MethodPatch, g.path("/pulls/"+strconv.Itoa(r.Number)), nil, in, nil); err != nil {
+		return fmt.Errorf("updating pull request #%d: %w", r.Number, err)
+	}
+	r.Title, r.Body = title, body
+	return nil
+}
+
+func (g *gitea) Close(ctx context.Context, r *Request, comment string) error {
+	n := strconv.Itoa(r.Number)
+	if _, err := g.do(ctx, http.MethodPost, g.path("/issues/"+n+"/comments"), nil, map[string]any{"body": comment}, nil); err != nil {
+		return fmt.Errorf("commenting on pull request #%d: %w", r.Number, err)
+	}
+	if _, err := g.do(ctx, http.MethodPatch, g.path("/pulls/"+n), nil, map[string]any{"state": "closed"}, nil); err != nil {
+		return fmt.Errorf("closing pull request #%d: %w", r.Number, err)
+	}
+	return nil
+}
