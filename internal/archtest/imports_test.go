@@ -32,6 +32,7 @@ var allowed = map[string][]string{
 	"internal/check":                 {"internal/printable", "internal/config", "internal/gitrepo", "internal/imageref", "internal/policy", "internal/promote", "internal/registry", "internal/scan", "internal/trailer"},
 	"internal/notify":                {"internal/printable"},
 	"internal/forge":                 {"internal/printable"},
+	"internal/pullreq":               {"internal/config", "internal/forge", "internal/gitrepo", "internal/printable", "internal/promote"},
 	"internal/forge/forgetest":       {},
 	"internal/printable":             {},
 	"internal/metrics":               {},

@@ -26,13 +26,14 @@ type bumpOptions struct {
 	noCommit bool
 	only     []string
 	timeout  time.Duration
+	pullReq  bool
 }
 
 func bumpCommand(s Streams) *cli.Command {
 	return &cli.Command{
 		Name:      "bump",
 		Usage:     "promote managed images to the newest tags their rules allow",
-		UsageText: "git laminar bump [--dry-run] [--exit-code] [--yes] [--json] [--only IMAGE]...",
+		UsageText: "git laminar bump [--dry-run] [--exit-code] [--yes] [--json] [--pull-request] [--only IMAGE]...",
 		Description: "Asks the registries for the tags of every managed image, lets each rule choose,\n" +
 			"prints the diff on stdout and a summary on stderr, asks for confirmation on a\n" +
 			"terminal, then rewrites only the bytes of the tags and records one commit with a\n" +
@@ -51,6 +52,7 @@ func bumpCommand(s Streams) *cli.Command {
 			&cli.StringSliceFlag{Name: "only", Usage: "promote only `IMAGE` (repeatable; as written or canonical)"},
 			refreshFlag,
 			timeoutFlag(0),
+			pullRequestFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			g, err := globals(c, s)
@@ -64,9 +66,13 @@ func bumpCommand(s Streams) *cli.Command {
 			if err != nil {
 				return err
 			}
+			if c.Bool("no-commit") && c.Bool("pull-request") {
+				return exit(ExitError, errors.New("--no-commit and --pull-request: choose one"))
+			}
 			return runBump(c, s, bumpOptions{
 				global: g, dryRun: c.Bool("dry-run"), exitCode: c.Bool("exit-code"), yes: c.Bool("yes"),
 				json: c.Bool("json"), noCommit: c.Bool("no-commit"), only: c.StringSlice("only"), timeout: timeout,
+				pullReq: c.Bool("pull-request"),
 			})
 		},
 	}
@@ -211,6 +217,16 @@ func runBump(c *cli.Context, s Streams, opt bumpOptions) error {
 			return exit(ExitError, err)
 		}
 		fmt.Fprintf(s.Err, "Edited %d file(s); nothing committed.\n", len(prop.Changes))
+		return finish(ExitOK)
+	}
+	if opt.pullReq {
+		outs, err := proposeLocal(ctx, s, s.Err, ws, prop, head, "")
+		if len(outs) > 0 {
+			result.Commit = outs[len(outs)-1].Commit
+		}
+		if err != nil {
+			return exit(ExitPushFailed, err)
+		}
 		return finish(ExitOK)
 	}
 	res, err := ws.Commit(ctx, prop, head)

@@ -41,13 +41,14 @@ type runOptions struct {
 	failIfLocked   bool
 	metricsFile    string
 	timeout        time.Duration
+	pullRequest    bool // propose for review instead of pushing (or [pull_request] enabled)
 }
 
 func runCommand(s Streams) *cli.Command {
 	return &cli.Command{
 		Name:      "run",
 		Usage:     "fetch, bump, commit and push: for cron and systemd timers",
-		UsageText: "git laminar run [--remote NAME] [--branch NAME] [--retries N] [--log-format text|json] [--fail-if-locked] [--metrics-file PATH]",
+		UsageText: "git laminar run [--remote NAME] [--branch NAME] [--retries N] [--log-format text|json] [--fail-if-locked] [--metrics-file PATH] [--pull-request]",
 		Description: "An unattended bump. It takes the repository's lock, fetches the remote branch\n" +
 			"(the current branch's upstream, else origin/<branch>), moves the local branch and\n" +
 			"its files to it, promotes every managed image as bump --yes would, commits and\n" +
@@ -69,7 +70,12 @@ func runCommand(s Streams) *cli.Command {
 			"actions, while the others were pushed, 4 another run holds the lock (with\n" +
 			"--fail-if-locked), 5 local commits that are not on the remote,\n" +
 			"6 the push failed (after the retries); the promotion commit stays on the local\n" +
-			"branch and the next run recomputes it.",
+			"branch and the next run recomputes it.\n\n" +
+			"With --pull-request (or [pull_request] enabled = true) the promotions are not\n" +
+			"pushed to the branch: each rule's commit goes to a branch of its own\n" +
+			"(laminar/<rule>) and a pull or merge request is opened or updated from it; the\n" +
+			"local branch and its files stay at the remote tip. See PULL REQUESTS in\n" +
+			"git help laminar.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "remote", Usage: "fetch from and push to remote `NAME` (default: the upstream's, else origin)"},
 			&cli.StringFlag{Name: "branch", Usage: "the remote branch `NAME` (default: the upstream's, else the current branch's name)"},
@@ -79,6 +85,7 @@ func runCommand(s Streams) *cli.Command {
 			&cli.BoolFlag{Name: "fail-if-locked", Usage: "exit 4 when another run holds the lock, instead of logging it and exiting 0"},
 			&cli.StringFlag{Name: "metrics-file", Usage: "write Prometheus metrics of the run to `PATH` (node_exporter's textfile collector)"},
 			timeoutFlag(defaultRunTimeout),
+			pullRequestFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			g, err := globals(c, s)
@@ -92,6 +99,7 @@ func runCommand(s Streams) *cli.Command {
 				global: g, remote: c.String("remote"), branch: c.String("branch"), retries: c.Int("retries"),
 				retryWait: c.Duration("retry-wait"), logFormat: c.String("log-format"),
 				failIfLocked: c.Bool("fail-if-locked"), metricsFile: c.String("metrics-file"),
+				pullRequest: c.Bool("pull-request"),
 			}
 			if opt.timeout, err = timeoutOf(c); err != nil {
 				return err
@@ -242,6 +250,9 @@ func (st *runState) run(ctx context.Context) (int, error) {
 		}
 		if err := st.reload(); err != nil {
 			return ExitError, err
+		}
+		if st.opt.pullRequest || st.ws.Config.PullRequest.Enabled {
+			return st.proposeForReview(ctx, tip)
 		}
 		done, err := st.promote(ctx, tip)
 		if err != nil {
@@ -461,15 +472,34 @@ func (st *runState) signature() gitrepo.Signature {
 // promote resolves, commits and reports whether the run is done (nothing
 // to push).
 func (st *runState) promote(ctx context.Context, tip string) (bool, error) {
+	prop, err := st.propose(ctx, tip)
+	if err != nil || prop == nil {
+		return prop == nil && err == nil, err
+	}
+	res, err := st.ws.Commit(ctx, prop, tip)
+	if err != nil {
+		return false, err
+	}
+	st.commit = res.Hash
+	st.log.Info("committed", "commit", res.Hash, "promotions", len(prop.Plan.Promotions))
+	if res.TrustErr != nil {
+		st.log.Warn("trust not kept", "error", res.TrustErr.Error())
+	}
+	return false, nil
+}
+
+// propose resolves and logs what it found; a nil proposal means nothing
+// to promote.
+func (st *runState) propose(ctx context.Context, tip string) (*promote.Proposal, error) {
 	held, err := history.Holds(ctx, st.ws.Repo)
 	if err != nil {
-		return false, fmt.Errorf("reading holds: %w", err)
+		return nil, fmt.Errorf("reading holds: %w", err)
 	}
 	// Only the registry's invalid tags are worth a log line.
 	keep := func(_ int, v policy.Verdict) bool { return v.Outcome == policy.Invalid }
 	prop, err := st.ws.Propose(st.regCtx, st.reg, promote.Options{Held: held, KeepVerdict: keep, SkipUntrusted: true})
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	for _, u := range prop.Untrusted {
 		st.log.Error("exec actions not trusted; the rule's promotions are not committed", "rule", u.Rule,
@@ -495,22 +525,13 @@ func (st *runState) promote(ctx context.Context, tip string) (bool, error) {
 	}
 	if prop.Plan.Empty() {
 		st.log.Info("nothing to promote", "commit", tip)
-		return true, nil
+		return nil, nil
 	}
 	for _, pr := range prop.Plan.Promotions {
 		st.promotions = append(st.promotions, notify.Promotion{Image: pr.Image, From: pr.From, To: pr.To, Digest: pr.Digest, Rule: pr.Rule, Files: pr.Paths})
 		st.log.Info("promoted", "image", pr.Image, "from", pr.From, "to", pr.To, "files", strings.Join(pr.Paths, ","))
 	}
-	res, err := st.ws.Commit(ctx, prop, tip)
-	if err != nil {
-		return false, err
-	}
-	st.commit = res.Hash
-	st.log.Info("committed", "commit", res.Hash, "promotions", len(prop.Plan.Promotions))
-	if res.TrustErr != nil {
-		st.log.Warn("trust not kept", "error", res.TrustErr.Error())
-	}
-	return false, nil
+	return prop, nil
 }
 
 // finish logs the outcome, writes the metrics file and sends the

@@ -71,30 +71,21 @@ func server(ts *testscript.TestScript) *registrytest.Server {
 //	latency DURATION        wait DURATION before answering each request
 //	webhook start ...       a webhook (see cmdWebhook)
 //	hostile start ...       a hostile registry that keeps what it is sent (see cmdHostile)
+//	forge start KIND        a forge's stand-in (see cmdForge)
 func TestScripts(t *testing.T) {
-	testscript.Run(t, testscript.Params{
-		Dir: "testdata/script",
-		Setup: func(env *testscript.Env) error {
-			srv := registrytest.NewServer(registrytest.ServerOptions{})
-			env.Defer(srv.Close)
-			servers.Store(env.WorkDir, srv)
-			home := filepath.Join(env.WorkDir, ".home")
-			if err := os.MkdirAll(home, 0o755); err != nil {
-				return err
+	testscript.Run(t, scriptParams("testdata/script", nil))
+}
+
+// scriptParams are the scripts' setup and commands for the scripts in
+// dir; env, when set, adds to each script's environment.
+func scriptParams(dir string, env map[string]string) testscript.Params {
+	return testscript.Params{
+		Dir: dir,
+		Setup: func(e *testscript.Env) error {
+			for k, v := range env {
+				e.Setenv(k, v)
 			}
-			for k, v := range map[string]string{
-				"REGISTRY": srv.Host(), "HOME": home, "XDG_CONFIG_HOME": home, "DOCKER_CONFIG": filepath.Join(home, ".docker"),
-				// The registry cache: outside the repository (removed with
-				// it), and no tag list reused across runs, since scripts
-				// change the registry between runs.
-				"XDG_CACHE_HOME": env.WorkDir + ".cache", "LAMINAR_CACHE_TTL": "0",
-				"GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "Dana Developer", "GIT_AUTHOR_EMAIL": "dana@example.com",
-				"GIT_COMMITTER_NAME": "Dana Developer", "GIT_COMMITTER_EMAIL": "dana@example.com", "NO_COLOR": "1",
-				"GIT_AUTHOR_DATE": "2026-11-02T10:00:00Z", "GIT_COMMITTER_DATE": "2026-11-02T10:00:00Z", "TZ": "UTC",
-			} {
-				env.Setenv(k, v)
-			}
-			return nil
+			return scriptSetup(e)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"push":     cmdPush,
@@ -106,9 +97,33 @@ func TestScripts(t *testing.T) {
 			"latency":  cmdLatency,
 			"webhook":  cmdWebhook,
 			"hostile":  cmdHostile,
+			"forge":    cmdForge,
 		},
 		RequireExplicitExec: true,
-	})
+	}
+}
+
+func scriptSetup(env *testscript.Env) error {
+	srv := registrytest.NewServer(registrytest.ServerOptions{})
+	env.Defer(srv.Close)
+	servers.Store(env.WorkDir, srv)
+	home := filepath.Join(env.WorkDir, ".home")
+	if err := os.MkdirAll(home, 0o755); err != nil {
+		return err
+	}
+	for k, v := range map[string]string{
+		"REGISTRY": srv.Host(), "HOME": home, "XDG_CONFIG_HOME": home, "DOCKER_CONFIG": filepath.Join(home, ".docker"),
+		// The registry cache: outside the repository (removed with
+		// it), and no tag list reused across runs, since scripts
+		// change the registry between runs.
+		"XDG_CACHE_HOME": env.WorkDir + ".cache", "LAMINAR_CACHE_TTL": "0",
+		"GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "Dana Developer", "GIT_AUTHOR_EMAIL": "dana@example.com",
+		"GIT_COMMITTER_NAME": "Dana Developer", "GIT_COMMITTER_EMAIL": "dana@example.com", "NO_COLOR": "1",
+		"GIT_AUTHOR_DATE": "2026-11-02T10:00:00Z", "GIT_COMMITTER_DATE": "2026-11-02T10:00:00Z", "TZ": "UTC",
+	} {
+		env.Setenv(k, v)
+	}
+	return nil
 }
 
 var scriptEpoch = time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)

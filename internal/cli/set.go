@@ -22,6 +22,8 @@ type changeOptions struct {
 	yes    bool
 	json   bool
 	push   bool
+	// pullRequest proposes the commit for review (set only).
+	pullRequest bool
 }
 
 func changeFlags() []cli.Flag {
@@ -34,14 +36,15 @@ func changeFlags() []cli.Flag {
 }
 
 func changeOpts(c *cli.Context, g global) changeOptions {
-	return changeOptions{global: g, dryRun: c.Bool("dry-run"), yes: c.Bool("yes"), json: c.Bool("json"), push: c.Bool("push")}
+	return changeOptions{global: g, dryRun: c.Bool("dry-run"), yes: c.Bool("yes"), json: c.Bool("json"), push: c.Bool("push"),
+		pullRequest: c.Bool("pull-request")}
 }
 
 func setCommand(s Streams) *cli.Command {
 	return &cli.Command{
 		Name:      "set",
 		Usage:     "set one exact tag everywhere an image is referenced",
-		UsageText: "git laminar set [--dry-run] [--yes] [--json] [--push] IMAGE TAG\n   git laminar set [options] --from-commit SHA [--short] IMAGE",
+		UsageText: "git laminar set [--dry-run] [--yes] [--json] [--push | --pull-request] IMAGE TAG\n   git laminar set [options] --from-commit SHA [--short] IMAGE",
 		Description: "Checks that TAG exists in the image's registry, then rewrites the tag (and the\n" +
 			"digest, where one is pinned) of every reference to IMAGE in tracked files, whether\n" +
 			"or not a rule manages it, and records one commit with Laminar-Promote trailers.\n" +
@@ -58,6 +61,7 @@ func setCommand(s Streams) *cli.Command {
 			&cli.StringFlag{Name: "from-commit", Usage: "set the tag CI built from commit `SHA`"},
 			&cli.BoolFlag{Name: "short", Usage: "with --from-commit: match tags that carry a short form of the commit"},
 			timeoutFlag(0),
+			pullRequestFlag(),
 		),
 		Action: func(c *cli.Context) error {
 			g, err := globals(c, s)
@@ -77,6 +81,9 @@ func setCommand(s Streams) *cli.Command {
 			}
 			if c.Bool("short") && sha == "" {
 				return exit(ExitError, errors.New("--short goes with --from-commit"))
+			}
+			if c.Bool("push") && c.Bool("pull-request") {
+				return exit(ExitError, errors.New("--push and --pull-request: choose one"))
 			}
 			return runSet(c, s, changeOpts(c, g), c.Args().Get(0), c.Args().Get(1), sha, c.Bool("short"))
 		},
@@ -242,6 +249,16 @@ func applyChange(c *cli.Context, s Streams, opt changeOptions, ss *session, sp *
 			fmt.Fprintln(s.Err, "Nothing changed.")
 			return finishChange(s, opt, res, ExitChanges)
 		}
+	}
+	if opt.pullRequest {
+		outs, err := proposeLocal(c.Context, s, s.Err, ss.ws, sp.Proposal, ss.head, msg)
+		if len(outs) > 0 {
+			res.Commit = outs[len(outs)-1].Commit
+		}
+		if err != nil {
+			return exit(ExitPushFailed, err)
+		}
+		return finishChange(s, opt, res, ExitOK)
 	}
 	cr, err := ss.ws.CommitMessage(c.Context, sp.Proposal, msg, ss.head)
 	if err != nil {
