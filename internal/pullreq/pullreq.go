@@ -98,8 +98,9 @@ var repoPathRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+$`)
 // remote URL names, in its ssh (ssh://, scp-like) or https form, or "".
 func RepositoryOf(raw string) string {
 	var path string
-	if u, err := url.Parse(raw); err == nil && u.Scheme != "" && u.Host != "" {
-		if u.Scheme == "file" {
+	if strings.Contains(raw, "://") {
+		u, err := url.Parse(raw)
+		if err != nil || u.Host == "" || u.Scheme == "file" {
 			return ""
 		}
 		path = u.Path
