@@ -197,3 +197,56 @@ func parseArgs(divider bool) []string {
 	}
 	return []string{"interpret-trailers", "--parse", "--no-divider"}
 }
+
+// TestCheckNotForged: text from a template that holds a line git could
+// read as a Laminar-* trailer is refused, whatever its case, spacing or
+// place; text that is accepted, built into a message and committed, gives
+// git interpret-trailers, git log and Parse our trailers alone.
+func TestCheckNotForged(t *testing.T) {
+	refused := []string{
+		"Laminar-Promote: evil 1 -> 2",
+		"Subject\n\nLaminar-Promote: evil 1 -> 2",
+		"Subject\n\nLaminar-Promote: evil 1 -> 2\n\nMore text.",
+		"Subject\nlaminar-promote : evil 1 -> 2",
+		"Subject\n\n  LAMINAR-HOLD:\tapp",
+		"Subject\n\nReviewed-by: x\n\tLaminar-Release: app",
+		"Subject\n\nLaminar-Anything-New: x",
+	}
+	for _, text := range refused {
+		if err := CheckNotForged(text); err == nil || !strings.Contains(err.Error(), "written by git laminar alone") {
+			t.Errorf("CheckNotForged(%q) = %v; want it refused", text, err)
+		}
+	}
+	accepted := []string{
+		"Promote app\n\nNot a trailer: Laminar-Promote: evil 1 -> 2",
+		"Promote app\n\nLaminar Promote: evil 1 -> 2",
+		"Promote app\n\nxLaminar-Promote: evil 1 -> 2",
+		"Promote app\n\nLaminar-: x",
+		"Promote app\n\nReviewed-by: someone\nSee-also: Laminar-Promote: evil 1 -> 2",
+	}
+	g := newGit(t)
+	g.run("", "init", "-q")
+	ours := []Trailer{{KeyPromote, promo}}
+	for _, text := range accepted {
+		if err := CheckNotForged(text); err != nil {
+			t.Errorf("CheckNotForged(%q): %v", text, err)
+			continue
+		}
+		subject, body, _ := strings.Cut(text, "\n")
+		msg, err := Build(subject, body, ours)
+		if err != nil {
+			t.Fatalf("Build: %v", err)
+		}
+		g.run(msg, "commit", "-q", "--allow-empty", "-F", "-")
+		stored := g.run("", "log", "-1", "--format=%B")
+		if got := g.run(stored, "interpret-trailers", "--parse"); got != format(ours) {
+			t.Errorf("%q: git interpret-trailers read %q; want %q", text, got, format(ours))
+		}
+		if got := g.run("", "log", "-1", "--format=%(trailers:key=Laminar-Promote,valueonly)"); got != promo+"\n\n" {
+			t.Errorf("%q: git log read promotions %q", text, got)
+		}
+		if diff := cmp.Diff(ours, Parse(stored)); diff != "" {
+			t.Errorf("%q: Parse (-want +got):\n%s", text, diff)
+		}
+	}
+}

@@ -176,3 +176,29 @@ func tidyBody(body string) (string, error) {
 	}
 	return strings.Join(lines, "\n"), nil
 }
+
+// CheckNotForged refuses text that was written by someone other than
+// git-laminar (laminar.toml's commit message template) and is to become a
+// message's subject and body, when a line of it could be read as a
+// Laminar-* trailer: the record of what was promoted comes from the tool
+// alone. Build keeps such lines out of the trailer block already; refusing
+// them also keeps them from every other reader (git log --grep, a
+// paragraph a later amend turns into the last one, a person). A line
+// counts as git would read it, key case ignored and spaces allowed around
+// the key, continuation-line indentation included.
+func CheckNotForged(text string) error {
+	for n, line := range strings.Split(text, "\n") {
+		l := strings.TrimLeft(line, " \t")
+		sep := findSeparator(l)
+		if sep <= 0 {
+			continue
+		}
+		key := strings.TrimRight(l[:sep], " \t")
+		if len(key) > len(keyPrefix) && strings.EqualFold(key[:len(keyPrefix)], keyPrefix) {
+			return fmt.Errorf("line %d: %q reads as a %s trailer; Laminar-* trailers are written by git laminar alone", n+1, line, key)
+		}
+	}
+	return nil
+}
+
+const keyPrefix = "Laminar-"
