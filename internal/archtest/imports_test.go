@@ -14,8 +14,9 @@ const module = "github.com/git-laminar/git-laminar/"
 var allowed = map[string][]string{
 	"cmd/git-laminar":                {"internal/cli"},
 	"internal/cli":                   {"*"},
-	"internal/promote":               {"internal/printable", "internal/config", "internal/scan", "internal/registry", "internal/policy", "internal/plan", "internal/edit", "internal/gitrepo", "internal/imageref", "internal/trailer", "internal/trust"},
-	"internal/config":                {"internal/printable"},
+	"internal/promote":               {"internal/printable", "internal/config", "internal/scan", "internal/registry", "internal/policy", "internal/plan", "internal/edit", "internal/gitrepo", "internal/imageref", "internal/trailer", "internal/trust", "internal/msgtemplate"},
+	"internal/config":                {"internal/printable", "internal/msgtemplate"},
+	"internal/msgtemplate":           {},
 	"internal/trust":                 {"internal/config", "internal/printable"},
 	"internal/imageref":              {},
 	"internal/scan":                  {"internal/imageref", "internal/config"},

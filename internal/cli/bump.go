@@ -203,6 +203,12 @@ func runBump(c *cli.Context, s Streams, opt bumpOptions) error {
 		}
 		return finish(ExitOK)
 	}
+	// A template that fails fails here, before the prompt and before any
+	// file is written.
+	msg, err := ws.Message(prop.Plan)
+	if err != nil && !opt.noCommit {
+		return exit(ExitError, err)
+	}
 	if err := ws.CheckTrust(prop.Plan); err != nil && !opt.noCommit {
 		return exit(ExitError, err) // before asking: exec actions of an untrusted laminar.toml
 	}
@@ -229,12 +235,11 @@ func runBump(c *cli.Context, s Streams, opt bumpOptions) error {
 		}
 		return finish(ExitOK)
 	}
-	res, err := ws.Commit(ctx, prop, head)
+	res, err := ws.CommitMessage(ctx, prop, msg, head)
 	if err != nil {
 		return exit(ExitError, err)
 	}
 	result.Commit = res.Hash
-	msg, _ := promote.Message(prop.Plan)
 	subject, _, _ := strings.Cut(msg, "\n")
 	fmt.Fprintf(s.Err, "%s %s\n", errPainter.yellow("["+short(res.Hash)+"]"), subject)
 	printExecResult(s.Err, errPainter, res)
@@ -251,7 +256,7 @@ func printSummary(w io.Writer, p painter, r BumpResult) {
 	if len(r.Promotions) > 0 {
 		fmt.Fprintln(w, p.bold("Promotions:"))
 		for _, pr := range r.Promotions {
-			fmt.Fprintf(w, "  %s  %s -> %s  (%s)\n", pr.Image, p.red(pr.From), p.green(pr.To), printable.String(strings.Join(pr.Files, ", ")))
+			fmt.Fprintf(w, "  %s  %s -> %s  (%s)\n", pr.Image, p.red(pr.From), p.green(pr.To), printable.String(promote.FileList(pr.Files)))
 		}
 	}
 	if len(r.Failures) > 0 {

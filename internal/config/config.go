@@ -73,4 +73,9 @@ type Commit struct {
 	AuthorEmail    string
 	CommitterName  string
 	CommitterEmail string
+	// Message is the text/template of bump's and run's commit messages
+	// (see package msgtemplate); empty for the built-in message. It was
+	// parsed and checked when the file was read.
+	Message     string
+	MessageLine int // line of the message key, for errors
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/git-laminar/git-laminar/internal/msgtemplate"
 	"github.com/git-laminar/git-laminar/internal/printable"
 )
 
@@ -84,6 +85,7 @@ type rawCommit struct {
 	AuthorEmail    string `toml:"author_email"`
 	CommitterName  string `toml:"committer_name"`
 	CommitterEmail string `toml:"committer_email"`
+	Message        string `toml:"message"`
 }
 
 // Orders lists the values accepted for an update rule's "order" key.
@@ -193,7 +195,14 @@ func Parse(path string, data []byte) (*Config, error) {
 			return nil, &Error{File: name, Line: loc.keyLineIn("commit", -1, kv.key), Key: "commit." + kv.key, Msg: fmt.Sprintf("%q is not an email address", kv.val)}
 		}
 	}
-	cfg.Commit = Commit(raw.Commit)
+	cfg.Commit = Commit{AuthorName: raw.Commit.AuthorName, AuthorEmail: raw.Commit.AuthorEmail,
+		CommitterName: raw.Commit.CommitterName, CommitterEmail: raw.Commit.CommitterEmail, Message: raw.Commit.Message}
+	if raw.Commit.Message != "" {
+		cfg.Commit.MessageLine = loc.keyLineIn("commit", -1, "message")
+		if _, err := msgtemplate.Parse(raw.Commit.Message); err != nil {
+			return nil, &Error{File: name, Line: cfg.Commit.MessageLine, Key: "commit.message", Msg: "template " + err.Error()}
+		}
+	}
 	if cfg.Notify, err = buildNotify(raw.Notify, name, loc); err != nil {
 		return nil, err
 	}
@@ -326,7 +335,7 @@ var knownKeys = map[string][]string{
 	"cache":        {"dir", "ttl", "tag_ttl"},
 	"update":       {"name", "pattern", "files", "exclude", "order", "extract", "exclude_tags", "min_age", "allow_downgrade", "exec", "exec_timeout", "exec_trust"},
 	"notify":       notifyKeys,
-	"commit":       {"author_name", "author_email", "committer_name", "committer_email"},
+	"commit":       {"author_name", "author_email", "committer_name", "committer_email", "message"},
 }
 
 // suggest offers the nearest known key, since most unknown keys are typos.

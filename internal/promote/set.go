@@ -298,7 +298,7 @@ func message(subject, note string, p plan.Plan, extra []trailer.Trailer) (string
 	var body strings.Builder
 	for _, pr := range p.Promotions {
 		fmt.Fprintf(&body, "- %s: %s -> %s\n", pr.Image, pr.From, pr.To)
-		fmt.Fprintf(&body, "  in %s\n", strings.Join(pr.Paths, ", "))
+		fmt.Fprintf(&body, "  in %s\n", FileList(pr.Paths))
 	}
 	if note != "" {
 		if body.Len() > 0 {
@@ -306,16 +306,6 @@ func message(subject, note string, p plan.Plan, extra []trailer.Trailer) (string
 		}
 		body.WriteString(note)
 	}
-	var trailers []trailer.Trailer
-	for _, pr := range p.Promotions {
-		trailers = append(trailers, trailer.Promotion{Image: pr.Image, From: pr.From, To: pr.To}.Trailer())
-		if pr.Digest != "" {
-			trailers = append(trailers, trailer.Trailer{Key: trailer.KeyDigest, Value: pr.Image + " " + pr.Digest})
-		}
-		if pr.Rule != "" && !strings.ContainsAny(pr.Rule, " \t\r\n") {
-			trailers = append(trailers, trailer.Trailer{Key: trailer.KeyRule, Value: pr.Image + " " + pr.Rule})
-		}
-	}
-	trailers = append(trailers, extra...)
+	trailers := append(promotionTrailers(p), extra...)
 	return trailer.Build(subject, strings.TrimRight(body.String(), "\n"), trailers)
 }

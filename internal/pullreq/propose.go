@@ -59,7 +59,7 @@ func (f *Flow) ProposeAll(ctx context.Context, ws *promote.Workspace, p *promote
 		}
 		m := msg
 		if m == "" {
-			m, _ = promote.Message(g.prop.Plan)
+			m, _ = ws.Message(g.prop.Plan)
 		}
 		subject, _, _ := strings.Cut(m, "\n")
 		var ps []Promotion
