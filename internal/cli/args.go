@@ -6,6 +6,11 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
+// verbatimAfter names the commands whose arguments, after the first n,
+// are another program's and never flags: git calls "hook pre-push REMOTE
+// URL", and a remote's name or URL may start with "-".
+var verbatimAfter = map[string]int{"hook": 1}
+
 // completionFlag is the hidden flag shells append, last, to ask for completions.
 const completionFlag = "--generate-bash-completion"
 
@@ -52,8 +57,13 @@ func permuteArgs(app *cli.App, args []string) []string {
 	var moved, flags, positional []string
 	dangling := false // a flag that needs a value ends the arguments
 	danglingGlobal := false
+	verbatim, hasVerbatim := verbatimAfter[cmd.Name]
 	for j := 0; j < len(rest); j++ {
 		a := rest[j]
+		if hasVerbatim && len(positional) >= verbatim {
+			positional = append(positional, rest[j:]...)
+			break
+		}
 		if a == "--" {
 			positional = append(positional, rest[j+1:]...)
 			break

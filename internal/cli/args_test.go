@@ -99,7 +99,10 @@ func TestFlagsAnywhere(t *testing.T) {
 		{"log -n 3 web --rev main", []string{"web"}, f("max-count", "3", "rev", "main")},
 		{"log --json", nil, f("json", "true")},
 		// hook: the hook's name and git's arguments after it.
-		{"hook pre-push origin ssh://git@127.0.0.1/repo --timeout 1m", []string{"pre-push", "origin", "ssh://git@127.0.0.1/repo"}, f("timeout", "1m0s")},
+		{"hook --timeout 1m pre-push origin ssh://git@127.0.0.1/repo", []string{"pre-push", "origin", "ssh://git@127.0.0.1/repo"}, f("timeout", "1m0s")},
+		// After the hook's name the arguments are git's, whatever they look like.
+		{"hook pre-push -origin --timeout", []string{"pre-push", "-origin", "--timeout"}, f()},
+		{"hook pre-push -- -x", []string{"pre-push", "--", "-x"}, f()},
 		// The commands without positionals take their flags as before; an
 		// argument reaches them, to be refused by name.
 		{"bump --only app --dry-run", nil, f("dry-run", "true", "only", "app")},
