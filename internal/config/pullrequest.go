@@ -24,7 +24,7 @@ type PullRequest struct {
 	APIURL     string
 	Repository string // "owner/name" or the GitLab project path; empty: from the remote URL
 	TokenEnv   string
-	Branch     string // one branch for every promotion; empty: laminar/<rule> per rule
+	Branch     string // one branch for every promotion, under laminar/; empty: laminar/<rule> per rule
 	Base       string // empty: the branch run follows
 	Title      string // text/template over the promotions; empty: the commit subject
 	Labels     []string
@@ -33,6 +33,10 @@ type PullRequest struct {
 	AutoMerge  bool
 	Line       int // line of the [pull_request] header; 0 when absent
 }
+
+// PullRequestBranchPrefix starts every branch a request is proposed on:
+// laminar's own namespace, the only branches it ever forces.
+const PullRequestBranchPrefix = "laminar/"
 
 // Forges lists the values accepted for pull_request.forge.
 var Forges = []string{"github", "gitlab", "gitea"}
@@ -105,6 +109,12 @@ func buildPullRequest(r rawPullRequest, file string, loc *locator) (PullRequest,
 		if kv.val != "" && !ValidBranch(kv.val) {
 			return fail(kv.key, fmt.Sprintf("%q is not a branch name", kv.val))
 		}
+	}
+	// The request's branch is pushed with force (under a lease): were it
+	// free to choose, a change to this file could have the run replace a
+	// branch people work on, or a protected one the run may push to.
+	if p.Branch != "" && !strings.HasPrefix(p.Branch, PullRequestBranchPrefix) {
+		return fail("branch", fmt.Sprintf("%q: the branch is force-pushed, so it must start with %q", p.Branch, PullRequestBranchPrefix))
 	}
 	if p.Title != "" {
 		if _, err := template.New("title").Option("missingkey=error").Parse(p.Title); err != nil {

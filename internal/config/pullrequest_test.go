@@ -26,6 +26,7 @@ func TestPullRequestErrors(t *testing.T) {
 		{"[pull_request]\nforge = \"github\"\nreviewer = [\"a\"]\n", `laminar.toml:3: pull_request.reviewer: unknown key; did you mean "reviewers"?`},
 		{"[pull_request]\nrepository = \"../x\"\n", `laminar.toml:2: pull_request.repository: "../x" is not owner/name`},
 		{"[pull_request]\nbranch = \"-x\"\n", `laminar.toml:2: pull_request.branch: "-x" is not a branch name`},
+		{"[pull_request]\nbranch = \"production\"\n", `laminar.toml:2: pull_request.branch: "production": the branch is force-pushed, so it must start with "laminar/"`},
 		{"[pull_request]\nbase = \"a..b\"\n", `laminar.toml:2: pull_request.base: "a..b" is not a branch name`},
 		{"[pull_request]\n\ntitle = \"{{.Promotions\"\n", `laminar.toml:3: pull_request.title: not a Go template`},
 		{"[pull_request]\nlabels = [\"a,b\"]\n", `laminar.toml:2: pull_request.labels: "a,b": a name without spaces`},

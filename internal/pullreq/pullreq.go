@@ -261,8 +261,8 @@ type Outcome struct {
 // only) and opens the request from it, or updates the open one.
 func (f *Flow) Propose(ctx context.Context, r Request) (Outcome, error) {
 	out := Outcome{Branch: r.Branch}
-	if r.Branch == f.Base {
-		return out, fmt.Errorf("the pull request branch %s is the base branch; set another pull_request.branch", r.Branch)
+	if r.Branch == f.Base || !strings.HasPrefix(r.Branch, config.PullRequestBranchPrefix) || !config.ValidBranch(r.Branch) {
+		return out, fmt.Errorf("%q may not be a pull request's branch: it is force-pushed, so it must start with %s and not be the base", r.Branch, config.PullRequestBranchPrefix)
 	}
 	old, err := f.Repo.RemoteBranch(ctx, f.Remote, r.Branch, f.Transport)
 	if err != nil {
