@@ -2,6 +2,7 @@ package forge_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -103,6 +104,24 @@ func TestWrongTokenIsTheForgesRefusalWithoutTheToken(t *testing.T) {
 				t.Errorf("err = %v, want the forge's message %q", err, want)
 			}
 		})
+	}
+}
+
+// The stand-ins refuse a request without a token as each forge does.
+func TestStandInsRefuseAMissingToken(t *testing.T) {
+	for kind, path := range map[string]string{"github": "/repos/acme/deploy/pulls", "gitlab": "/projects/acme%2Fdeploy/merge_requests", "gitea": "/repos/acme/deploy/pulls"} {
+		s := forgetest.New(kind, token, "acme", "deploy")
+		resp, err := http.Get(s.APIURL() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body map[string]any
+		json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		s.Close()
+		if resp.StatusCode != 401 || body["message"] == nil {
+			t.Errorf("%s: %d %v, want 401 with a message", kind, resp.StatusCode, body)
+		}
 	}
 }
 
