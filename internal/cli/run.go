@@ -412,7 +412,7 @@ func (st *runState) sync(ctx context.Context, tip, oldTracking string) (int, err
 		}
 		var foreign []string
 		for _, c := range unpushed {
-			if !ownCommit(c) {
+			if !ownCommit(c, st.ws.Config.Commit.Message != "") {
 				subject, _, _ := strings.Cut(c.Message, "\n")
 				foreign = append(foreign, short(c.Hash)+" "+subject)
 			}
@@ -444,9 +444,13 @@ func (st *runState) sync(ctx context.Context, tip, oldTracking string) (int, err
 // ownCommit reports whether c is a promotion commit as bump and run write
 // them: a "Promote ..." subject and only promotion trailers. Holds,
 // releases, rollbacks and `set` commits are people's decisions, never
-// recomputed.
-func ownCommit(c gitrepo.Commit) bool {
-	if len(c.Parents) != 1 || !strings.HasPrefix(c.Message, "Promote ") {
+// recomputed. Where laminar.toml has a message template (templated), the
+// subject is the template's: any but set's "Set ..." will do.
+func ownCommit(c gitrepo.Commit, templated bool) bool {
+	if len(c.Parents) != 1 {
+		return false
+	}
+	if templated && strings.HasPrefix(c.Message, "Set ") || !templated && !strings.HasPrefix(c.Message, "Promote ") {
 		return false
 	}
 	promotes := 0

@@ -25,8 +25,25 @@ func TestOwnCommit(t *testing.T) {
 		{"no trailers", "Promote the new layout\n", one, false},
 		{"human", "Scale up\n", one, false},
 	} {
-		if got := ownCommit(gitrepo.Commit{Message: tc.msg, Parents: tc.parents}); got != tc.want {
+		if got := ownCommit(gitrepo.Commit{Message: tc.msg, Parents: tc.parents}, false); got != tc.want {
 			t.Errorf("%s: ownCommit = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	// With a message template, the subject is the template's.
+	templated := "deploy: app develop-2\n\nLaminar-Promote: r.example/acme/app develop-1 -> develop-2\n"
+	for _, tc := range []struct {
+		name string
+		msg  string
+		want bool
+	}{
+		{"templated promotion", templated, true},
+		{"promotion", promote, true},
+		{"set", "Set app to develop-2\n\nLaminar-Promote: r.example/acme/app develop-1 -> develop-2\n", false},
+		{"hold", "deploy\n\nLaminar-Promote: r.example/acme/app develop-1 -> develop-2\nLaminar-Hold: r.example/acme/app\n", false},
+		{"human", "Scale up\n", false},
+	} {
+		if got := ownCommit(gitrepo.Commit{Message: tc.msg, Parents: one}, true); got != tc.want {
+			t.Errorf("templated %s: ownCommit = %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }
