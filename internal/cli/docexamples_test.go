@@ -19,7 +19,7 @@ var docSubstitutes = map[string]string{
 
 // TestDocExamplesRun: every git laminar command line in the README's code
 // blocks and the man page's indented examples is run, as written, by a
-// script in testdata/script (doc_examples.txtar holds most of them).
+// script in testdata (script/doc_examples.txtar holds most of them).
 func TestDocExamplesRun(t *testing.T) {
 	examples := append(docCommands(t, "../../README.md", true), docCommands(t, "../../man/git-laminar.1.md", false)...)
 	if len(examples) < 10 {
@@ -92,7 +92,7 @@ var scriptExec = regexp.MustCompile(`^(?:\[[^]]*\]\s*)*!?\s*exec\s+(git laminar\
 // scriptCommands is the set of git laminar commands the scripts execute.
 func scriptCommands(t *testing.T) map[string]bool {
 	t.Helper()
-	files, err := filepath.Glob("testdata/script/*.txtar")
+	files, err := filepath.Glob("testdata/*/*.txtar")
 	if err != nil {
 		t.Fatal(err)
 	}
