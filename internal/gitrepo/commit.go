@@ -540,18 +540,35 @@ func modeName(m filemode.FileMode) string {
 type fileLock struct {
 	path, lockPath string
 	f              *os.File
+	txn            *Txn // journals the lock, when an operation runs
 }
 
 func lockFile(path string) (*fileLock, error) {
+	return lockFileIn(nil, path)
+}
+
+// lockFile takes a lock for the repository's own files (index, refs):
+// journaled while an operation runs (see Txn.takeLock).
+func (r *Repo) lockFile(path string) (*fileLock, error) {
+	return lockFileIn(r.txn, path)
+}
+
+func lockFileIn(t *Txn, path string) (*fileLock, error) {
 	lp := path + ".lock"
-	f, err := os.OpenFile(lp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+	var f *os.File
+	var err error
+	if t != nil {
+		f, err = t.takeLock(lp)
+	} else {
+		f, err = os.OpenFile(lp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+	}
 	if errors.Is(err, os.ErrExist) {
 		return nil, fmt.Errorf("unable to create %s: file exists; another git process seems to be running in this repository (remove the file if that process died)", lp)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &fileLock{path: path, lockPath: lp, f: f}, nil
+	return &fileLock{path: path, lockPath: lp, f: f, txn: t}, nil
 }
 
 // commit writes data to the lock file and renames it over the file.
@@ -570,8 +587,17 @@ func (l *fileLock) commit(data []byte) error {
 	if err := os.Rename(l.lockPath, l.path); err != nil {
 		return err
 	}
-	l.lockPath = ""
+	l.release()
 	return nil
+}
+
+// release forgets the lock once it is gone (renamed or removed).
+func (l *fileLock) release() {
+	if l.txn != nil {
+		l.txn.dropLock(l.lockPath)
+		l.txn = nil
+	}
+	l.lockPath = ""
 }
 
 func (l *fileLock) rollback() {
@@ -581,6 +607,6 @@ func (l *fileLock) rollback() {
 	}
 	if l.lockPath != "" {
 		os.Remove(l.lockPath)
-		l.lockPath = ""
+		l.release()
 	}
 }

@@ -223,7 +223,7 @@ func (idx *indexFile) find(name string) (int, bool) {
 // for replacing the index: nothing else changes it until the lock is
 // committed or rolled back, which the caller must do.
 func (r *Repo) lockIndex() (*fileLock, *indexFile, error) {
-	l, err := lockFile(r.indexPath())
+	l, err := r.lockFile(r.indexPath())
 	if err != nil {
 		return nil, nil, err
 	}

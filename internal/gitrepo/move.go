@@ -51,6 +51,18 @@ func (r *Repo) MoveBranch(ctx context.Context, req MoveRequest) error {
 	if !isHexHash(req.To) || !isHexHash(req.ExpectHead) {
 		return errors.New("move: To and ExpectHead must be full commit hashes")
 	}
+	// Journaled from before the index is locked, so that a kill at any
+	// point leaves nothing Recover cannot settle (see journal.go).
+	t, err := r.Begin("branch move", nil)
+	if err != nil {
+		return fmt.Errorf("move: %w", err)
+	}
+	ended := false
+	defer func() {
+		if !ended {
+			t.End()
+		}
+	}()
 	ilock, idx, err := r.lockIndex()
 	if err != nil {
 		return err
@@ -127,6 +139,21 @@ func (r *Repo) MoveBranch(ctx context.Context, req MoveRequest) error {
 		return fmt.Errorf("move to %s: %w: %s", short(req.To), ErrWouldOverwrite, strings.Join(blocked, ", "))
 	}
 
+	files := make([]JournalFile, 0, len(changes))
+	for _, c := range changes {
+		f := JournalFile{Path: c.path}
+		if c.old != nil {
+			f.Old = c.old.hash.String()
+		}
+		if c.new != nil {
+			f.New = c.new.hash.String()
+		}
+		files = append(files, f)
+	}
+	if err := t.Add(files); err != nil {
+		return fmt.Errorf("move: %w", err)
+	}
+
 	rl, target, err := r.lockHead(headRef)
 	if err != nil {
 		return fmt.Errorf("move: %w", err)
@@ -150,7 +177,9 @@ func (r *Repo) MoveBranch(ctx context.Context, req MoveRequest) error {
 			}
 		}
 		if len(errs) > 0 {
-			return fmt.Errorf("move: %w; restoring the working tree failed too: %v", cause, errors.Join(errs...))
+			// The journal stays: the next Recover puts back the rest.
+			ended, r.txn = true, nil
+			return fmt.Errorf("move: %w; restoring the working tree failed too (recorded in %s for the next run): %v", cause, r.JournalPath(), errors.Join(errs...))
 		}
 		return fmt.Errorf("move: %w (working tree restored)", cause)
 	}
@@ -180,7 +209,9 @@ func (r *Repo) MoveBranch(ctx context.Context, req MoveRequest) error {
 		return undo(err)
 	}
 	if err := ilock.commit(idx.rewrite(changes)); err != nil {
-		return fmt.Errorf("moved %s to %s but the index was not updated (run `git reset -q`): %w", target, short(req.To), err)
+		// The journal stays: the next Recover brings the index to HEAD.
+		ended, r.txn = true, nil
+		return fmt.Errorf("moved %s to %s but the index was not updated (recorded in %s for the next run): %w", target, short(req.To), r.JournalPath(), err)
 	}
 	return nil
 }

@@ -85,7 +85,7 @@ func (r *Repo) lockRef(name string) (*fileLock, error) {
 	if err := os.MkdirAll(filepath.Dir(p), 0o777); err != nil {
 		return nil, fmt.Errorf("lock %s: %w", name, err)
 	}
-	l, err := lockFile(p)
+	l, err := r.lockFile(p)
 	if err != nil {
 		return nil, fmt.Errorf("cannot lock ref %s: %w", name, err)
 	}

@@ -47,6 +47,7 @@ type Repo struct {
 	CommonDir string // the shared git dir (== GitDir for the main worktree)
 
 	repo *gogit.Repository
+	txn  *Txn // the journaled operation running, if any
 }
 
 // Open finds the repository containing dir, which may be any directory of

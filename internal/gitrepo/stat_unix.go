@@ -26,3 +26,21 @@ func statFromFileInfo(fi os.FileInfo) statData {
 	s.uid, s.gid = st.Uid, st.Gid
 	return s
 }
+
+// fileID is the device and inode of fi: what identifies a lock file of
+// ours in the journal.
+func fileID(fi os.FileInfo) (dev, ino uint64) {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Dev), uint64(st.Ino)
+	}
+	return 0, 0
+}
+
+// allocated is how many bytes of storage the file has: what it can hold
+// without a new block.
+func allocated(fi os.FileInfo) int64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Blocks*512 > fi.Size() {
+		return st.Blocks * 512
+	}
+	return fi.Size()
+}
