@@ -30,6 +30,10 @@ const (
 	// run only:
 	ExitDiverged   = 5 // the local branch has commits that are not on the remote; nothing changed
 	ExitPushFailed = 6 // the push failed, after the retries; the commit stays on the local branch
+	// An interrupted promotion is recorded in the git dir's journal and
+	// could be neither finished nor undone: the files named hold its new
+	// content or changes made since. Nothing else was done.
+	ExitUnfinished = 7
 )
 
 // Version is set at build time with -ldflags "-X .../internal/cli.Version=...".

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/git-laminar/git-laminar/internal/diff"
 	"github.com/git-laminar/git-laminar/internal/edit"
-	"github.com/git-laminar/git-laminar/internal/gitrepo"
 	"github.com/git-laminar/git-laminar/internal/printable"
 	"github.com/git-laminar/git-laminar/internal/promote"
 	"github.com/urfave/cli/v2"
@@ -112,12 +110,10 @@ func runBump(c *cli.Context, s Streams, opt bumpOptions) error {
 	if !opt.dryRun {
 		unlock, err := ws.Lock()
 		if err != nil {
-			if errors.Is(err, gitrepo.ErrLocked) {
-				return exit(ExitLocked, err)
-			}
-			return exit(ExitError, err)
+			return exit(lockCode(err), err)
 		}
 		defer unlock()
+		printRecovered(s.Err, ws.Recovered)
 	}
 	head, _, err := ws.Repo.Head()
 	if err != nil {
@@ -237,7 +233,7 @@ func runBump(c *cli.Context, s Streams, opt bumpOptions) error {
 	}
 	res, err := ws.CommitMessage(ctx, prop, msg, head)
 	if err != nil {
-		return exit(ExitError, err)
+		return exit(failCode(err), err)
 	}
 	result.Commit = res.Hash
 	subject, _, _ := strings.Cut(msg, "\n")

@@ -210,6 +210,11 @@ func (st *runState) run(ctx context.Context) (int, error) {
 	if stale != nil {
 		st.log.Warn("recovered a lock left by a process that is gone", "pid", stale.PID, "since", stale.Started.Format(time.RFC3339))
 	}
+	settled, err := ws.Recover(ctx)
+	if err != nil {
+		return ExitUnfinished, err
+	}
+	logRecovered(st.log, settled)
 
 	if err := st.resolveRemote(); err != nil {
 		return ExitError, err
@@ -256,7 +261,7 @@ func (st *runState) run(ctx context.Context) (int, error) {
 		}
 		done, err := st.promote(ctx, tip)
 		if err != nil {
-			return ExitError, err
+			return failCode(err), err
 		}
 		if done {
 			return st.okCode(), nil
@@ -435,7 +440,7 @@ func (st *runState) sync(ctx context.Context, tip, oldTracking string) (int, err
 		Reflog: fmt.Sprintf("laminar run: %s to %s/%s", action, st.remote.Name, st.branch),
 	})
 	if err != nil {
-		return ExitError, err
+		return failCode(err), err
 	}
 	st.log.Info("synced", "action", action, "from", head, "to", tip)
 	return ExitOK, nil

@@ -120,10 +120,7 @@ func openSession(opt changeOptions) (*session, error) {
 	if !opt.dryRun {
 		unlock, err := ws.Lock()
 		if err != nil {
-			if errors.Is(err, gitrepo.ErrLocked) {
-				return nil, exit(ExitLocked, err)
-			}
-			return nil, exit(ExitError, err)
+			return nil, exit(lockCode(err), err)
 		}
 		ss.unlock = unlock
 	}
@@ -218,6 +215,7 @@ func runSet(c *cli.Context, s Streams, opt changeOptions, arg, tag, sha string, 
 // applyChange shows a set or rollback like a bump (the diff on stdout, a
 // summary on stderr), asks on a terminal, commits with msg and pushes.
 func applyChange(c *cli.Context, s Streams, opt changeOptions, ss *session, sp *promote.SetProposal, msg string, res SetResult, notes []string) error {
+	printRecovered(s.Err, ss.ws.Recovered)
 	p := newPainter(opt.color)
 	errPainter := newPainter(opt.color && s.IsTTY(s.Err))
 	res.DryRun = opt.dryRun
@@ -262,7 +260,7 @@ func applyChange(c *cli.Context, s Streams, opt changeOptions, ss *session, sp *
 	}
 	cr, err := ss.ws.CommitMessage(c.Context, sp.Proposal, msg, ss.head)
 	if err != nil {
-		return exit(ExitError, err)
+		return exit(failCode(err), err)
 	}
 	res.Commit = cr.Hash
 	subject, _, _ := strings.Cut(msg, "\n")
@@ -275,6 +273,7 @@ func applyChange(c *cli.Context, s Streams, opt changeOptions, ss *session, sp *
 
 // commitRecord commits msg without changing a file (a release).
 func commitRecord(c *cli.Context, s Streams, opt changeOptions, ss *session, msg string, res SetResult) error {
+	printRecovered(s.Err, ss.ws.Recovered)
 	res.DryRun = opt.dryRun
 	res.Promotions, res.Failures = []PromotionEntry{}, []FailureEntry{}
 	if opt.dryRun {

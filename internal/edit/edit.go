@@ -151,6 +151,20 @@ type Applied struct {
 // must still equal Change.Old (or, for a slim change, hash to it); if any file fails, the ones already written are
 // restored and the error says which file failed.
 func Write(root string, changes []Change) (*Applied, error) {
+	a, err := WriteOrStop(root, changes)
+	if err != nil {
+		if rerr := a.Restore(); rerr != nil {
+			return nil, errors.Join(err, rerr)
+		}
+		return nil, err
+	}
+	return a, nil
+}
+
+// WriteOrStop is Write that stops at the first file that fails and leaves
+// the files already written as they are, for a caller that puts them back
+// its own way (from a journal). The returned Applied lists them.
+func WriteOrStop(root string, changes []Change) (*Applied, error) {
 	a := &Applied{root: root}
 	for _, c := range changes {
 		full := filepath.Join(root, filepath.FromSlash(c.Path))
@@ -163,10 +177,7 @@ func Write(root string, changes []Change) (*Applied, error) {
 			err = fmt.Errorf("writing %s: %w", c.Path, err)
 		}
 		if err != nil {
-			if rerr := a.Restore(); rerr != nil {
-				return nil, errors.Join(err, rerr)
-			}
-			return nil, err
+			return a, err
 		}
 		c.Old = current // what Restore puts back, even for a slim change
 		a.written = append(a.written, c)

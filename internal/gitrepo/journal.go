@@ -262,6 +262,25 @@ func (t *Txn) Add(files []JournalFile) error {
 	return t.save()
 }
 
+// Forget drops paths the operation turned out not to touch, so that
+// settling leaves them alone.
+func (t *Txn) Forget(paths []string) {
+	drop := make(map[string]bool, len(paths))
+	for _, p := range paths {
+		drop[p] = true
+	}
+	kept := t.j.Files[:0]
+	for _, f := range t.j.Files {
+		if !drop[f.Path] {
+			kept = append(kept, f)
+		}
+	}
+	t.j.Files = kept
+	// Best effort: on disk, a path still listed holds its old content
+	// and is settled as untouched.
+	_ = t.save()
+}
+
 // Watch records that a command that may change any file is about to run;
 // before holds the blob of each dirty or untracked file (see journal).
 func (t *Txn) Watch(before map[string]string) error {

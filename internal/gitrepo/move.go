@@ -171,15 +171,19 @@ func (r *Repo) MoveBranch(ctx context.Context, req MoveRequest) error {
 	var done []*treeChange
 	undo := func(cause error) error {
 		var errs []error
+		var pending []string
 		for i := len(done) - 1; i >= 0; i-- {
 			if err := r.putBack(done[i]); err != nil {
 				errs = append(errs, err)
+				pending = append(pending, done[i].path)
 			}
 		}
 		if len(errs) > 0 {
 			// The journal stays: the next Recover puts back the rest.
 			ended, r.txn = true, nil
-			return fmt.Errorf("move: %w; restoring the working tree failed too (recorded in %s for the next run): %v", cause, r.JournalPath(), errors.Join(errs...))
+			sort.Strings(pending)
+			return fmt.Errorf("move: %w\n%w", cause, &UnsettledError{Journal: r.JournalPath(), Op: t.j.Op, PID: t.j.PID, Started: t.j.Started,
+				Pending: pending, Cause: errors.Join(errs...)})
 		}
 		return fmt.Errorf("move: %w (working tree restored)", cause)
 	}
@@ -211,7 +215,7 @@ func (r *Repo) MoveBranch(ctx context.Context, req MoveRequest) error {
 	if err := ilock.commit(idx.rewrite(changes)); err != nil {
 		// The journal stays: the next Recover brings the index to HEAD.
 		ended, r.txn = true, nil
-		return fmt.Errorf("moved %s to %s but the index was not updated (recorded in %s for the next run): %w", target, short(req.To), r.JournalPath(), err)
+		return fmt.Errorf("moved %s to %s but the index was not updated: %w", target, short(req.To), &UnsettledError{Journal: r.JournalPath(), Op: t.j.Op, PID: t.j.PID, Started: t.j.Started, Cause: err})
 	}
 	return nil
 }

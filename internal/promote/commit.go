@@ -21,7 +21,11 @@ import (
 // one repository from interleaving.
 const LockName = "laminar.lock"
 
-// Lock excludes other runs on this repository until unlock is called.
+// Lock excludes other runs on this repository until unlock is called,
+// then settles what an interrupted run left (see Recover): every command
+// that changes the repository starts from a consistent state. An
+// unsettled journal is an error wrapping *gitrepo.UnsettledError; the
+// lock is then released.
 func (w *Workspace) Lock() (unlock func() error, err error) {
 	unlock, err = w.Repo.Lock(LockName)
 	if err != nil {
@@ -30,7 +34,27 @@ func (w *Workspace) Lock() (unlock func() error, err error) {
 		}
 		return nil, fmt.Errorf("taking %s: %w", LockName, err)
 	}
+	if _, err := w.Recover(context.Background()); err != nil {
+		unlock()
+		return nil, err
+	}
 	return unlock, nil
+}
+
+// Recover settles the journal of a promotion or branch move that was
+// interrupted (killed, or failed on a full disk) in this worktree: if its
+// commit was made, it is finished (index and files brought to HEAD);
+// otherwise every file it wrote is put back to the committed content, so
+// that the run that follows recomputes and commits every promotion. Its
+// lock and temporary files are removed. The caller holds the lock.
+// Recovered then says what was done (nil when there was nothing).
+func (w *Workspace) Recover(ctx context.Context) (*gitrepo.Settled, error) {
+	s, err := w.Repo.Recover(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w.Recovered = s
+	return s, nil
 }
 
 // Message builds the commit message for a plan: a subject, a body listing the
@@ -164,6 +188,13 @@ type CommitResult struct {
 // anything fails after the first file is written, every file is restored
 // (files the actions created are removed) and HEAD and the index are left
 // as they were.
+//
+// Before the first file is written the commit is recorded in the
+// repository's journal (gitrepo.Begin): each file with its committed and
+// its new content. A run that is killed part way is thus finished or
+// undone by the next one (Workspace.Lock), and a failure whose undo fails
+// too (a full disk) returns an error wrapping *gitrepo.UnsettledError that
+// names the files still holding their new content.
 func (w *Workspace) Commit(ctx context.Context, p *Proposal, expectHead string) (CommitResult, error) {
 	return w.CommitMessage(ctx, p, "", expectHead)
 }
@@ -203,37 +234,113 @@ func (w *Workspace) CommitMessage(ctx context.Context, p *Proposal, msg, expectH
 		// A commit that runs no exec action does not depend on the trust:
 		// when it cannot be read, the commit goes on and keeps none.
 	}
-	applied, err := edit.Write(w.Repo.Root, p.Changes)
+	files, err := w.journalFiles(p.Changes, expectHead)
 	if err != nil {
 		return CommitResult{}, err
 	}
-	ex, err := w.runExec(ctx, p, p.Changes)
+	txn, err := w.Repo.Begin("promotion", files)
 	if err != nil {
-		if rerr := applied.Restore(); rerr != nil {
-			return CommitResult{}, errors.Join(err, rerr)
-		}
-		return CommitResult{}, fmt.Errorf("%w\nEvery file was restored; nothing was committed.", err)
+		return CommitResult{}, err
 	}
-	paths := append(applied.Paths(), ex.extra()...)
+	// undo puts every journaled file back to HEAD's content, or says
+	// which still hold the new content and keeps the journal for the
+	// next run.
+	undo := func(cause error, restored string) error {
+		if _, err := txn.Settle(context.WithoutCancel(ctx)); err != nil {
+			return fmt.Errorf("%w\n%w", cause, err)
+		}
+		return fmt.Errorf("%w"+restored, cause)
+	}
+	const everyFile = "\nEvery file was restored; nothing was committed."
+	if applied, err := edit.WriteOrStop(w.Repo.Root, p.Changes); err != nil {
+		// The files after the one that failed were not touched: one the
+		// user changed meanwhile is theirs, not ours to put back.
+		written := map[string]bool{}
+		for _, pth := range applied.Paths() {
+			written[pth] = true
+		}
+		var untouched []string
+		for _, c := range p.Changes {
+			if !written[c.Path] {
+				untouched = append(untouched, c.Path)
+			}
+		}
+		txn.Forget(untouched)
+		return CommitResult{}, undo(err, "")
+	}
+	ex, err := w.runExec(ctx, p, p.Changes, txn)
+	if err != nil {
+		return CommitResult{}, undo(err, everyFile)
+	}
+	paths := append(p.changedPaths(), ex.extra()...)
 	undoAdd, err := w.Repo.AddNew(ex.created())
 	if err == nil {
 		var hash string
 		hash, err = w.Repo.Commit(ctx, gitrepo.CommitRequest{
 			Paths: paths, Message: msg, Author: author, Committer: committer, ExpectHead: expectHead,
 		})
+		res := CommitResult{Hash: hash, Paths: paths, Exec: ex.runs(), ExecPaths: ex.Paths()}
 		if err == nil {
-			res := CommitResult{Hash: hash, Paths: paths, Exec: ex.runs(), ExecPaths: ex.Paths()}
+			if err := txn.End(); err != nil {
+				return res, fmt.Errorf("commit %s was made: %w", hash, err)
+			}
 			if terr := w.advanceTrust(trusted, paths); terr != nil {
 				res.TrustErr = fmt.Errorf("keeping the trust across commit %s: %w; the next exec action needs `git laminar trust`", shortHash(hash), terr)
 			}
 			return res, nil
 		}
+		if hash != "" {
+			// The branch moved but the index was not updated: settling
+			// brings the index to the new HEAD.
+			if _, serr := txn.Settle(context.WithoutCancel(ctx)); serr == nil {
+				if terr := w.advanceTrust(trusted, paths); terr != nil {
+					res.TrustErr = fmt.Errorf("keeping the trust across commit %s: %w; the next exec action needs `git laminar trust`", shortHash(hash), terr)
+				}
+				return res, nil
+			}
+			return res, err
+		}
 		err = errors.Join(err, undoAdd())
 	}
-	if rerr := errors.Join(ex.restore(), applied.Restore()); rerr != nil {
-		return CommitResult{}, errors.Join(fmt.Errorf("committing: %w", err), rerr)
+	if rerr := ex.restore(); rerr != nil {
+		err = errors.Join(err, rerr)
 	}
-	return CommitResult{}, fmt.Errorf("committing: %w (files restored)", err)
+	return CommitResult{}, undo(fmt.Errorf("committing: %w", err), " (files restored)")
+}
+
+// journalFiles lists the files a commit of changes rewrites, with the blob
+// each holds in HEAD (they are clean, see PrepareEach) and the blob of its
+// new content.
+func (w *Workspace) journalFiles(changes []edit.Change, expectHead string) ([]gitrepo.JournalFile, error) {
+	rev := expectHead
+	if rev == "" {
+		rev = "HEAD"
+	}
+	tree, err := w.Repo.TreeFiles(rev)
+	if err != nil {
+		return nil, fmt.Errorf("reading HEAD: %w", err)
+	}
+	old := make(map[string]string, len(tree))
+	for _, f := range tree {
+		old[f.Path] = f.Hash
+	}
+	files := make([]gitrepo.JournalFile, 0, len(changes))
+	for _, c := range changes {
+		h, ok := old[c.Path]
+		if !ok {
+			return nil, fmt.Errorf("%s is not a file in HEAD", c.Path)
+		}
+		files = append(files, gitrepo.JournalFile{Path: c.Path, Old: h, New: gitrepo.BlobHash(c.New)})
+	}
+	return files, nil
+}
+
+func (p *Proposal) changedPaths() []string {
+	out := make([]string, len(p.Changes))
+	for i, c := range p.Changes {
+		out[i] = c.Path
+	}
+	return out
 }
 
 // identity is git's author and committer, overridden by laminar.toml's

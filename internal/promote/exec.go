@@ -18,6 +18,7 @@ import (
 
 	"github.com/git-laminar/git-laminar/internal/config"
 	"github.com/git-laminar/git-laminar/internal/edit"
+	"github.com/git-laminar/git-laminar/internal/gitrepo"
 	"github.com/git-laminar/git-laminar/internal/plan"
 	"github.com/git-laminar/git-laminar/internal/printable"
 )
@@ -184,7 +185,13 @@ func (o *execOutcome) restore() error {
 // runExec runs the exec actions for the plan after its edits were written
 // (ours are the files written, with their new content). On error every file
 // the actions touched is already restored; the caller restores its own.
-func (w *Workspace) runExec(ctx context.Context, p *Proposal, ours []edit.Change) (*execOutcome, error) {
+//
+// txn journals the commit: while the actions run it holds the state of
+// every dirty and untracked file from before, so that after a kill the
+// files they may have changed are known (and refused, not guessed at);
+// once they finished, the files they changed or created, so that the
+// next run can undo them exactly.
+func (w *Workspace) runExec(ctx context.Context, p *Proposal, ours []edit.Change, txn *gitrepo.Txn) (*execOutcome, error) {
 	groups := w.execGroups(p.Plan)
 	if len(groups) == 0 {
 		return nil, nil
@@ -238,6 +245,15 @@ func (w *Workspace) runExec(ctx context.Context, p *Proposal, ours []edit.Change
 	for _, pth := range append(trackedPaths, untrackedBefore...) {
 		before.KnowDir(path.Dir(pth))
 	}
+	watch := map[string]string{}
+	for _, pth := range append(dirtyBefore, untrackedBefore...) {
+		if !mine[pth] {
+			watch[pth] = fileBlob(filepath.Join(root, filepath.FromSlash(pth)))
+		}
+	}
+	if err := txn.Watch(watch); err != nil {
+		return nil, err
+	}
 
 	out := &execOutcome{}
 	runErr := w.runCommands(ctx, groups, out)
@@ -248,6 +264,7 @@ func (w *Workspace) runExec(ctx context.Context, p *Proposal, ours []edit.Change
 		rollback.KnowDir(path.Dir(pth))
 	}
 	var problems []error
+	headBlob := map[string]string{}
 	dirtyAfter, err := w.Repo.Dirty(trackedPaths)
 	if err != nil {
 		problems = append(problems, err)
@@ -268,6 +285,7 @@ func (w *Workspace) runExec(ctx context.Context, p *Proposal, ours []edit.Change
 			continue
 		}
 		rollback.SaveContent(pth, head, modes[pth])
+		headBlob[pth] = gitrepo.BlobHash(head)
 		full := filepath.Join(root, filepath.FromSlash(pth))
 		if fi, err := os.Lstat(full); err != nil {
 			problems = append(problems, changeErr(pth, problemDeleted))
@@ -325,6 +343,18 @@ func (w *Workspace) runExec(ctx context.Context, p *Proposal, ours []edit.Change
 	sort.Strings(out.Changed)
 	sort.Strings(out.Created)
 
+	if runErr == nil && len(problems) == 0 {
+		var files []gitrepo.JournalFile
+		for _, pth := range out.Changed {
+			files = append(files, gitrepo.JournalFile{Path: pth, Old: headBlob[pth], New: fileBlob(filepath.Join(root, filepath.FromSlash(pth)))})
+		}
+		for _, pth := range append(append([]string(nil), out.Created...), out.Rewrote...) {
+			files = append(files, gitrepo.JournalFile{Path: pth, New: fileBlob(filepath.Join(root, filepath.FromSlash(pth)))})
+		}
+		if err := txn.Watched(files); err != nil {
+			problems = append(problems, err)
+		}
+	}
 	if runErr != nil || len(problems) > 0 {
 		err := errors.Join(append([]error{runErr}, problems...)...)
 		if rerr := rollback.Restore(); rerr != nil {
@@ -333,6 +363,17 @@ func (w *Workspace) runExec(ctx context.Context, p *Proposal, ours []edit.Change
 		return nil, err
 	}
 	return out, nil
+}
+
+// fileBlob is the blob name of the file's content, "" when it cannot be
+// read: a journal entry that matches no content, so Recover refuses the
+// path rather than guess.
+func fileBlob(full string) string {
+	data, err := os.ReadFile(full)
+	if err != nil {
+		return ""
+	}
+	return gitrepo.BlobHash(data)
 }
 
 // runCommands runs every group's commands in order, stopping at the first

@@ -24,6 +24,9 @@ type Workspace struct {
 	Config *config.Config
 	rules  *Rules
 	warn   func(string)
+	// Recovered is what Lock or Recover settled of an interrupted run;
+	// nil when there was nothing.
+	Recovered *gitrepo.Settled
 }
 
 // ErrNoConfig is returned (wrapped) when the repository has no laminar.toml.
