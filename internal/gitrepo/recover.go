@@ -49,17 +49,23 @@ type UnsettledError struct {
 	// Problems are paths that hold something the operation did not
 	// write: the user's to sort out.
 	Problems []PathProblem
-	// Pending are paths that still hold the operation's new content
-	// because writing them back failed (Cause: a full disk, say).
+	// Pending are paths that still hold the operation's new content,
+	// not committed, because writing them back failed (Cause: a full
+	// disk, say); Behind are paths that still hold their old content
+	// although HEAD has the new (the commit was made).
 	Pending []string
+	Behind  []string
 	Cause   error
 }
 
 func (e *UnsettledError) Error() string {
 	var b strings.Builder
-	what := "an interrupted " + e.Op
-	if e.PID != 0 {
-		what += fmt.Sprintf(" (pid %d, started %s)", e.PID, e.Started.Local().Format(time.RFC3339))
+	what := "the " + e.Op
+	if e.PID != os.Getpid() {
+		what = "an interrupted " + e.Op
+		if e.PID != 0 {
+			what += fmt.Sprintf(" (pid %d, started %s)", e.PID, e.Started.Local().Format(time.RFC3339))
+		}
 	}
 	if len(e.Problems) > 0 {
 		fmt.Fprintf(&b, "%s is recorded in %s and cannot be undone without overwriting changes made since:", what, e.Journal)
@@ -69,16 +75,24 @@ func (e *UnsettledError) Error() string {
 		b.WriteString("\nPut these files back (git restore, or remove what you did not create) or commit them; the next run then undoes the rest.")
 		return b.String()
 	}
-	if len(e.Pending) > 0 {
-		fmt.Fprintf(&b, "%d file(s) still hold the new content of %s, and could not be put back", len(e.Pending), what)
+	if len(e.Pending)+len(e.Behind) > 0 {
+		list := func(n int, paths []string, state string) {
+			fmt.Fprintf(&b, "%d file(s) %s:", n, state)
+			for _, p := range paths {
+				b.WriteString("\n  " + p)
+			}
+			b.WriteString("\n")
+		}
 		if e.Cause != nil {
-			fmt.Fprintf(&b, " (%v)", e.Cause)
+			fmt.Fprintf(&b, "putting back the files of %s failed: %v\n", what, e.Cause)
 		}
-		b.WriteString(":")
-		for _, p := range e.Pending {
-			b.WriteString("\n  " + p)
+		if len(e.Pending) > 0 {
+			list(len(e.Pending), e.Pending, "still hold the new content, which is not committed")
 		}
-		fmt.Fprintf(&b, "\nThey are recorded in %s: once the cause is fixed, the next bump or run puts them back and promotes again.", e.Journal)
+		if len(e.Behind) > 0 {
+			list(len(e.Behind), e.Behind, "still hold the old content, although HEAD has the new")
+		}
+		fmt.Fprintf(&b, "They are recorded in %s: once the cause is fixed (space freed), the next bump or run settles them first, then promotes again.", e.Journal)
 		return b.String()
 	}
 	fmt.Fprintf(&b, "%s is recorded in %s and could not be settled", what, e.Journal)
@@ -224,7 +238,7 @@ func (t *Txn) Settle(ctx context.Context) (*Settled, error) {
 	s.Committed = allNew && len(j.Files) > 0
 
 	// The working tree.
-	var pending []string
+	var pending, behind []string
 	var firstErr error
 	remove := map[string]bool{}
 	var add []newIndexEntry
@@ -241,7 +255,11 @@ func (t *Txn) Settle(ctx context.Context) (*Settled, error) {
 				err = r.restoreFile(full, st.head)
 			}
 			if err != nil {
-				pending = append(pending, st.f.Path)
+				if st.w == st.f.New {
+					pending = append(pending, st.f.Path)
+				} else {
+					behind = append(behind, st.f.Path)
+				}
 				if firstErr == nil {
 					firstErr = fmt.Errorf("writing %s: %w", st.f.Path, err)
 				}
@@ -256,14 +274,13 @@ func (t *Txn) Settle(ctx context.Context) (*Settled, error) {
 		if st.i == st.h && st.w == st.h {
 			continue
 		}
-		remove[st.f.Path] = true
 		if st.head != nil {
 			fi, err := os.Lstat(full)
 			if err != nil {
-				pending = append(pending, st.f.Path)
 				if firstErr == nil {
 					firstErr = err
 				}
+				behind = append(behind, st.f.Path)
 				continue
 			}
 			mode := uint32(st.head.Mode)
@@ -275,15 +292,16 @@ func (t *Txn) Settle(ctx context.Context) (*Settled, error) {
 			}
 			add = append(add, newIndexEntry{name: st.f.Path, entryData: entryData{mode: mode, hash: st.head.Hash, stat: statFromFileInfo(fi)}})
 		}
+		remove[st.f.Path] = true
 		s.Index = append(s.Index, st.f.Path)
 	}
 	if len(remove) > 0 {
 		if err := ilock.commit(idx.splice(add, remove)); err != nil {
-			return unsettled(&UnsettledError{Pending: pending, Cause: errors.Join(firstErr, fmt.Errorf("writing the index: %w", err))})
+			return unsettled(&UnsettledError{Pending: pending, Behind: behind, Cause: errors.Join(firstErr, fmt.Errorf("writing the index: %w", err))})
 		}
 	}
-	if len(pending) > 0 {
-		return unsettled(&UnsettledError{Pending: pending, Cause: firstErr})
+	if len(pending)+len(behind) > 0 {
+		return unsettled(&UnsettledError{Pending: pending, Behind: behind, Cause: firstErr})
 	}
 	s.Temps = r.removeTemps(j)
 	if err := t.End(); err != nil {
@@ -380,7 +398,7 @@ func (r *Repo) restoreFile(full string, head *object.TreeEntry) error {
 		return err
 	}
 	if ierr := overwriteInPlace(full, content); ierr != nil {
-		return errors.Join(err, ierr)
+		return fmt.Errorf("%w; nor in place: %v", err, ierr)
 	}
 	return nil
 }

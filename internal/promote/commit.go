@@ -245,13 +245,13 @@ func (w *Workspace) CommitMessage(ctx context.Context, p *Proposal, msg, expectH
 	// undo puts every journaled file back to HEAD's content, or says
 	// which still hold the new content and keeps the journal for the
 	// next run.
+	const everyFile = "\nEvery file was restored; nothing was committed."
 	undo := func(cause error, restored string) error {
 		if _, err := txn.Settle(context.WithoutCancel(ctx)); err != nil {
 			return fmt.Errorf("%w\n%w", cause, err)
 		}
 		return fmt.Errorf("%w"+restored, cause)
 	}
-	const everyFile = "\nEvery file was restored; nothing was committed."
 	if applied, err := edit.WriteOrStop(w.Repo.Root, p.Changes); err != nil {
 		// The files after the one that failed were not touched: one the
 		// user changed meanwhile is theirs, not ours to put back.
@@ -266,7 +266,7 @@ func (w *Workspace) CommitMessage(ctx context.Context, p *Proposal, msg, expectH
 			}
 		}
 		txn.Forget(untouched)
-		return CommitResult{}, undo(err, "")
+		return CommitResult{}, undo(err, everyFile)
 	}
 	ex, err := w.runExec(ctx, p, p.Changes, txn)
 	if err != nil {
