@@ -40,7 +40,8 @@ func bumpCommand(s Streams) *cli.Command {
 			"It refuses to edit a file that has uncommitted changes.\n\n" +
 			"Exit status: 0 done (or nothing to do), 1 something to promote with --exit-code\n" +
 			"(or declined at the prompt), 2 failed with nothing changed, 3 some images failed\n" +
-			"while the others were promoted, 4 another run holds the lock.",
+			"while the others were promoted, 4 another run holds the lock, 7 an interrupted\n" +
+			"promotion could be neither finished nor undone (the message names the files).",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print the diff that a bump would make and change nothing"},
 			&cli.BoolFlag{Name: "exit-code", Usage: "exit 1 when there is something to promote, like git diff --exit-code"},

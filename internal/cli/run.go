@@ -70,7 +70,8 @@ func runCommand(s Streams) *cli.Command {
 			"actions, while the others were pushed, 4 another run holds the lock (with\n" +
 			"--fail-if-locked), 5 local commits that are not on the remote,\n" +
 			"6 the push failed (after the retries); the promotion commit stays on the local\n" +
-			"branch and the next run recomputes it.\n\n" +
+			"branch and the next run recomputes it; 7 an interrupted promotion could be\n" +
+			"neither finished nor undone (the message names the files).\n\n" +
 			"With --pull-request (or [pull_request] enabled = true) the promotions are not\n" +
 			"pushed to the branch: each rule's commit goes to a branch of its own\n" +
 			"(laminar/<rule>) and a pull or merge request is opened or updated from it; the\n" +
