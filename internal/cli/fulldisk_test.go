@@ -37,12 +37,16 @@ func mountTmpfs(t *testing.T, size int) string {
 // not fit in place either: the exit status and message must say which
 // files still hold the new content, and once space is freed the next bump
 // must put them back and complete the promotion.
-func TestFullDiskMidPromotion(t *testing.T) {
+// fullDiskRig is a repository of r.files manifests on a small tmpfs
+// (disk), each a line of padding and one reference to image:oldTag, whose
+// registry offers newTag; exec, if not empty, is the rule's exec action.
+func fullDiskRig(t *testing.T, files, pad int, oldTag, newTag, execAction string) (r *crashRig, disk, base string) {
+	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git not installed")
 	}
-	disk := mountTmpfs(t, 2<<20)
-	r := &crashRig{t: t, bin: laminarBinary(t), files: 8, tag: 2}
+	disk = mountTmpfs(t, 2<<20)
+	r = &crashRig{t: t, bin: laminarBinary(t), files: files}
 	r.srv = registrytest.NewServer(registrytest.ServerOptions{})
 	t.Cleanup(r.srv.Close)
 	home := t.TempDir()
@@ -53,37 +57,25 @@ func TestFullDiskMidPromotion(t *testing.T) {
 		"GIT_COMMITTER_NAME=Dana Developer", "GIT_COMMITTER_EMAIL=dana@example.com")
 	image := r.srv.Host() + "/acme/app"
 	r.images = []string{image}
-	oldTag, newTag := "develop-a-long-tag-name-from-before-1", "develop-2"
 	for i, tag := range []string{oldTag, newTag} {
 		if _, err := registrytest.PushTags(context.Background(), image, map[string]time.Time{tag: scriptEpoch.Add(time.Duration(i) * time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-
 	r.dir = filepath.Join(disk, "repo")
 	if err := os.MkdirAll(r.dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	// The exec action fills the disk the first time only (a marker file
-	// outside the repository says it did), and fails.
-	toml := fmt.Sprintf(`[[registry]]
-prefix = %q
-
-[[update]]
-name = "dev"
-pattern = "glob:develop-*"
-files = ["deploy/"]
-exec = ["if [ -e ../filled ]; then exit 0; fi; touch ../filled; cat /dev/zero > ../filler"]
-`, r.srv.Host()+"/acme")
+	toml := fmt.Sprintf("[[registry]]\nprefix = %q\n\n[[update]]\nname = \"dev\"\npattern = \"glob:develop-*\"\nfiles = [\"deploy/\"]\n", r.srv.Host()+"/acme")
+	if execAction != "" {
+		toml += fmt.Sprintf("exec = [%q]\n", execAction)
+	}
 	if err := os.WriteFile(filepath.Join(r.dir, "laminar.toml"), []byte(toml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// Each file is just over one page with the old tag and within one
-	// with the new: written, it frees a page; put back, it needs one.
 	for i := 0; i < r.files; i++ {
 		line := fmt.Sprintf("image: %s:%s\n", image, oldTag)
-		pad := 4096 + 8 - len(line)
-		content := "# " + strings.Repeat("x", pad-3) + "\n" + line
+		content := "# " + strings.Repeat("x", pad-len(line)-3) + "\n" + line
 		full := filepath.Join(r.dir, filepath.FromSlash(r.file(i)))
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 			t.Fatal(err)
@@ -95,7 +87,41 @@ exec = ["if [ -e ../filled ]; then exit 0; fi; touch ../filled; cat /dev/zero > 
 	r.git(r.dir, "init", "-q", "-b", "main")
 	r.git(r.dir, "add", ".")
 	r.git(r.dir, "commit", "-q", "-m", "Initial manifests")
-	base := r.git(r.dir, "rev-parse", "HEAD")
+	return r, disk, r.git(r.dir, "rev-parse", "HEAD")
+}
+
+// checkPromoted asserts that the one commit since base promotes every file
+// from oldTag to newTag and that nothing is left behind.
+func checkPromoted(t *testing.T, r *crashRig, base, oldTag, newTag string) {
+	t.Helper()
+	out := r.git(r.dir, "grep", "-c", "-e", ":"+newTag+"$", "HEAD", "--", "deploy")
+	if n := len(strings.Split(out, "\n")); n != r.files {
+		t.Errorf("%d of %d files promoted in HEAD:\n%s", n, r.files, out)
+	}
+	if got := r.git(r.dir, "log", "-1", "--format=%(trailers:key=Laminar-Promote,valueonly)"); got != r.images[0]+" "+oldTag+" -> "+newTag {
+		t.Errorf("trailers %q", got)
+	}
+	if got := r.git(r.dir, "rev-parse", "HEAD~1"); got != base {
+		t.Errorf("HEAD~1 = %s, want %s: one commit", got, base)
+	}
+	if st := r.git(r.dir, "status", "--porcelain", "--untracked-files=all"); st != "" {
+		t.Errorf("git status:\n%s", st)
+	}
+	for _, p := range []string{".git/laminar-journal", ".git/index.lock", ".git/laminar.lock"} {
+		if _, err := os.Stat(filepath.Join(r.dir, filepath.FromSlash(p))); err == nil {
+			t.Errorf("%s left behind", p)
+		}
+	}
+}
+
+func TestFullDiskMidPromotion(t *testing.T) {
+	oldTag, newTag := "develop-a-long-tag-name-from-before-1", "develop-2"
+	// Each file is just over one page with the old tag and within one
+	// with the new: written, it frees a page; put back, it needs one.
+	// The exec action fills the disk the first time only (a marker file
+	// outside the repository says it did), and fails.
+	r, disk, base := fullDiskRig(t, 8, 4104, oldTag, newTag,
+		"if [ -e ../filled ]; then exit 0; fi; touch ../filled; cat /dev/zero > ../filler")
 	if code, stderr := r.laminar("trust"); code != 0 {
 		t.Fatalf("trust: exit %d\n%s", code, stderr)
 	}
@@ -141,22 +167,48 @@ exec = ["if [ -e ../filled ]; then exit 0; fi; touch ../filled; cat /dev/zero > 
 	if !strings.Contains(stderr, "Undid an interrupted promotion") {
 		t.Errorf("the recovery is not reported:\n%s", stderr)
 	}
-	out := r.git(r.dir, "grep", "-c", "-e", ":"+newTag+"$", "HEAD", "--", "deploy")
-	if n := len(strings.Split(out, "\n")); n != r.files {
-		t.Errorf("%d of %d files promoted in HEAD:\n%s", n, r.files, out)
+	checkPromoted(t, r, base, oldTag, newTag)
+}
+
+// TestFullDiskWhileWriting fills the disk so that rewriting the files fails
+// part way: each file grows by a page, and only a few pages are free. The
+// files already written must go back (in place where no temporary file
+// fits), the exit status must be 2 with every file as it was, and once
+// space is freed the bump must complete.
+func TestFullDiskWhileWriting(t *testing.T) {
+	oldTag, newTag := "develop-1", "develop-2-with-a-longer-name"
+	r, disk, base := fullDiskRig(t, 8, 4090, oldTag, newTag, "")
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(disk, &st); err != nil {
+		t.Fatal(err)
 	}
-	if got := r.git(r.dir, "log", "-1", "--format=%(trailers:key=Laminar-Promote,valueonly)"); got != image+" "+oldTag+" -> "+newTag {
-		t.Errorf("trailers %q", got)
+	// Leave four pages: the journal takes one, and each file written
+	// takes one more than it had.
+	fill := int64(st.Bavail)*int64(st.Bsize) - 4*4096
+	if err := os.WriteFile(filepath.Join(disk, "filler"), make([]byte, fill), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	if got := r.git(r.dir, "rev-parse", "HEAD~1"); got != base {
-		t.Errorf("HEAD~1 = %s, want %s: one commit", got, base)
+	code, stderr := r.laminar("bump", "--yes")
+	t.Logf("bump on a nearly full disk: exit %d\n%s", code, stderr)
+	if code != ExitError {
+		t.Fatalf("exit %d, want %d: failed, and every file as it was", code, ExitError)
 	}
-	if st := r.git(r.dir, "status", "--porcelain", "--untracked-files=all"); st != "" {
-		t.Errorf("git status:\n%s", st)
-	}
-	for _, p := range []string{".git/laminar-journal", ".git/index.lock", ".git/laminar.lock"} {
-		if _, err := os.Stat(filepath.Join(r.dir, filepath.FromSlash(p))); err == nil {
-			t.Errorf("%s left behind", p)
+	for _, want := range []string{"no space left on device", "Every file was restored; nothing was committed."} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("the message lacks %q", want)
 		}
 	}
+	if st := r.git(r.dir, "status", "--porcelain", "--untracked-files=all"); st != "" {
+		t.Errorf("git status after the failure:\n%s", st)
+	}
+	if got := r.git(r.dir, "rev-parse", "HEAD"); got != base {
+		t.Errorf("HEAD moved to %s", got)
+	}
+	if err := os.Remove(filepath.Join(disk, "filler")); err != nil {
+		t.Fatal(err)
+	}
+	if code, stderr := r.laminar("bump", "--yes"); code != 0 {
+		t.Fatalf("bump after freeing space: exit %d\n%s", code, stderr)
+	}
+	checkPromoted(t, r, base, oldTag, newTag)
 }

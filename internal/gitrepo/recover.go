@@ -426,7 +426,7 @@ func overwriteInPlace(full string, content []byte) error {
 		return errors.New("not a regular file")
 	}
 	if int64(len(content)) > allocated(fi) {
-		return fmt.Errorf("in place: %d bytes do not fit in the %d the file has", len(content), allocated(fi))
+		return fmt.Errorf("%d bytes do not fit in the %d the file has", len(content), allocated(fi))
 	}
 	cur := make([]byte, fi.Size())
 	if _, err := f.ReadAt(cur, 0); err != nil {
@@ -463,6 +463,25 @@ func (r *Repo) removeTemps(j *journal) []string {
 				if fi, err := os.Lstat(m); err == nil && !fi.IsDir() && os.Remove(m) == nil {
 					out = append(out, m)
 				}
+			}
+		}
+	}
+	// The private names locks are made under (Txn.takeLock): one left by
+	// a kill before the journal recorded it has no other owner, since the
+	// caller holds the laminar lock.
+	locks := []string{filepath.Join(r.GitDir, "index.lock"), filepath.Join(r.GitDir, "HEAD.lock")}
+	if j.Ref != "" {
+		locks = append(locks, r.refPath(j.Ref)+".lock")
+	}
+	mine := fmt.Sprintf(".laminar-%d", os.Getpid())
+	for _, l := range locks {
+		matches, _ := filepath.Glob(globEscape(l) + ".laminar-[0-9]*")
+		for _, m := range matches {
+			if n := strings.TrimPrefix(m, l+".laminar-"); strings.Trim(n, "0123456789") != "" || strings.HasSuffix(m, mine) {
+				continue
+			}
+			if fi, err := os.Lstat(m); err == nil && fi.Mode().IsRegular() && os.Remove(m) == nil {
+				out = append(out, m)
 			}
 		}
 	}

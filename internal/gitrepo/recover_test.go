@@ -66,6 +66,8 @@ func TestRecoverUndoesFilesWrittenBeforeTheCommit(t *testing.T) {
 	// A temporary file of ours, as a kill during an atomic write leaves.
 	writeFile(t, x.root, "dir/.b.yaml.laminar-123456", "half")
 	writeFile(t, x.root, "dir/.other.laminar-1", "not next to a journaled file")
+	// A lock's private name, left by a kill before the journal recorded it.
+	writeFile(t, x.root, ".git/index.lock.laminar-999999", "")
 	x.die()
 
 	s, err := x.recover(t)
@@ -82,6 +84,9 @@ func TestRecoverUndoesFilesWrittenBeforeTheCommit(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(x.root, "dir/.b.yaml.laminar-123456")); err == nil {
 		t.Error("our temporary file was left")
+	}
+	if _, err := os.Stat(filepath.Join(x.root, ".git/index.lock.laminar-999999")); err == nil {
+		t.Error("a lock's private name was left")
 	}
 	if _, err := os.Stat(filepath.Join(x.root, "dir/.other.laminar-1")); err != nil {
 		t.Error("a file that is not next to a journaled path was removed")
