@@ -109,7 +109,7 @@ func runBump(c *cli.Context, s Streams, opt bumpOptions) error {
 		return err
 	}
 	if !opt.dryRun {
-		unlock, err := ws.Lock()
+		unlock, err := ws.LockAndRecover(ctx)
 		if err != nil {
 			return exit(lockCode(err), err)
 		}

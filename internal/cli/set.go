@@ -118,7 +118,7 @@ func openSession(opt changeOptions) (*session, error) {
 	}
 	ss := &session{ws: ws, unlock: func() error { return nil }}
 	if !opt.dryRun {
-		unlock, err := ws.Lock()
+		unlock, err := ws.LockAndRecover(context.Background())
 		if err != nil {
 			return nil, exit(lockCode(err), err)
 		}

@@ -21,11 +21,7 @@ import (
 // one repository from interleaving.
 const LockName = "laminar.lock"
 
-// Lock excludes other runs on this repository until unlock is called,
-// then settles what an interrupted run left (see Recover): every command
-// that changes the repository starts from a consistent state. An
-// unsettled journal is an error wrapping *gitrepo.UnsettledError; the
-// lock is then released.
+// Lock excludes other runs on this repository until unlock is called.
 func (w *Workspace) Lock() (unlock func() error, err error) {
 	unlock, err = w.Repo.Lock(LockName)
 	if err != nil {
@@ -34,7 +30,19 @@ func (w *Workspace) Lock() (unlock func() error, err error) {
 		}
 		return nil, fmt.Errorf("taking %s: %w", LockName, err)
 	}
-	if _, err := w.Recover(context.Background()); err != nil {
+	return unlock, nil
+}
+
+// LockAndRecover is Lock for the commands that change files: it then
+// settles what an interrupted run left (see Recover), so that they start
+// from a consistent state. An unsettled journal is an error wrapping
+// *gitrepo.UnsettledError; the lock is then released.
+func (w *Workspace) LockAndRecover(ctx context.Context) (unlock func() error, err error) {
+	unlock, err = w.Lock()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.Recover(ctx); err != nil {
 		unlock()
 		return nil, err
 	}
@@ -47,7 +55,8 @@ func (w *Workspace) Lock() (unlock func() error, err error) {
 // otherwise every file it wrote is put back to the committed content, so
 // that the run that follows recomputes and commits every promotion. Its
 // lock and temporary files are removed. The caller holds the lock.
-// Recovered then says what was done (nil when there was nothing).
+// Workspace.Recovered then says what was done (nil when there was
+// nothing).
 func (w *Workspace) Recover(ctx context.Context) (*gitrepo.Settled, error) {
 	s, err := w.Repo.Recover(ctx)
 	if err != nil {

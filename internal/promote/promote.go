@@ -24,7 +24,7 @@ type Workspace struct {
 	Config *config.Config
 	rules  *Rules
 	warn   func(string)
-	// Recovered is what Lock or Recover settled of an interrupted run;
+	// Recovered is what LockAndRecover or Recover settled of an interrupted run;
 	// nil when there was nothing.
 	Recovered *gitrepo.Settled
 }
