@@ -211,8 +211,9 @@ func BlobHash(data []byte) string {
 
 // Txn is a running journaled operation (see Begin).
 type Txn struct {
-	r *Repo
-	j journal
+	r     *Repo
+	j     journal
+	ended bool // the journal is removed: nothing may write it again
 }
 
 // Begin records, durably, that op is about to change files on top of the
@@ -299,6 +300,9 @@ func (t *Txn) Watched(files []JournalFile) error {
 }
 
 func (t *Txn) save() error {
+	if t.ended {
+		return nil
+	}
 	if err := t.r.saveJournal(&t.j); err != nil {
 		return fmt.Errorf("updating %s: %w", t.r.JournalPath(), err)
 	}
@@ -308,7 +312,7 @@ func (t *Txn) save() error {
 // End removes the journal of an operation that finished: HEAD, index and
 // working tree agree.
 func (t *Txn) End() error {
-	t.r.txn = nil
+	t.r.txn, t.ended = nil, true
 	os.Remove(t.r.journalTmp())
 	if err := os.Remove(t.r.JournalPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("removing %s: %w", t.r.JournalPath(), err)

@@ -303,6 +303,7 @@ func (t *Txn) Settle(ctx context.Context) (*Settled, error) {
 	if len(pending)+len(behind) > 0 {
 		return unsettled(&UnsettledError{Pending: pending, Behind: behind, Cause: firstErr})
 	}
+	ilock.rollback() // before End: releasing a journaled lock writes the journal
 	s.Temps = r.removeTemps(j)
 	if err := t.End(); err != nil {
 		return unsettled(&UnsettledError{Cause: err})

@@ -150,6 +150,34 @@ func TestRecoverFinishesWhenTheCommitWasMade(t *testing.T) {
 	}
 }
 
+func TestRecoverRemovesAJournalWithNothingLeftToDo(t *testing.T) {
+	// Killed after the commit, the index and the locks, just before the
+	// journal was removed.
+	x := beginInterrupted(t)
+	r := x.txn.r
+	for p, c := range x.new {
+		writeFile(t, x.root, p, c)
+	}
+	if _, err := r.Commit(context.Background(), testRequest("a.yaml", "dir/b.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	x.die()
+	if !journalExists(x.root) {
+		t.Fatal("no journal to recover")
+	}
+	s, err := x.recover(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Committed || len(s.Index)+len(s.Restored)+len(s.Completed)+len(s.Locks) != 0 {
+		t.Errorf("settled %+v, want nothing done but the journal removed", s)
+	}
+	if journalExists(x.root) {
+		t.Error("journal left")
+	}
+	assertClean(t, x.root)
+}
+
 func TestRecoverLeavesAnIndexLockThatIsNotOurs(t *testing.T) {
 	x := beginInterrupted(t)
 	writeFile(t, x.root, "a.yaml", x.new["a.yaml"])
