@@ -186,7 +186,7 @@ func (t *Txn) Settle(ctx context.Context) (*Settled, error) {
 			return unsettled(&UnsettledError{Cause: err})
 		}
 		st := state{f: f}
-		te, err := tree.FindEntry(f.Path)
+		te, err := r.findEntry(tree, f.Path)
 		switch {
 		case err == nil && (te.Mode == filemode.Regular || te.Mode == filemode.Executable || te.Mode == filemode.Deprecated):
 			st.head, st.h = te, te.Hash.String()

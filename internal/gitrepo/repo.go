@@ -315,7 +315,13 @@ func cleanPath(p string) (string, error) {
 	if p == "" {
 		return "", errors.New("empty path")
 	}
-	if strings.Contains(p, "\\") || strings.ContainsRune(p, 0) {
+	if strings.ContainsRune(p, 0) {
+		return "", fmt.Errorf("%q: a path cannot hold a NUL byte", p)
+	}
+	// A backslash is an ordinary character of a file name where the
+	// separator is a slash; only where it separates could "..\\" leave
+	// the working tree.
+	if filepath.Separator == '\\' && strings.Contains(p, "\\") {
 		return "", fmt.Errorf("%q: path must be slash-separated", p)
 	}
 	if path.IsAbs(p) || filepath.IsAbs(p) {

@@ -127,7 +127,7 @@ func (r *Repo) pathDirty(idx *indexFile, tree *object.Tree, p string, fileMode b
 	if tree == nil {
 		return true, nil
 	}
-	te, err := tree.FindEntry(p)
+	te, err := r.findEntry(tree, p)
 	if errors.Is(err, object.ErrEntryNotFound) || errors.Is(err, object.ErrDirectoryNotFound) {
 		return true, nil
 	}

@@ -361,3 +361,37 @@ func (q *revQueue) Pop() any {
 	*q = old[:len(old)-1]
 	return n
 }
+
+// findEntry is tree.FindEntry for a path git accepts but go-git would not
+// check out (a newline or an escape in a name): go-git refuses such a path
+// before it looks, while here it is only compared by blob id and mode, never
+// written out under its name. Such names are rare, so the slow walk by name
+// runs only after FindEntry has refused.
+func (r *Repo) findEntry(tree *object.Tree, p string) (*object.TreeEntry, error) {
+	te, err := tree.FindEntry(p)
+	if err == nil || errors.Is(err, object.ErrEntryNotFound) || errors.Is(err, object.ErrDirectoryNotFound) {
+		return te, err
+	}
+	parts := strings.Split(p, "/")
+	for i, name := range parts {
+		var found *object.TreeEntry
+		for j := range tree.Entries {
+			if tree.Entries[j].Name == name {
+				found = &tree.Entries[j]
+				break
+			}
+		}
+		switch {
+		case found == nil && i == len(parts)-1:
+			return nil, object.ErrEntryNotFound
+		case found == nil || (i < len(parts)-1 && found.Mode != filemode.Dir):
+			return nil, object.ErrDirectoryNotFound
+		case i == len(parts)-1:
+			return found, nil
+		}
+		if tree, err = object.GetTree(r.repo.Storer, found.Hash); err != nil {
+			return nil, fmt.Errorf("tree of %s: %w", strings.Join(parts[:i+1], "/"), err)
+		}
+	}
+	return nil, object.ErrEntryNotFound
+}
