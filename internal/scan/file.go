@@ -22,16 +22,18 @@ const (
 	synEnv
 	synDockerfile
 	synMarkdown
+	synMakefile
 )
 
 func syntaxOf(p string) syntax {
 	base := path.Base(p)
 	lower := strings.ToLower(base)
 	switch {
-	case lower == "dockerfile" || lower == "containerfile" ||
-		strings.HasSuffix(lower, ".dockerfile") || strings.HasSuffix(lower, ".containerfile") ||
-		strings.HasPrefix(lower, "dockerfile.") || strings.HasPrefix(lower, "containerfile."):
+	case dockerfileName(lower):
 		return synDockerfile
+	case lower == "makefile" || lower == "gnumakefile" || strings.HasPrefix(lower, "makefile.") ||
+		strings.HasSuffix(lower, ".mk"):
+		return synMakefile
 	case lower == ".env" || strings.HasPrefix(lower, ".env.") || strings.HasSuffix(lower, ".env"):
 		return synEnv
 	}
@@ -48,6 +50,32 @@ func syntaxOf(p string) syntax {
 		return synMarkdown
 	}
 	return synOther
+}
+
+// dockerfileName reports whether a lowercased base name is a Dockerfile's:
+// "dockerfile", "containerfile", with a suffix after '.', '-' or '_'
+// ("dockerfile.prod", "dockerfile-base", "containerfile_dev"), or as the
+// extension ("app.dockerfile", "dev.containerfile").
+func dockerfileName(lower string) bool {
+	for _, n := range []string{"dockerfile", "containerfile"} {
+		if rest, ok := strings.CutPrefix(lower, n); ok {
+			if rest == "" || rest[0] == '-' || rest[0] == '_' {
+				return true
+			}
+			if rest[0] == '.' {
+				// "dockerfile.go" is source about Dockerfiles.
+				switch path.Ext(rest) {
+				case ".go", ".py", ".js", ".ts", ".rs", ".java", ".rb", ".md", ".txt", ".json", ".yaml", ".yml", ".toml", ".html":
+					return false
+				}
+				return true
+			}
+		}
+		if strings.HasSuffix(lower, "."+n) {
+			return true
+		}
+	}
+	return false
 }
 
 // File finds every image reference in one file's content. path is
@@ -154,7 +182,7 @@ func (s *scanner) scanLine(start, end int) {
 			return
 		}
 	}
-	if s.runners && (s.syn == synOther || s.syn == synMarkdown) {
+	if s.runners && (s.syn == synOther || s.syn == synMarkdown || s.syn == synMakefile) {
 		defer s.shellContinued(start, end)
 	}
 	if s.inBlockComment {

@@ -80,8 +80,8 @@ func TestYAMLImageKeys(t *testing.T) {
 			want: []string{"1:31 inline nginx:1.25 tag=1.25", "1:53 inline redis:7 tag=7"}},
 		{name: "CRLF", content: "a: b\r\nimage: nginx:1.25\r\n", want: []string{"2:8 inline nginx:1.25 tag=1.25"}},
 		{name: "BOM", content: "\xef\xbb\xbfimage: nginx:1.25", want: []string{"1:11 inline nginx:1.25 tag=1.25"}},
-		{name: "other image keys", content: "cacheImage: \"ghcr.io/containerd/busybox\"\ninitImage: busybox:1\n--sidecar-image: x\n",
-			want: []string{"1:14 inline ghcr.io/containerd/busybox", "2:12 inline busybox:1 tag=1", "3:18 inline x"}},
+		{name: "other image keys", content: "cacheImage: \"ghcr.io/containerd/busybox\"\ninitImage: busybox:1\n--sidecar-image: x\nsidecar-image: ghcr.io/a/sidecar\n",
+			want: []string{"1:14 inline ghcr.io/containerd/busybox", "2:12 inline busybox:1 tag=1", "4:16 inline ghcr.io/a/sidecar"}},
 		{name: "not image keys", content: "imagePullPolicy: Always\nimageRegistry: docker.io\nimages: nginx\nvmImage: ubuntu-latest\nmyimage: foo\n"},
 		{name: "templated", content: strings.Join([]string{
 			`image: "{{ .Values.image }}"`,

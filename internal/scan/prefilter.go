@@ -135,7 +135,7 @@ func containsAt(b []byte, needle string, k int) bool {
 // everywhere, from its rare 'k'.
 func isScript(p string, syn syntax) bool {
 	switch syn {
-	case synDockerfile, synMarkdown:
+	case synDockerfile, synMarkdown, synMakefile:
 		return true
 	case synOther:
 	default:

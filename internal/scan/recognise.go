@@ -154,6 +154,18 @@ func (s *scanner) imageKeys(start int, code []byte) {
 		if p >= len(code) {
 			continue
 		}
+		if s.syn == synMakefile {
+			// "image: deps" is a rule; only assignments name values:
+			// "IMAGE = x", "IMAGE ?= x", "IMAGE := x", "IMAGE ::= x".
+			q := p
+			for q < len(code) && (code[q] == ':' || code[q] == '?') {
+				q++
+			}
+			if q == len(code) || code[q] != '=' || q-p > 3 {
+				continue
+			}
+			p = q
+		}
 		switch code[p] {
 		case ':':
 			for p < len(code) && code[p] == ':' {
@@ -176,12 +188,21 @@ func (s *scanner) imageKeys(start int, code []byte) {
 		if s.syn == synYAML {
 			p = skipProps(code, p)
 		}
+		if p < len(code) && code[p] != '"' && code[p] != '\'' && s.expressionSyntax() {
+			continue // an unquoted HCL, jsonnet or JSON value is an expression
+		}
 		vs, ve, ok := scalarAt(code, p)
 		if !ok || vs == ve {
 			continue
 		}
 		v := string(code[vs:ve])
 		if nullish(v) {
+			continue
+		}
+		if strings.IndexAny(v, "/:@") < 0 && (!exactImageKey(key) || s.syn == synMarkdown && !s.inFence) {
+			// A bare word is an image only under a key that is nothing
+			// but "image" ("image: nginx"): "podspec-volumes-image:
+			// disabled" and Markdown prose hold other words.
 			continue
 		}
 		r, ok := imageref.TryParse(v)
@@ -191,6 +212,73 @@ func (s *scanner) imageKeys(start int, code []byte) {
 		s.addInline(start+vs, r)
 		j = ve - 1
 	}
+}
+
+// expressionSyntax reports whether an unquoted value is an expression, not
+// a string: HCL ("disk_image = var.x"), jsonnet ("image: image") and JSON.
+func (s *scanner) expressionSyntax() bool {
+	return s.syn == synHCL || s.syn == synJsonnet || s.syn == synJSON
+}
+
+// exactImageKey reports whether an image key is the word "image" or
+// "image name" itself, not a longer key that ends in it.
+func exactImageKey(k []byte) bool {
+	k = trimDashDotLeft(k)
+	for _, x := range []string{"image", "imagename", "image_name", "image-name"} {
+		if bytes.EqualFold(k, []byte(x)) {
+			return true
+		}
+	}
+	return false
+}
+
+// continuedLiteral reports whether the quoted string code[open:close+1]
+// is only part of a string built at run time: joined with another by an
+// operator ('quay.io/x:v' + $.version, "a" .. b, "img:%s" % v,
+// "img:{}".format(v)), glued to a variable in shell ("repo:v"$TAG), or an
+// f-string. Its bytes are not the reference, and rewriting them would
+// corrupt the expression.
+func continuedLiteral(code []byte, open, close int) bool {
+	if k := close + 1; k < len(code) {
+		switch c := code[k]; {
+		case isKeyChar(c) || c == '$' || c == '{' || c == '(' || c == '[' || c == '`':
+			return true
+		}
+		for k < len(code) && (code[k] == ' ' || code[k] == '\t') {
+			k++
+		}
+		if k < len(code) {
+			switch code[k] {
+			case '+', '%', '~', '|':
+				if code[k] == '|' && (k+1 >= len(code) || code[k+1] != '|') {
+					break // a shell pipe, a YAML block
+				}
+				if code[k] == '~' && k > close+1 {
+					break
+				}
+				return true
+			case '.':
+				if k+1 < len(code) && (code[k+1] == '.' || isKeyChar(code[k+1])) {
+					return true
+				}
+			}
+		}
+	}
+	if k := open - 1; k >= 0 {
+		switch c := code[k]; {
+		case c == 'f' || c == 'F' || c == '$' || c == '}' || c == ')':
+			if c != 'f' && c != 'F' || k == 0 || !isKeyChar(code[k-1]) {
+				return true
+			}
+		}
+		for k >= 0 && (code[k] == ' ' || code[k] == '\t') {
+			k--
+		}
+		if k >= 0 && (code[k] == '+' || code[k] == '.' && k > 0 && code[k-1] == '.') {
+			return true
+		}
+	}
+	return false
 }
 
 func keyBefore(c byte) bool {
@@ -220,6 +308,9 @@ func scalarAt(code []byte, p int) (vs, ve int, ok bool) {
 		}
 		if q == '\'' && ve+1 < len(code) && code[ve+1] == '\'' {
 			return 0, 0, false // '' escape
+		}
+		if continuedLiteral(code, p, ve) {
+			return 0, 0, false
 		}
 		return vs, ve, true
 	}
@@ -264,6 +355,10 @@ func (s *scanner) inlineTokens(start int, code []byte) {
 			j++
 		}
 		if !colon || (i > 0 && !tokenBefore(code[i-1])) || (j < len(code) && !tokenAfter(code[j])) {
+			i = j
+			continue
+		}
+		if i > 0 && j < len(code) && (code[i-1] == '"' || code[i-1] == '\'') && code[j] == code[i-1] && continuedLiteral(code, i-1, j) {
 			i = j
 			continue
 		}
@@ -337,7 +432,7 @@ func (s *scanner) listItems(start int, code []byte, i int) {
 				i = len(code)
 				break
 			}
-			if depth == 1 {
+			if depth == 1 && !continuedLiteral(code, i, i+1+j) {
 				s.listItem(start, code[i+1:i+1+j], start+i+1)
 			}
 			i += j + 2
@@ -387,8 +482,20 @@ func hasRunner(code []byte) bool {
 	return false
 }
 
-// flagsWithValue are docker run/create flags whose value is the next word.
+// flagsWithValue are docker run/create/pull/push flags whose value is
+// the next word ("-a" is one only for run and create).
 var flagsWithValue = map[string]bool{
+	"--cpu-shares": true, "--cpuset-cpus": true, "--cpuset-mems": true, "--memory-swap": true,
+	"--memory-reservation": true, "--health-cmd": true, "--health-interval": true,
+	"--health-timeout": true, "--health-retries": true, "--health-start-period": true,
+	"--sysctl": true, "--userns": true, "--uts": true, "--cgroupns": true, "--cgroup-parent": true,
+	"--network-alias": true, "--dns-search": true, "--dns-option": true, "--pids-limit": true,
+	"--stop-timeout": true, "--label-file": true, "--mac-address": true, "--ip6": true,
+	"--annotation": true, "--pod": true, "--arch": true, "--os": true, "--authfile": true,
+	"--creds": true, "--cert-dir": true, "--secret": true, "--storage-opt": true,
+	"--volume-driver": true, "--device-cgroup-rule": true, "--oom-score-adj": true,
+	"--blkio-weight": true, "--cpu-period": true, "--cpu-quota": true, "--isolation": true,
+	"--log-level": true, "--namespace": true, "--snapshotter": true, "--hooks-dir": true,
 	"-v": true, "--volume": true, "-e": true, "--env": true, "-p": true, "--publish": true,
 	"--name": true, "--network": true, "--net": true, "-w": true, "--workdir": true,
 	"--entrypoint": true, "--platform": true, "-u": true, "--user": true, "--mount": true,
@@ -398,12 +505,20 @@ var flagsWithValue = map[string]bool{
 	"--cap-drop": true, "--log-driver": true, "--log-opt": true, "--security-opt": true,
 	"--tmpfs": true, "--dns": true, "--link": true, "--expose": true, "--shm-size": true,
 	"--ipc": true, "--pid": true, "--gpus": true, "--cidfile": true, "--stop-signal": true,
-	"--volumes-from": true, "-a": true, "--attach": true, "--group-add": true, "--ip": true,
+	"--volumes-from": true, "--attach": true, "--group-add": true, "--ip": true,
 }
 
 // runnerRefs finds the images of "docker run|pull|create|push [flags]
-// image", "docker tag image image" and "docker build|buildx build -t image".
+// image", "docker tag image image" and "docker build|buildx build -t
+// image". The command words are parsed: "docker buildx create" and
+// "docker compose run" are other commands, "docker image push" and
+// "docker container run" are the same ones. A command that starts in an
+// inline code span or a command substitution (backticks) ends with it; in
+// Markdown prose it ends with its sentence, and its argument must look
+// like a reference (a '/', a tag or a digest), not an English word ("the
+// docker push image.").
 func (s *scanner) runnerRefs(start int, code []byte) {
+	prose := s.syn == synMarkdown && !s.inFence
 	for _, rn := range runners {
 		from := 0
 		for {
@@ -413,71 +528,131 @@ func (s *scanner) runnerRefs(start int, code []byte) {
 			}
 			i += from
 			from = i + len(rn)
-			if i > 0 && isKeyChar(code[i-1]) {
-				continue
+			if i > 0 && (isKeyChar(code[i-1]) || code[i-1] == ':' || code[i-1] == '@') {
+				continue // "x-docker run", "app:docker run": the tag of another word
 			}
-			p := from
-			w, we := word(code, p)
-			sub := string(code[w:we])
-			if sub == "buildx" || sub == "image" || sub == "container" {
-				p = we
-				w, we = word(code, p)
-				sub = string(code[w:we])
+			cmd := code
+			strict := prose
+			if bytes.Count(code[:i], []byte("`"))%2 == 1 {
+				if k := bytes.IndexByte(code[i:], '`'); k >= 0 {
+					cmd = code[:i+k]
+				}
+				strict = false
+			} else if prose {
+				cmd = code[:sentenceEnd(code, i)]
 			}
-			positional := 0
-			switch sub {
-			case "run", "pull", "create", "push":
-				positional = 1
-			case "tag":
-				positional = 2
-			case "build":
-			default:
-				continue
-			}
-			p = we
-			for {
-				w, we = word(code, p)
-				if w == we || code[w] == ';' || code[w] == '|' || code[w] == '&' {
-					break
-				}
-				arg := string(code[w:we])
-				p = we
-				if strings.HasPrefix(arg, "-") {
-					name, val, hasVal := strings.Cut(arg, "=")
-					if sub == "build" && (name == "-t" || name == "--tag") {
-						if hasVal {
-							s.runnerArg(start, code, we-len(val), we)
-						} else {
-							vw, vwe := word(code, p)
-							s.runnerArg(start, code, vw, vwe)
-							p = vwe
-						}
-						continue
-					}
-					if !hasVal && flagsWithValue[arg] {
-						_, p = word(code, p)
-					}
-					continue
-				}
-				if positional == 0 {
-					break
-				}
-				if !s.runnerArg(start, code, w, we) {
-					break
-				}
-				positional--
-				if positional == 0 {
-					break
-				}
+			s.runnerCommand(start, cmd, from, strict)
+		}
+	}
+}
+
+// sentenceEnd returns the end of the sentence of prose that holds code[i]:
+// after a '.', '!' or '?' that ends a word, or the end of the line.
+func sentenceEnd(code []byte, i int) int {
+	for k := i; k < len(code); k++ {
+		switch code[k] {
+		case '.', '!', '?':
+			if k+1 == len(code) || code[k+1] == ' ' || code[k+1] == '\t' {
+				return k + 1
 			}
 		}
 	}
+	return len(code)
+}
+
+// runnerCommand reads the words of one docker, podman or nerdctl command
+// from cmd[p:], after the program's name.
+func (s *scanner) runnerCommand(start int, cmd []byte, p int, strict bool) {
+	w, we := word(cmd, p)
+	// Global options come before the command: "docker --context x run".
+	for w < we && cmd[w] == '-' {
+		p = we
+		if arg := string(cmd[w:we]); globalFlagsWithValue[arg] {
+			_, p = word(cmd, p)
+		}
+		w, we = word(cmd, p)
+	}
+	sub := string(cmd[w:we])
+	group := ""
+	switch sub {
+	case "buildx", "builder", "image", "container":
+		group = sub
+		w, we = word(cmd, we)
+		sub = string(cmd[w:we])
+	}
+	positional := 0
+	switch {
+	case (group == "" || group == "container") && (sub == "run" || sub == "create"):
+		positional = 1
+	case (group == "" || group == "image") && (sub == "pull" || sub == "push"):
+		positional = 1
+	case (group == "" || group == "image") && sub == "tag":
+		positional = 2
+	case sub == "build" && group != "container":
+	default:
+		return
+	}
+	p = we
+	for {
+		w, we = word(cmd, p)
+		if w == we || cmd[w] == ';' || cmd[w] == '|' || cmd[w] == '&' || cmd[w] == ')' {
+			return
+		}
+		arg := string(cmd[w:we])
+		p = we
+		if strings.HasPrefix(arg, "-") {
+			name, val, hasVal := strings.Cut(arg, "=")
+			if sub == "build" && (name == "-t" || name == "--tag") {
+				if hasVal {
+					s.runnerArg(start, cmd, we-len(val), we, strict)
+				} else {
+					vw, vwe := word(cmd, p)
+					s.runnerArg(start, cmd, vw, vwe, strict)
+					p = vwe
+				}
+				continue
+			}
+			if !hasVal && (flagsWithValue[arg] || arg == "-a" && (sub == "run" || sub == "create") ||
+				sub == "build" && buildFlagsWithValue[arg]) {
+				_, p = word(cmd, p)
+			}
+			continue
+		}
+		if positional == 0 {
+			continue // the context of a build: its -t may follow
+		}
+		if !s.runnerArg(start, cmd, w, we, strict) {
+			return
+		}
+		positional--
+		if positional == 0 {
+			return
+		}
+	}
+}
+
+// globalFlagsWithValue are options of docker, podman and nerdctl
+// themselves whose value is the next word.
+var globalFlagsWithValue = map[string]bool{
+	"--context": true, "-c": true, "-H": true, "--host": true, "--config": true,
+	"--log-level": true, "-l": true, "--connection": true, "--url": true,
+	"--namespace": true, "-n": true, "--address": true, "--root": true,
+	"--runroot": true, "--storage-driver": true, "--cgroup-manager": true,
+}
+
+// buildFlagsWithValue are docker build options whose value is the next
+// word.
+var buildFlagsWithValue = map[string]bool{
+	"-f": true, "--file": true, "--build-arg": true, "--target": true, "--cache-from": true,
+	"--cache-to": true, "--secret": true, "--ssh": true, "-o": true, "--output": true,
+	"--progress": true, "--builder": true, "--iidfile": true, "--metadata-file": true,
+	"--build-context": true, "--attest": true, "--allow": true, "--annotation": true,
 }
 
 // runnerArg reports the image in the argument code[w:we] of a docker
 // command, without the shell or Markdown punctuation around it
 // ("'nginx:1.25'", "nginx:1.25`.", "nginx:1.25;").
-func (s *scanner) runnerArg(start int, code []byte, w, we int) bool {
+func (s *scanner) runnerArg(start int, code []byte, w, we int, strict bool) bool {
 	for w < we && (code[w] == '"' || code[w] == '\'') {
 		w++
 	}
@@ -494,6 +669,9 @@ func (s *scanner) runnerArg(start int, code []byte, w, we int) bool {
 		e--
 	}
 	if e == w {
+		return false
+	}
+	if strict && bytes.IndexAny(code[w:e], "/:@") < 0 {
 		return false
 	}
 	r, ok := imageref.TryParse(string(code[w:e]))

@@ -1,0 +1,197 @@
+package scan
+
+import (
+	"strings"
+	"testing"
+)
+
+// The tests in this file each cover one class of text that looks like an
+// image reference and is not one, beside the forms of the same file kind
+// that must still be found.
+
+// TestConcatenatedLiterals: a quoted literal continued by an operator or an
+// interpolation is part of a string built at run time. Reporting its
+// prefix ('quay.io/x:v' + version as tag "v") would let a bump rewrite
+// half an expression.
+func TestConcatenatedLiterals(t *testing.T) {
+	runCases(t, []fileCase{
+		{name: "jsonnet", path: "lib/alertmanager.libsonnet", content: strings.Join([]string{
+			"{",
+			"  image: 'quay.io/prometheus/alertmanager:v' + $.values.versions.alertmanager,",
+			"  other: 'quay.io/prometheus/node-exporter:v%s' % $.versions.node,",
+			"  third: $.registry + 'quay.io/brancz/kube-rbac-proxy:v0.18.1',",
+			"  fourth: std.format('ghcr.io/org/app:%s', [$.tag]),",
+			"  kept: 'quay.io/x/y:v1.2.3',",
+			"  image2: \"ghcr.io/org/sidecar:1.0\",",
+			"}",
+		}, "\n"), want: []string{
+			"6:10 inline quay.io/x/y:v1.2.3 tag=v1.2.3",
+			"7:12 inline ghcr.io/org/sidecar:1.0 tag=1.0",
+		}},
+		{name: "jsonnet image key kept", path: "main.jsonnet", content: "{ image: 'quay.io/x/y:v1.2.3' }\n",
+			want: []string{"1:11 inline quay.io/x/y:v1.2.3 tag=v1.2.3"}},
+		{name: "python", path: "build.py", content: strings.Join([]string{
+			`IMAGE = "ghcr.io/org/app:v" + version`,
+			`BASE = f"ghcr.io/org/base:{tag}"`,
+			`OTHER = "ghcr.io/org/other:{}".format(tag)`,
+			`LUA = "ghcr.io/org/lua:v" .. ver`,
+			`PINNED = "ghcr.io/org/pinned:1.4.0"`,
+		}, "\n"), want: []string{
+			"5:11 inline ghcr.io/org/pinned:1.4.0 tag=1.4.0",
+		}},
+		{name: "shell", path: "release.sh", content: strings.Join([]string{
+			`IMAGE="ghcr.io/org/app:v"$VERSION`,
+			`IMAGE2="ghcr.io/org/app:v"${VERSION}`,
+			`IMAGE3=${REGISTRY}"/app:1.0"`,
+			`IMAGE4="ghcr.io/org/app:${VERSION}"`,
+			`IMAGE5="ghcr.io/org/app:$(git describe)"`,
+			`IMAGE6="ghcr.io/org/app:1.2.3"`,
+		}, "\n"), want: []string{
+			"6:9 inline ghcr.io/org/app:1.2.3 tag=1.2.3",
+		}},
+		{name: "templates", path: "templates/deploy.yaml", content: strings.Join([]string{
+			`image: "ghcr.io/org/app:v{{ .Chart.AppVersion }}"`,
+			`image: ghcr.io/org/app:v#{version}`,
+			`image: "ghcr.io/org/app:%s"`,
+			`image: ghcr.io/org/app:1.0`,
+		}, "\n"), want: []string{
+			"4:8 inline ghcr.io/org/app:1.0 tag=1.0",
+		}},
+		{name: "lists", path: "cfg.json", content: `{"images": ["ghcr.io/a/b:v" + x, "ghcr.io/a/c:2"]}` + "\n",
+			want: []string{`1:35 inline ghcr.io/a/c:2 tag=2`}},
+	})
+}
+
+// TestKeysByFileKind: "key: value" is YAML's, not a Makefile rule's, and
+// an unquoted value in HCL, jsonnet or JSON is an expression.
+func TestKeysByFileKind(t *testing.T) {
+	runCases(t, []fileCase{
+		{name: "makefile", path: "Makefile", content: strings.Join([]string{
+			"IMAGE ?= registry.example.com/app:1.2",
+			"BASE_IMAGE := ghcr.io/org/base:2.0",
+			"image: build-ui",
+			"image: clean-image ## Build image",
+			"docker-image: image",
+			"\tdocker build -t $(IMAGE) .",
+			"\tdocker push registry.example.com/app:1.2",
+		}, "\n"), want: []string{
+			"1:10 inline registry.example.com/app:1.2 tag=1.2",
+			"2:15 inline ghcr.io/org/base:2.0 tag=2.0",
+			"7:14 inline registry.example.com/app:1.2 tag=1.2",
+		}},
+		{name: "mk include", path: "build/images.mk", content: "image: push-image\nIMAGE = nginx\n",
+			want: []string{"2:9 inline nginx"}},
+		{name: "shell heredoc yaml", path: "deploy.sh", content: "cat <<EOF | kubectl apply -f -\n    image: nginx:1.25\nEOF\n",
+			want: []string{"2:12 inline nginx:1.25 tag=1.25"}},
+		{name: "terraform", path: "gke.tf", content: strings.Join([]string{
+			`disk_image = secondary_boot_disks.value`,
+			`image = var.image`,
+			`image = local.images["app"]`,
+			`image = "nginx:1.25"`,
+			`container_image = "gcr.io/org/app:1.0"`,
+		}, "\n"), want: []string{
+			"4:10 inline nginx:1.25 tag=1.25",
+			"5:20 inline gcr.io/org/app:1.0 tag=1.0",
+		}},
+		{name: "jsonnet identifiers", path: "app.jsonnet", content: "local image = 'nginx:1.25';\n{ image: image, sidecarImage: $.images.sidecar }\n",
+			want: []string{"1:16 inline nginx:1.25 tag=1.25"}},
+	})
+}
+
+// TestSuffixKeyValues: a key that only ends in "image" holds other words
+// ("kubernetes.podspec-volumes-image: disabled"); a bare word is an image
+// only under the key "image" itself.
+func TestSuffixKeyValues(t *testing.T) {
+	runCases(t, []fileCase{
+		{name: "yaml", path: "config/features.yaml", content: strings.Join([]string{
+			`kubernetes.podspec-volumes-image: "disabled"`,
+			`queue-sidecar-image: enabled`,
+			`builderImage: default`,
+			`image: nginx`,
+			`image: "busybox"`,
+			`cacheImage: ghcr.io/org/cache`,
+			`initImage: busybox:1.36`,
+			`IMAGE_NAME: redis`,
+		}, "\n"), want: []string{
+			"4:8 inline nginx",
+			"5:9 inline busybox",
+			"6:13 inline ghcr.io/org/cache",
+			"7:12 inline busybox:1.36 tag=1.36",
+			"8:13 inline redis",
+		}},
+		{name: "flag", path: "run.sh", content: "controller --queue-image=none\ncontroller --init-image=busybox:1\ncontroller --image=nginx\n",
+			want: []string{"2:25 inline busybox:1 tag=1", "3:20 inline nginx"}},
+	})
+}
+
+// TestRunnerCommands: the words of a docker, podman or nerdctl command are
+// parsed: which command it is, which options take a value, where an inline
+// code span or a sentence ends it.
+func TestRunnerCommands(t *testing.T) {
+	runCases(t, []fileCase{
+		{name: "subcommands", path: "setup.sh", content: strings.Join([]string{
+			`docker buildx create --buildkitd-flags="--allow-insecure-entitlement security.insecure" --use`,
+			`docker compose run web`,
+			`docker image push ghcr.io/org/app:1.0`,
+			`docker container run --rm alpine:3.19 true`,
+			`docker --context prod run -d nginx:1.25`,
+			`docker buildx build --build-arg X=1 -t ghcr.io/org/app:2.0 --push .`,
+			`docker run --rm -e X=1 nginx:1.25`,
+			`podman run --pod web -it fedora:39 bash`,
+			`docker pull -a busybox`,
+			`docker network create backend`,
+		}, "\n"), want: []string{
+			"3:19 inline ghcr.io/org/app:1.0 tag=1.0",
+			"4:27 inline alpine:3.19 tag=3.19",
+			"5:30 inline nginx:1.25 tag=1.25",
+			"6:40 inline ghcr.io/org/app:2.0 tag=2.0",
+			"7:24 inline nginx:1.25 tag=1.25",
+			"8:26 inline fedora:39 tag=39",
+			"9:16 inline busybox",
+		}},
+		{name: "markdown", path: "docs/usage.md", content: strings.Join([]string{
+			"The location of the docker push image.",
+			"Pass the `docker run --entrypoint` flag to change it.",
+			"Run `docker run nginx` or `docker pull ghcr.io/org/app:1.0` first.",
+			"Then docker pull ghcr.io/org/tool:2.1 and go.",
+			"When docker runs images. The rest.",
+			"",
+			"```sh",
+			"docker run --rm -p 8080:80 nginx",
+			"docker push registry.example.com/app:1.2",
+			"```",
+			"",
+			"```yaml",
+			"image: redis:7",
+			"```",
+			"",
+			"The image: nginx line is prose.",
+		}, "\n"), want: []string{
+			"3:17 inline nginx",
+			"3:40 inline ghcr.io/org/app:1.0 tag=1.0",
+			"4:18 inline ghcr.io/org/tool:2.1 tag=2.1",
+			"8:28 inline nginx",
+			"9:13 inline registry.example.com/app:1.2 tag=1.2",
+			"13:8 inline redis:7 tag=7",
+		}},
+		{name: "command substitution", path: "ci.sh", content: "ID=`docker create busybox:1.36` && docker cp \"$ID\":/x .\n",
+			want: []string{"1:19 inline busybox:1.36 tag=1.36"}},
+	})
+}
+
+// TestDockerfileNames: every spelling of a Dockerfile's name is read as
+// one, so that an untagged FROM there is found.
+func TestDockerfileNames(t *testing.T) {
+	for _, p := range []string{
+		"Dockerfile", "Containerfile", "Dockerfile-base", "Dockerfile-versioned", "Dockerfile_dev",
+		"app.Dockerfile", "Containerfile.dev", "Dockerfile.prod", "dev.containerfile", "build/docker/Dockerfile.alpine",
+	} {
+		runCases(t, []fileCase{{name: p, path: p, content: "FROM golang AS build\nFROM build\nFROM alpine\n",
+			want: []string{"1:6 inline golang", "3:6 inline alpine"}}})
+	}
+	for _, p := range []string{"dockerfile.go", "Dockerfiles.md", "my-dockerfile-notes.txt"} {
+		if syntaxOf(p) == synDockerfile {
+			t.Errorf("%s read as a Dockerfile", p)
+		}
+	}
+}
