@@ -71,6 +71,15 @@ type ImageStatus struct {
 	References []Location      `json:"references"`
 	Candidates []CandidateInfo `json:"candidates"`
 	Considered int             `json:"considered"`
+	// OtherRules are the rules that do not manage the image's references
+	// here, and why.
+	OtherRules []OtherRule `json:"other_rules"`
+}
+
+// OtherRule is a rule that does not manage an image, and why.
+type OtherRule struct {
+	Rule   string `json:"rule"`
+	Reason string `json:"reason"`
 }
 
 // Location is a place in a file.
@@ -128,8 +137,17 @@ func runStatus(c *cli.Context, s Streams, opt statusOptions) error {
 		if d.Held != "" {
 			st.Chosen = d.Current
 		}
+		st.OtherRules = []OtherRule{}
+		seen := map[OtherRule]bool{}
 		for _, r := range d.Refs {
 			st.References = append(st.References, Location{File: r.Path, Line: r.Line})
+			for _, p := range r.Passed {
+				o := OtherRule{Rule: p.Rule, Reason: p.Why}
+				if !seen[o] {
+					seen[o] = true
+					st.OtherRules = append(st.OtherRules, o)
+				}
+			}
 		}
 		for _, v := range d.Choice.Verdicts {
 			st.Candidates = append(st.Candidates, CandidateInfo{Tag: v.Tag, Outcome: string(v.Outcome), Reason: v.Reason})
@@ -181,6 +199,9 @@ func printStatus(w io.Writer, p painter, r StatusResult, all bool) {
 			locs = append(locs, fmt.Sprintf("%s:%d", printable.String(l.File), l.Line))
 		}
 		fmt.Fprintf(w, "  in %s\n", strings.Join(locs, ", "))
+		for _, o := range st.OtherRules {
+			fmt.Fprintf(w, "  %s\n", p.dim(fmt.Sprintf("not rule %s: %s", printable.String(o.Rule), printable.String(o.Reason))))
+		}
 		// The chosen candidate's line already says why it won.
 		if st.Reason != "" && st.Held == "" && (len(st.Candidates) == 0 || st.Candidates[0].Outcome != string(policy.Chosen)) {
 			fmt.Fprintf(w, "  %s\n", printable.String(st.Reason))

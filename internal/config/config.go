@@ -43,6 +43,10 @@ type Update struct {
 	Pattern string   // "glob:develop-*", "regex:^v[0-9]+$", "semver:^1.2"
 	Files   []string // folders, files or globs; empty means the whole repository
 	Exclude []string
+	// Images are globs over image names ("app", "registry.example.com/acme/*",
+	// "!*/legacy-*"): when set, the rule manages only the images they
+	// match (see ManagesImage).
+	Images []string
 
 	// Order decides which matching tag is newest: "semver", "numeric",
 	// "alphabetical", "newest-build" or "digest". Empty means the default
@@ -65,6 +69,7 @@ type Update struct {
 	KeyLines map[string]int // line of each key that was set, for messages
 
 	files, exclude, execTrust []pathPattern
+	images                    []imagePattern
 }
 
 // Commit describes how promotion commits are written.

@@ -19,6 +19,7 @@ func FuzzParse(f *testing.F) {
 	f.Add("[commit]\nauthor_email = \"x\"\n[[registry]]\n")
 	f.Add("[[registry]]\nprefix = \"r.example.com/a\"\n[[update]]\npattern = \"regex:(\"\nfiles = [\"**/x/**/*.y\"]\n")
 	f.Add("[[registry]]\nprefix = \"r.example.com/a\"\n[[update]]\npattern = \"glob:*\"\nexec = [\"x\"]\nexec_trust = [\"s/**\", \"/abs\"]\n")
+	f.Add("[[registry]]\nprefix = \"r.example.com/a\"\n[[update]]\npattern = \"glob:*\"\nimages = [\"app\", \"r.example.com/a/*\", \"!*/legacy-*\", \"*a*a*?\"]\n")
 	f.Fuzz(func(t *testing.T, text string) {
 		cfg, err := Parse("laminar.toml", []byte(text))
 		if err != nil {
@@ -48,6 +49,7 @@ func FuzzParse(f *testing.F) {
 			if u.MinAge < 0 {
 				t.Fatalf("min_age %v accepted", u.MinAge)
 			}
+			u.ManagesImage("r.example.com/a/legacy-app", "app", "")
 			for _, p := range []string{"", "a", "dev/app.yaml", "x/y/z/w.yaml"} {
 				u.Covers(p)
 				if g, ok := u.ExecTrustGlob(p); ok && (strings.HasPrefix(strings.TrimSpace(g), "/") || slices.Contains(strings.Split(g, "/"), "..")) {

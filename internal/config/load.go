@@ -70,6 +70,7 @@ type rawUpdate struct {
 	Pattern        string   `toml:"pattern"`
 	Files          []string `toml:"files"`
 	Exclude        []string `toml:"exclude"`
+	Images         []string `toml:"images"`
 	Order          string   `toml:"order"`
 	Extract        string   `toml:"extract"`
 	ExcludeTags    []string `toml:"exclude_tags"`
@@ -170,7 +171,7 @@ func Parse(path string, data []byte) (*Config, error) {
 		}
 		u.Line = loc.tableLine("update", i)
 		u.KeyLines = map[string]int{}
-		for _, k := range []string{"pattern", "order", "extract", "exclude_tags", "min_age", "files", "exclude", "exec", "exec_timeout", "exec_trust"} {
+		for _, k := range []string{"pattern", "order", "extract", "exclude_tags", "min_age", "files", "exclude", "images", "exec", "exec_timeout", "exec_trust"} {
 			if l := loc.keyLineIn("update", i, k); l > 0 {
 				u.KeyLines[k] = l
 			}
@@ -221,7 +222,7 @@ func (e *keyError) Error() string { return e.key + ": " + e.msg }
 
 func buildUpdate(r rawUpdate, i int) (Update, error) {
 	u := Update{
-		Name: r.Name, Pattern: r.Pattern, Files: r.Files, Exclude: r.Exclude,
+		Name: r.Name, Pattern: r.Pattern, Files: r.Files, Exclude: r.Exclude, Images: r.Images,
 		Order: r.Order, Extract: r.Extract, ExcludeTags: r.ExcludeTags, AllowDowngrade: r.AllowDowngrade,
 	}
 	if err := checkPattern(r.Pattern); err != nil {
@@ -254,6 +255,9 @@ func buildUpdate(r rawUpdate, i int) (Update, error) {
 	}
 	if u.exclude, err = compilePaths(r.Exclude); err != nil {
 		return u, &keyError{"exclude", err.Error()}
+	}
+	if u.images, err = compileImages(r.Images); err != nil {
+		return u, &keyError{"images", err.Error()}
 	}
 	return u, nil
 }
@@ -333,7 +337,7 @@ var knownKeys = map[string][]string{
 	"git":          gitKeys,
 	"registry":     registryKeys,
 	"cache":        {"dir", "ttl", "tag_ttl"},
-	"update":       {"name", "pattern", "files", "exclude", "order", "extract", "exclude_tags", "min_age", "allow_downgrade", "exec", "exec_timeout", "exec_trust"},
+	"update":       {"name", "pattern", "files", "exclude", "images", "order", "extract", "exclude_tags", "min_age", "allow_downgrade", "exec", "exec_timeout", "exec_trust"},
 	"notify":       notifyKeys,
 	"commit":       {"author_name", "author_email", "committer_name", "committer_email", "message"},
 }

@@ -92,6 +92,9 @@ type Reference struct {
 	Registry string // name or prefix of the [[registry]] it lies under; empty if none
 	Rule     string // name of the managing rule; empty when unmanaged
 	rule     int    // index into rules, -1 when unmanaged
+	// Passed are the rules that do not manage the reference, in file
+	// order, each with the reason.
+	Passed []PassedRule
 }
 
 // Managed reports whether a rule manages the reference.

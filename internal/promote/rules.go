@@ -70,9 +70,10 @@ func (rs *Rules) Covers(path string) bool {
 }
 
 // Assign finds the rule that manages m: the first (in file order) whose
-// files cover the path and whose pattern matches the current tag, for an
-// image under a [[registry]] prefix. An unmanaged reference is returned
-// with Managed() false.
+// files cover the path, whose images (if any) match the image and whose
+// pattern matches the current tag, for an image under a [[registry]]
+// prefix. An unmanaged reference is returned with Managed() false. The
+// other rules are in Passed, each with the reason it does not manage m.
 func (rs *Rules) Assign(m scan.Match) Reference {
 	ref := Reference{Match: m, rule: -1}
 	for _, reg := range rs.config.Registries {
@@ -88,14 +89,38 @@ func (rs *Rules) Assign(m scan.Match) Reference {
 		return ref
 	}
 	for i, r := range rs.list {
-		if r.update.Covers(m.Path) && r.policy.Manages(m.Ref.Tag) {
-			ref.rule = i
-			ref.Rule = r.update.Name
-			if ref.Rule == "" {
-				ref.Rule = fmt.Sprintf("#%d", i+1)
-			}
-			break
+		why := ""
+		switch {
+		case !r.update.Covers(m.Path):
+			why = "not in its files"
+		case !r.update.ManagesImage(m.Ref.Image(), m.Ref.Name):
+			why = "its images do not match"
+		case !r.policy.Manages(m.Ref.Tag):
+			why = fmt.Sprintf("its pattern %s does not match the current tag", r.update.Pattern)
 		}
+		if why == "" && ref.rule >= 0 {
+			why = "rule " + ref.Rule + " comes first"
+		}
+		if why != "" {
+			ref.Passed = append(ref.Passed, PassedRule{Rule: rs.label(i), Why: why})
+			continue
+		}
+		ref.rule = i
+		ref.Rule = rs.label(i)
 	}
 	return ref
+}
+
+// label names the rule at index i: its name, or "#n" in file order.
+func (rs *Rules) label(i int) string {
+	if n := rs.list[i].update.Name; n != "" {
+		return n
+	}
+	return fmt.Sprintf("#%d", i+1)
+}
+
+// PassedRule is a rule that does not manage a reference, and why.
+type PassedRule struct {
+	Rule string
+	Why  string
 }
