@@ -11,11 +11,16 @@
 //
 // # Syntax by file name
 //
-// Dockerfile, Containerfile, *.Dockerfile, Dockerfile.* and Containerfile.*
-// are Dockerfiles; .env, .env.* and *.env are env files; *.yaml and *.yml
-// YAML; *.json and *.json5 JSON; *.jsonnet and *.libsonnet jsonnet; *.tf,
-// *.tfvars, *.hcl and *.nomad HCL; *.md, *.markdown and *.mdx Markdown;
-// anything else is read like a shell script. The name decides the comment
+// Dockerfile, Containerfile, *.Dockerfile, *.Containerfile, and either
+// name followed by '.', '-' or '_' and more (Dockerfile.prod,
+// Dockerfile-base, Containerfile_dev; not dockerfile.go or other source)
+// are Dockerfiles; Makefile, GNUmakefile, Makefile.* and *.mk Makefiles;
+// .env, .env.* and *.env are env files; *.yaml and *.yml YAML; *.json and
+// *.json5 JSON; *.jsonnet and *.libsonnet jsonnet; *.tf, *.tfvars, *.hcl
+// and *.nomad HCL; *.md, *.markdown and *.mdx Markdown; anything else is
+// read like a shell script. The kind decides which recognisers apply: in
+// a Makefile "image: build" is a rule, so an image key takes only an
+// assignment ("IMAGE ?= x", "IMAGE := x", "IMAGE = x"). The name decides the comment
 // syntax: '#' after a blank or at the start of a line (YAML, env, shell,
 // HCL, jsonnet, and Markdown inside a fenced code block), '//' (JSON5,
 // jsonnet, HCL), /* */ (jsonnet, HCL), and in Dockerfiles only whole '#'
@@ -35,7 +40,14 @@
 //     a word boundary ("cacheImage", "initImage", "TENSORBOARD_IMAGE",
 //     "--sidecar-image", "controller.image") or in "image name"
 //     ("IMAGE_NAME", "imageName"), is a reference whenever it parses, even
-//     untagged ("image: nginx" is reported with an empty tag). The key may
+//     untagged ("image: nginx" is reported with an empty tag). Untagged
+//     one-word values count only under the key "image" or "image name"
+//     itself: under a key that merely ends in "image" a bare word is a
+//     setting ("kubernetes.podspec-volumes-image: disabled"), so the value
+//     needs a '/', a tag or a digest there ("cacheImage: ghcr.io/a/b" is
+//     found). The same holds in Markdown prose for every key. In HCL,
+//     jsonnet and JSON the value must be quoted: an unquoted one is an
+//     expression ("disk_image = var.x", jsonnet "image: image"). The key may
 //     be quoted; the separator is ": " (YAML, JSON, jsonnet "::"), or "="
 //     (env, HCL, "--image=x"); the value is quoted or a single bare word.
 //     "imagePullPolicy", "imageRegistry", "vmImage", "osImage" are not
@@ -66,6 +78,13 @@
 //     "modelregistry.kubeflow.org/namespace", "gcr.io/istio-release") and
 //     tokens glued to other text ("$(X)ghcr.io/a/b:1") are never inline
 //     references.
+//   - A quoted string that is only part of a string built at run time is
+//     never a reference, even when its bytes parse: its closing quote is
+//     followed by an operator that continues it ("+", "%", "..",
+//     ".format(") or glued to more text ("repo:v"$TAG), or it is preceded
+//     by "+" or "..", or it is a Python f-string. So
+//     'quay.io/prometheus/alertmanager:v' + $.versions.x is not the tag
+//     "v", and a bump never rewrites half an expression.
 //   - Templated values are never references: anything containing "{{",
 //     "${", "$(" or "$" fails to parse ("image: {{ .Values.image }}",
 //     "${IMAGE_NAME}:${VERSION}", "registry.example.com/app:{{ .Values.tag }}").
@@ -74,8 +93,17 @@
 //   - "docker|podman|nerdctl run|pull|create|push [flags] image": the
 //     first argument after the flags is a reference, even untagged; so
 //     are both arguments of "docker tag" and each -t/--tag of "docker
-//     build" and "docker buildx build". Shell quotes and Markdown
-//     backticks around the command are not part of the image.
+//     build" and "docker buildx build" (anywhere among its arguments).
+//     Shell quotes and Markdown backticks around the command are not part
+//     of the image. The command words are parsed: global options
+//     ("docker --context x run") are skipped; "docker image push",
+//     "docker container run" are "docker push", "docker run"; "docker
+//     buildx create", "docker compose run", "docker network create" are
+//     other commands. Options that take a value skip it. A command that
+//     starts inside backticks (a Markdown code span, a shell command
+//     substitution) ends at the closing one. In Markdown prose outside a
+//     code span the command ends with its sentence and its image must have
+//     a '/', a tag or a digest: "the docker push image." is English.
 //   - Dockerfiles: the image of "FROM [--platform=...] image [AS name]",
 //     except "scratch", an earlier stage's name (case-insensitive) and
 //     anything templated ("FROM ${BASE}"); the value of "COPY --from=" and
