@@ -195,3 +195,24 @@ func TestDockerfileNames(t *testing.T) {
 		}
 	}
 }
+
+// TestDockerfileDirectives: the frontend image of a "# syntax=" parser
+// directive is an image; the same comment after the directives is a
+// comment.
+func TestDockerfileDirectives(t *testing.T) {
+	runCases(t, []fileCase{
+		{name: "syntax", path: "Dockerfile", content: strings.Join([]string{
+			"# syntax=docker/dockerfile:1.7",
+			"# escape=\\",
+			"FROM --platform=$BUILDPLATFORM golang:${GO_VERSION}-alpine AS build",
+			"# syntax=docker/dockerfile:1.4",
+			"FROM ${BASE}",
+			"COPY --from=build /out /out",
+		}, "\n"), want: []string{"1:10 inline docker/dockerfile:1.7 tag=1.7"}},
+		{name: "spaced", path: "build.Dockerfile", content: "#  Syntax = docker.io/docker/dockerfile-upstream:master@" + dg + "\nFROM alpine:3.19\n",
+			want: []string{"1:13 inline docker.io/docker/dockerfile-upstream:master@" + dg + " tag=master digest=" + dg, "2:6 inline alpine:3.19 tag=3.19"}},
+		{name: "after a comment", path: "Dockerfile", content: "# build the app\n# syntax=docker/dockerfile:1\nFROM scratch\n"},
+		{name: "after a blank line", path: "Dockerfile", content: "\n# syntax=docker/dockerfile:1\nFROM scratch\n"},
+		{name: "templated", path: "Dockerfile", content: "# syntax=${FRONTEND}\nFROM scratch\n"},
+	})
+}

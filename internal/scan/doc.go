@@ -109,7 +109,9 @@
 //     anything templated ("FROM ${BASE}"); the value of "COPY --from=" and
 //     of "from=" inside "RUN --mount=" unless it is a stage name or index;
 //     image keys and inline references on other instructions
-//     ("ARG BASE_IMAGE=registry.example.com/base:1.0").
+//     ("ARG BASE_IMAGE=registry.example.com/base:1.0"); and the frontend
+//     image of a "# syntax=docker/dockerfile:1.7" parser directive, which
+//     is a comment only after the directives at the top of the file.
 //   - Kustomize (Kind Kustomize): an entry of an "images:" list with a name
 //     and newName, newTag or digest (in a kustomization.yaml a bare name is
 //     enough). The Ref is newName (else name) with newTag and digest; Line

@@ -14,6 +14,12 @@ import (
 func (s *scanner) dockerPhysical(start, end int) {
 	l := s.src[start:end]
 	more := continued(l) && end < len(s.src)
+	if !s.pastDirectives {
+		if s.dockerDirective(start, l) {
+			return
+		}
+		s.pastDirectives = true
+	}
 	if s.cont < 0 {
 		if !more {
 			s.dockerLine(start, l)
@@ -63,6 +69,31 @@ func (s *scanner) dockerLine(start int, l []byte) {
 	if s.runners && hasRunner(l) {
 		s.runnerRefs(start, l)
 	}
+}
+
+// dockerDirective reads a parser directive, a "# name=value" comment
+// before anything else in the file, and reports the frontend image of
+// "# syntax=docker/dockerfile:1.7". It returns false for any other line,
+// after which docker looks for no more directives.
+func (s *scanner) dockerDirective(start int, l []byte) bool {
+	t := trimBlanksLeft(l)
+	if len(t) == 0 || t[0] != '#' {
+		return false
+	}
+	rest := trimBlanksLeft(t[1:])
+	name, value, ok := bytes.Cut(rest, []byte("="))
+	name = bytes.TrimRight(name, " \t")
+	if !ok || len(name) == 0 || bytes.IndexAny(name, " \t") >= 0 {
+		return false
+	}
+	if bytes.EqualFold(name, []byte("syntax")) {
+		value = trimBlanksLeft(value)
+		v := trimBlanksCRRight(value)
+		if len(v) > 0 && bytes.IndexAny(v, " \t") < 0 {
+			s.dockerImage(start+len(l)-len(value), v)
+		}
+	}
+	return true
 }
 
 func (s *scanner) dockerFrom(start int, l []byte, p int) {

@@ -107,6 +107,8 @@ type scanner struct {
 
 	// Dockerfile stage names seen so far, lowercased.
 	stages []string
+	// pastDirectives is set after a Dockerfile's parser directives.
+	pastDirectives bool
 
 	// YAML structure, for kustomize and Helm values.
 	y yamlState

@@ -169,6 +169,7 @@ func TestDockerfile(t *testing.T) {
 	}, "\n")
 	for _, p := range []string{"Dockerfile", "build/Dockerfile.prod", "app.Dockerfile", "Containerfile"} {
 		runCases(t, []fileCase{{name: p, path: p, content: df, want: []string{
+			"1:10 inline docker/dockerfile:1 tag=1",
 			"2:16 inline registry.example.com/base:1.0 tag=1.0",
 			"3:32 inline golang:1.22-alpine tag=1.22-alpine",
 			"5:67 inline ghcr.io/org/tools:v2 tag=v2",
