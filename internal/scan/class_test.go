@@ -216,3 +216,41 @@ func TestDockerfileDirectives(t *testing.T) {
 		{name: "templated", path: "Dockerfile", content: "# syntax=${FRONTEND}\nFROM scratch\n"},
 	})
 }
+
+// TestFlagValues: the value of a "--image=" flag ends at a blank, among
+// other arguments and in a quoted argument list.
+func TestFlagValues(t *testing.T) {
+	runCases(t, []fileCase{
+		{name: "shell", path: "deploy.sh", content: strings.Join([]string{
+			"kubectl run web --image=nginx:1.25 --restart=Never",
+			"kubectl set image deploy/web --image=$IMAGE --record",
+			"controller --sidecar-image=busybox:1.36 --queue-image=disabled -v 2",
+		}, "\n"), want: []string{
+			"1:25 inline nginx:1.25 tag=1.25",
+			"3:28 inline busybox:1.36 tag=1.36",
+		}},
+		{name: "yaml args", path: "job.yaml", content: "args: [\"--image=nginx:1.25\", \"--v=2\"]\nargs2:\n  - \"--init-image=alpine:3.19\"\n  - --image=redis\n",
+			want: []string{"1:17 inline nginx:1.25 tag=1.25", "3:19 inline alpine:3.19 tag=3.19", "4:13 inline redis"}},
+	})
+}
+
+// TestImageSchemes: docker:// and docker-image:// say the rest is an
+// image, even without a '/'; other schemes are locations.
+func TestImageSchemes(t *testing.T) {
+	runCases(t, []fileCase{
+		{name: "actions", path: ".github/workflows/ci.yaml", content: strings.Join([]string{
+			"- uses: docker://alpine:3.19",
+			"- uses: docker://ghcr.io/org/action:v1@" + dg,
+			"- uses: docker://alpine",
+			"- run: skopeo copy docker://quay.io/org/app:1.0 docker://registry.example.com/app:1.0",
+			"- run: docker buildx build --build-context base=docker-image://debian:12 .",
+			"- url: https://alpine:3.19/x",
+		}, "\n"), want: []string{
+			"1:18 inline alpine:3.19 tag=3.19",
+			"2:18 inline ghcr.io/org/action:v1@" + dg + " tag=v1 digest=" + dg,
+			"4:29 inline quay.io/org/app:1.0 tag=1.0",
+			"4:58 inline registry.example.com/app:1.0 tag=1.0",
+			"5:64 inline debian:12 tag=12",
+		}},
+	})
+}

@@ -50,6 +50,9 @@
 //     expression ("disk_image = var.x", jsonnet "image: image"). The key may
 //     be quoted; the separator is ": " (YAML, JSON, jsonnet "::"), or "="
 //     (env, HCL, "--image=x"); the value is quoted or a single bare word.
+//     The value of a command-line flag ("--image=nginx:1.25 --restart=x",
+//     args: ["--image=nginx:1.25"]) ends at a blank or a quote, since
+//     other arguments follow it.
 //     "imagePullPolicy", "imageRegistry", "vmImage", "osImage" are not
 //     image keys. In YAML the value may follow an anchor or a tag
 //     ("image: &img nginx:1.25", "image: !!str nginx:1.25"), or start on
@@ -77,7 +80,10 @@
 //     "oci://ghcr.io/org/chart:1"), untagged paths ("networking.k8s.io/v1",
 //     "modelregistry.kubeflow.org/namespace", "gcr.io/istio-release") and
 //     tokens glued to other text ("$(X)ghcr.io/a/b:1") are never inline
-//     references.
+//     references. The schemes docker:// and docker-image:// say that what
+//     follows is an image, so a tag or digest is enough there ("uses:
+//     docker://alpine:3.19", "skopeo copy docker://...",
+//     "--build-context base=docker-image://debian:12").
 //   - A quoted string that is only part of a string built at run time is
 //     never a reference, even when its bytes parse: its closing quote is
 //     followed by an operator that continues it ("+", "%", "..",

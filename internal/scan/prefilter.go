@@ -187,8 +187,10 @@ func strongBefore(b []byte, i int) bool {
 			slash = true
 		case ':':
 			if k+2 < i && b[k+1] == '/' && b[k+2] == '/' {
-				// "scheme://": only oci:// names a registry artifact.
-				return k >= 3 && string(b[k-3:k]) == "oci"
+				// "scheme://": only oci://, docker:// and
+				// docker-image:// name a registry artifact.
+				return k >= 3 && string(b[k-3:k]) == "oci" || k >= 6 && string(b[k-6:k]) == "docker" ||
+					k >= 12 && string(b[k-12:k]) == "docker-image"
 			}
 		}
 	}

@@ -145,7 +145,10 @@ func (s *scanner) imageKeys(start int, code []byte) {
 				before = ' '
 			}
 		}
-		if !keyBefore(before) {
+		// A command-line flag ("--image=x") stands in an argument list:
+		// after a quote (args: ["--image=x"]), its value ends at a blank.
+		flag := !quoted && ks+2 < end && code[ks] == '-' && code[ks+1] == '-' && p < len(code) && code[p] == '='
+		if !keyBefore(before) && !(flag && (before == '"' || before == '\'')) {
 			continue
 		}
 		for p < len(code) && (code[p] == ' ' || code[p] == '\t') {
@@ -191,7 +194,13 @@ func (s *scanner) imageKeys(start int, code []byte) {
 		if p < len(code) && code[p] != '"' && code[p] != '\'' && s.expressionSyntax() {
 			continue // an unquoted HCL, jsonnet or JSON value is an expression
 		}
-		vs, ve, ok := scalarAt(code, p)
+		var vs, ve int
+		var ok bool
+		if flag && p < len(code) && code[p] != '"' && code[p] != '\'' {
+			vs, ve, ok = p, flagValueEnd(code, p), true
+		} else {
+			vs, ve, ok = scalarAt(code, p)
+		}
 		if !ok || vs == ve {
 			continue
 		}
@@ -212,6 +221,19 @@ func (s *scanner) imageKeys(start int, code []byte) {
 		s.addInline(start+vs, r)
 		j = ve - 1
 	}
+}
+
+// flagValueEnd returns the end of the unquoted value of a command-line
+// flag that starts at code[p]: the next blank, quote, backtick or ';'.
+func flagValueEnd(code []byte, p int) int {
+	for p < len(code) {
+		switch code[p] {
+		case ' ', '\t', '"', '\'', '`', ';', ',', ']', ')', '}':
+			return p
+		}
+		p++
+	}
+	return p
 }
 
 // expressionSyntax reports whether an unquoted value is an expression, not
@@ -369,7 +391,19 @@ func (s *scanner) inlineTokens(start int, code []byte) {
 			// like an image: "oci://ghcr.io/org/mcp-server:1.2".
 			tok, at = t, i+len("oci://")
 		}
-		if r, ok := strongRef(tok); ok {
+		for _, scheme := range []string{"docker://", "docker-image://"} {
+			if t, ok := bytes.CutPrefix(tok, []byte(scheme)); ok {
+				// The scheme says it is an image, even without a '/':
+				// "uses: docker://alpine:3.19", skopeo's
+				// "docker://quay.io/x:1", buildx's
+				// "--build-context base=docker-image://alpine:3.19".
+				if r, ok := imageref.TryParse(string(t)); ok && (r.Tag != "" || r.Digest != "") {
+					s.addInline(start+i+len(scheme), r)
+				}
+				tok = nil
+			}
+		}
+		if r, ok := strongRef(tok); ok && len(tok) > 0 {
 			s.addInline(start+at, r)
 		}
 		i = j
