@@ -254,3 +254,36 @@ func TestImageSchemes(t *testing.T) {
 		}},
 	})
 }
+
+// TestMoreConcatenation: the same class in other languages: JavaScript
+// template literals joined with '+', PHP and Perl's '.'.
+func TestMoreConcatenation(t *testing.T) {
+	runCases(t, []fileCase{
+		{name: "javascript", path: "deploy.js", content: "const image = `ghcr.io/org/app:v` + version;\nconst pinned = `ghcr.io/org/app:2.0.0`;\n",
+			want: []string{"2:17 inline ghcr.io/org/app:2.0.0 tag=2.0.0"}},
+		{name: "php", path: "build.php", content: "<?php\n$image = \"ghcr.io/org/app:v\" . $version;\n$b = 'ghcr.io/org/b:v'.$v;\n$c = 'ghcr.io/org/app:1.2.3';\n",
+			want: []string{"4:7 inline ghcr.io/org/app:1.2.3 tag=1.2.3"}},
+		{name: "markdown backticks", path: "README.md", content: "Use `ghcr.io/org/app:1.0` + a config file.\n",
+			want: []string{"1:6 inline ghcr.io/org/app:1.0 tag=1.0"}},
+	})
+}
+
+// TestFileValues: an image key that holds a file (a picture in a page's
+// front matter, a disk image) is not an image reference.
+func TestFileValues(t *testing.T) {
+	runCases(t, []fileCase{
+		{name: "front matter", path: "content/posts/hello.md", content: "---\ntitle: Hello\nimage: images/cover.png\nfeatured_image: \"/img/hero.jpg\"\n---\n",
+			want: nil},
+		{name: "disk images", path: "vm.yaml", content: strings.Join([]string{
+			"image: ubuntu-22.04-server-cloudimg-amd64.img",
+			"image: debian-12-generic-amd64.qcow2",
+			"containerImage: quay.io/containerdisks/fedora:39",
+			"image: registry.example.com/tools/app.bin:1.0",
+			"image: nginx",
+		}, "\n"), want: []string{
+			"3:17 inline quay.io/containerdisks/fedora:39 tag=39",
+			"4:8 inline registry.example.com/tools/app.bin:1.0 tag=1.0",
+			"5:8 inline nginx",
+		}},
+	})
+}

@@ -87,13 +87,17 @@
 //   - A quoted string that is only part of a string built at run time is
 //     never a reference, even when its bytes parse: its closing quote is
 //     followed by an operator that continues it ("+", "%", "..",
-//     ".format(") or glued to more text ("repo:v"$TAG), or it is preceded
+//     ".format(", PHP's ". $v") or glued to more text ("repo:v"$TAG), or
+//     it is preceded
 //     by "+" or "..", or it is a Python f-string. So
 //     'quay.io/prometheus/alertmanager:v' + $.versions.x is not the tag
 //     "v", and a bump never rewrites half an expression.
 //   - Templated values are never references: anything containing "{{",
 //     "${", "$(" or "$" fails to parse ("image: {{ .Values.image }}",
 //     "${IMAGE_NAME}:${VERSION}", "registry.example.com/app:{{ .Values.tag }}").
+//     An untagged value that names a file ("image: images/cover.png" in a
+//     page's front matter, "image: debian-12.qcow2" for a virtual machine)
+//     is a picture or a disk, not a container image.
 //     So do placeholders that are not references ("IMAGE_URL",
 //     "<YOUR-CONTAINER>", prose with spaces) and YAML null/true/false.
 //   - "docker|podman|nerdctl run|pull|create|push [flags] image": the

@@ -350,6 +350,9 @@ func (s *scanner) overlaps(a, b int) bool {
 
 // addInline reports the reference spelled at src[at:at+len(r.Original)].
 func (s *scanner) addInline(at int, r imageref.Ref) {
+	if r.Tag == "" && r.Digest == "" && fileLike(r.Name) {
+		return
+	}
 	end := at + len(r.Original)
 	if s.overlaps(at, end) {
 		return
@@ -357,6 +360,23 @@ func (s *scanner) addInline(at int, r imageref.Ref) {
 	s.claimed = append(s.claimed, Span{at, end})
 	line, ls := s.lineOf(at)
 	s.matches = append(s.matches, inlineMatch(s.path, line, at-ls+1, at, r))
+}
+
+// fileLike reports whether an untagged name is a file's: a picture under
+// an image key ("image: images/cover.png" in a page's front matter) or a
+// disk image ("image: ubuntu-22.04-server-cloudimg-amd64.img").
+func fileLike(name string) bool {
+	i := strings.LastIndexByte(name, '.')
+	if i < 0 || strings.IndexByte(name[i:], '/') >= 0 {
+		return false
+	}
+	switch strings.ToLower(name[i+1:]) {
+	case "png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "bmp", "tif", "tiff", "avif",
+		"img", "iso", "qcow2", "raw", "vmdk", "vhd", "vhdx", "ova", "ovf", "tar", "gz", "tgz", "xz", "zst", "zip", "bin",
+		"yaml", "yml", "json", "txt", "md", "html", "sh":
+		return true
+	}
+	return false
 }
 
 // lineOf returns the line and line start of an absolute offset at or

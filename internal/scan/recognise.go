@@ -283,6 +283,10 @@ func continuedLiteral(code []byte, open, close int) bool {
 				if k+1 < len(code) && (code[k+1] == '.' || isKeyChar(code[k+1])) {
 					return true
 				}
+				// PHP and Perl: "app:v" . $version
+				if r := trimBlanksLeft(code[k+1:]); len(r) > 0 && r[0] == '$' {
+					return true
+				}
 			}
 		}
 	}
@@ -380,7 +384,8 @@ func (s *scanner) inlineTokens(start int, code []byte) {
 			i = j
 			continue
 		}
-		if i > 0 && j < len(code) && (code[i-1] == '"' || code[i-1] == '\'') && code[j] == code[i-1] && continuedLiteral(code, i-1, j) {
+		if i > 0 && j < len(code) && (code[i-1] == '"' || code[i-1] == '\'' || code[i-1] == '`' && s.syn != synMarkdown) &&
+			code[j] == code[i-1] && continuedLiteral(code, i-1, j) {
 			i = j
 			continue
 		}
