@@ -95,11 +95,11 @@
 //   - Templated values are never references: anything containing "{{",
 //     "${", "$(" or "$" fails to parse ("image: {{ .Values.image }}",
 //     "${IMAGE_NAME}:${VERSION}", "registry.example.com/app:{{ .Values.tag }}").
-//     An untagged value that names a file ("image: images/cover.png" in a
-//     page's front matter, "image: debian-12.qcow2" for a virtual machine)
-//     is a picture or a disk, not a container image.
 //     So do placeholders that are not references ("IMAGE_URL",
 //     "<YOUR-CONTAINER>", prose with spaces) and YAML null/true/false.
+//   - An untagged value that names a file ("image: images/cover.png" in a
+//     page's front matter, "image: debian-12.qcow2" for a virtual machine)
+//     is a picture or a disk, not a container image.
 //   - "docker|podman|nerdctl run|pull|create|push [flags] image": the
 //     first argument after the flags is a reference, even untagged; so
 //     are both arguments of "docker tag" and each -t/--tag of "docker
