@@ -287,3 +287,36 @@ func TestFileValues(t *testing.T) {
 		}},
 	})
 }
+
+// TestGitLabServices: in GitLab CI files the items of services: are
+// images, as strings or as the name of a mapping; elsewhere (compose)
+// services: is something else.
+func TestGitLabServices(t *testing.T) {
+	ci := strings.Join([]string{
+		"build:",
+		"  image:",
+		"    name: gcr.io/kaniko-project/executor:v1.23.0-debug",
+		"    entrypoint: [\"\"]",
+		"  services:",
+		"    - docker:24-dind",
+		"    - name: postgres:16",
+		"      alias: db",
+		"    - name: $SERVICE_IMAGE",
+		"  script:",
+		"    - docker info",
+		"deploy:",
+		"  image: $CI_REGISTRY_IMAGE:$CI_COMMIT_SHA",
+	}, "\n")
+	want := []string{
+		"3:11 inline gcr.io/kaniko-project/executor:v1.23.0-debug tag=v1.23.0-debug",
+		"6:7 inline docker:24-dind tag=24-dind",
+		"7:13 inline postgres:16 tag=16",
+	}
+	runCases(t, []fileCase{
+		{name: "gitlab-ci", path: ".gitlab-ci.yml", content: ci, want: want},
+		{name: "included", path: ".gitlab/ci/test.yml", content: ci, want: want},
+		{name: "only services", path: ".gitlab-ci.yml", content: "test:\n  services:\n    - redis:7\n",
+			want: []string{"3:7 inline redis:7 tag=7"}},
+		{name: "compose", path: "compose.yaml", content: "services:\n  - redis:7\n  - name: web:1\n"},
+	})
+}

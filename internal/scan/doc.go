@@ -136,6 +136,9 @@
 //     the repository's; an empty tag: "" gives Tag {-1,-1}. A bare
 //     images: {repository: prefix, tag: ""} (a registry prefix for many
 //     images) is not a reference.
+//   - GitLab CI (.gitlab-ci.yml, *.gitlab-ci.yml, files under .gitlab/):
+//     the items of "services:", strings or the name of a mapping
+//     ("- docker:24-dind", "- name: postgres:16" / "alias: db").
 //   - Cloud Build: the name of a "steps:" entry that has Cloud Build fields
 //     (args, entrypoint, id, ...) and no Argo, Tekton or GitHub Actions
 //     fields (template, image, uses, run, ...).

@@ -52,6 +52,16 @@ func syntaxOf(p string) syntax {
 	return synOther
 }
 
+// gitlabCI reports whether a YAML file is GitLab CI's: .gitlab-ci.yml,
+// *.gitlab-ci.yml, or any under a .gitlab folder (where included CI
+// files are kept).
+func gitlabCI(p string) bool {
+	lower := strings.ToLower(p)
+	base := path.Base(lower)
+	return base == ".gitlab-ci.yml" || base == ".gitlab-ci.yaml" || strings.HasSuffix(base, ".gitlab-ci.yml") ||
+		strings.HasSuffix(base, ".gitlab-ci.yaml") || strings.HasPrefix(lower, ".gitlab/") || strings.Contains(lower, "/.gitlab/")
+}
+
 // dockerfileName reports whether a lowercased base name is a Dockerfile's:
 // "dockerfile", "containerfile", with a suffix after '.', '-' or '_'
 // ("dockerfile.prod", "dockerfile-base", "containerfile_dev"), or as the
@@ -85,10 +95,16 @@ func dockerfileName(lower string) bool {
 func File(path string, content []byte) []Match {
 	syn := syntaxOf(path)
 	t := scanTriggers(content, isScript(path, syn))
-	if !t.any() && syn != synDockerfile {
+	if !t.any() && syn != synDockerfile && !(syn == synYAML && gitlabCI(path)) {
 		return nil
 	}
 	s := &scanner{path: path, src: content, syn: syn, t: t}
+	if syn == synYAML && gitlabCI(path) {
+		// GitLab CI's services: are images, with or without an image key
+		// elsewhere in the file.
+		s.gitlab = true
+		s.t.split = true
+	}
 	s.run()
 	return s.finish()
 }
@@ -116,6 +132,7 @@ type scanner struct {
 	inBlockComment bool // inside /* */ (jsonnet, HCL)
 	runners        bool // the file mentions docker, podman or nerdctl
 	inFence        bool // inside a fenced code block (Markdown)
+	gitlab         bool // a GitLab CI file, whose services: are images
 
 	// cont is the offset of the first line of a logical line continued
 	// with a trailing backslash (Dockerfile, shell), or -1.

@@ -10,7 +10,7 @@ import (
 )
 
 // fuzzPaths decide the syntax the fuzzed content is read as.
-var fuzzPaths = []string{"a.yaml", "Dockerfile", ".env", "a.json", "a.jsonnet", "a.tf", "kustomization.yaml", "a.sh"}
+var fuzzPaths = []string{"a.yaml", "Dockerfile", ".env", "a.json", "a.jsonnet", "a.tf", "kustomization.yaml", "a.sh", "Makefile", "README.md", ".gitlab-ci.yml"}
 
 func FuzzFile(f *testing.F) {
 	for _, s := range []string{

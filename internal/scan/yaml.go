@@ -50,6 +50,8 @@ func internKey(b []byte) string {
 		return "images"
 	case "steps":
 		return "steps"
+	case "services":
+		return "services"
 	case "rbd":
 		return "rbd"
 	case "pool":
@@ -375,7 +377,7 @@ func (s *scanner) yamlListItem(start, indent int, code []byte, p int) {
 	for n >= 0 && st[n].col > indent {
 		n--
 	}
-	if n < 0 || st[n].lastKey != "images" || !st[n].open {
+	if n < 0 || !(st[n].lastKey == "images" || st[n].lastKey == "services" && s.gitlab) || !st[n].open {
 		return
 	}
 	vs, ve, ok := scalarAt(code, p)
@@ -597,6 +599,8 @@ func (s *scanner) yamlFinish() {
 			s.kustomizeEntry(g, kustomization)
 		case g.parent == "steps":
 			s.cloudBuildStep(g)
+		case g.parent == "services" && s.gitlab:
+			s.gitlabService(g)
 		default:
 			s.helmValues(g)
 			s.namedValue(g)
@@ -743,6 +747,20 @@ func (s *scanner) helmValues(g *group) {
 		n = s.val(reg) + "/" + n
 	}
 	s.splitMatch(HelmValues, repo, n, tag, dig, hasTag, hasDig)
+}
+
+// gitlabService reports the name of a GitLab CI service given as a
+// mapping ("- name: postgres:16" / "alias: db"): the image it runs.
+func (s *scanner) gitlabService(g *group) {
+	name, ok := g.get("name")
+	if !ok || name.vs < 0 || nullish(s.val(name)) {
+		return
+	}
+	r, ok := imageref.TryParse(s.val(name))
+	if !ok || r.Tag == "" && r.Digest == "" && fileLike(r.Name) {
+		return
+	}
+	s.matches = append(s.matches, inlineMatch(s.path, name.line, name.vcol, name.vs, r))
 }
 
 // cloudBuildStep reports the image in the name of a Cloud Build step: a
