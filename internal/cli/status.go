@@ -53,8 +53,19 @@ func statusCommand(s Streams) *cli.Command {
 
 // StatusResult is the --json output of status. The field names are a contract.
 type StatusResult struct {
-	Images   []ImageStatus  `json:"images"`
-	Failures []FailureEntry `json:"failures"`
+	Images []ImageStatus `json:"images"`
+	// Unmanaged are the tagged references under a registry prefix that no
+	// rule manages, with each rule's reason.
+	Unmanaged []UnmanagedStatus `json:"unmanaged"`
+	Failures  []FailureEntry    `json:"failures"`
+}
+
+// UnmanagedStatus is one image at one current tag that no rule manages.
+type UnmanagedStatus struct {
+	Image      string      `json:"image"`
+	Current    string      `json:"current"`
+	References []Location  `json:"references"`
+	Rules      []OtherRule `json:"rules"`
 }
 
 // ImageStatus is one image at one current tag under one rule.
@@ -128,7 +139,7 @@ func runStatus(c *cli.Context, s Streams, opt statusOptions) error {
 	for _, w := range res.Warnings {
 		fmt.Fprintln(s.Err, "warning: "+printable.String(w))
 	}
-	out := StatusResult{Images: []ImageStatus{}, Failures: []FailureEntry{}}
+	out := StatusResult{Images: []ImageStatus{}, Unmanaged: unmanagedStatus(res.References, opt.only), Failures: []FailureEntry{}}
 	moves := false
 	for _, d := range res.Decisions {
 		st := ImageStatus{Image: d.Image, Rule: d.Rule, Current: d.Current, Chosen: d.Choice.Tag, Changed: d.Moves(),
@@ -178,6 +189,36 @@ func runStatus(c *cli.Context, s Streams, opt statusOptions) error {
 	return nil
 }
 
+// unmanagedStatus groups the tagged references under a registry prefix
+// that no rule manages by image and tag, with why each rule passed them.
+func unmanagedStatus(refs []promote.Reference, only []string) []UnmanagedStatus {
+	out := []UnmanagedStatus{}
+	index := map[[2]string]int{}
+	seen := map[[2]string]map[OtherRule]bool{}
+	for _, r := range refs {
+		if r.Managed() || r.Registry == "" || r.Ref.Tag == "" || !promote.Selected(only, r.Ref) {
+			continue
+		}
+		k := [2]string{r.Ref.Image(), r.Ref.Tag}
+		i, ok := index[k]
+		if !ok {
+			i = len(out)
+			index[k] = i
+			seen[k] = map[OtherRule]bool{}
+			out = append(out, UnmanagedStatus{Image: k[0], Current: k[1], References: []Location{}, Rules: []OtherRule{}})
+		}
+		out[i].References = append(out[i].References, Location{File: r.Path, Line: r.Line})
+		for _, p := range r.Passed {
+			o := OtherRule{Rule: p.Rule, Reason: p.Why}
+			if !seen[k][o] {
+				seen[k][o] = true
+				out[i].Rules = append(out[i].Rules, o)
+			}
+		}
+	}
+	return out
+}
+
 func printStatus(w io.Writer, p painter, r StatusResult, all bool) {
 	for i, st := range r.Images {
 		if i > 0 {
@@ -217,8 +258,24 @@ func printStatus(w io.Writer, p painter, r StatusResult, all bool) {
 			fmt.Fprintf(w, "    %s\n", p.dim(fmt.Sprintf("... %d more (--all-candidates)", st.Considered-len(shown))))
 		}
 	}
-	if len(r.Failures) > 0 {
+	if len(r.Unmanaged) > 0 {
 		if len(r.Images) > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintln(w, p.bold("Not managed:"))
+		for _, u := range r.Unmanaged {
+			locs := make([]string, 0, len(u.References))
+			for _, l := range u.References {
+				locs = append(locs, fmt.Sprintf("%s:%d", printable.String(l.File), l.Line))
+			}
+			fmt.Fprintf(w, "  %s  %s  in %s\n", printable.String(u.Image), printableTag(u.Current), strings.Join(locs, ", "))
+			for _, o := range u.Rules {
+				fmt.Fprintf(w, "    %s\n", p.dim(fmt.Sprintf("not rule %s: %s", printable.String(o.Rule), printable.String(o.Reason))))
+			}
+		}
+	}
+	if len(r.Failures) > 0 {
+		if len(r.Images) > 0 || len(r.Unmanaged) > 0 {
 			fmt.Fprintln(w)
 		}
 		fmt.Fprintln(w, p.bold(p.red("Failed:")))

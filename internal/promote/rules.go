@@ -124,3 +124,8 @@ type PassedRule struct {
 	Rule string
 	Why  string
 }
+
+// Selected reports whether r is among the images named by only (as
+// --only names them: the name as written, the canonical name or a
+// trailing part of it); an empty only selects every image.
+func Selected(only []string, r imageref.Ref) bool { return selected(only, r) }
