@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/git-laminar/git-laminar/internal/config"
+	"github.com/git-laminar/git-laminar/internal/gitrepo"
 	"github.com/git-laminar/git-laminar/internal/printable"
 	"github.com/git-laminar/git-laminar/internal/promote"
 
@@ -147,6 +148,7 @@ type global struct {
 	configPath string
 	color      bool
 	stderr     io.Writer // where warnings go
+	commit     gitrepo.CommitOptions
 }
 
 func globals(c *cli.Context, s Streams) (global, error) {
@@ -159,6 +161,10 @@ func globals(c *cli.Context, s Streams) (global, error) {
 		g.color = s.IsTTY(s.Out) && s.Getenv("NO_COLOR") == "" && s.Getenv("TERM") != "dumb"
 	default:
 		return g, exit(ExitError, fmt.Errorf("--color: %q is not auto, always or never", mode))
+	}
+	var err error
+	if g.commit, err = commitOptions(c); err != nil {
+		return g, err
 	}
 	return g, nil
 }
@@ -188,6 +194,7 @@ func openWorkspace(g global, configOptional bool) (*promote.Workspace, error) {
 	if err != nil {
 		return nil, exit(ExitError, err)
 	}
+	ws.CommitOptions = g.commit
 	return ws, nil
 }
 

@@ -72,6 +72,9 @@ func permuteArgs(app *cli.App, args []string) []string {
 			positional = append(positional, a)
 			continue
 		}
+		if _, ok := local["gpg-sign"]; ok {
+			a = signFlagArg(a)
+		}
 		dst, table := &flags, local
 		if _, ok := local[flagName(a)]; !ok {
 			if _, ok := global[flagName(a)]; ok {

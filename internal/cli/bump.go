@@ -43,7 +43,7 @@ func bumpCommand(s Streams) *cli.Command {
 			"(or declined at the prompt), 2 failed with nothing changed, 3 some images failed\n" +
 			"while the others were promoted, 4 another run holds the lock, 7 an interrupted\n" +
 			"promotion could be neither finished nor undone (the message names the files).",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print the diff that a bump would make and change nothing"},
 			&cli.BoolFlag{Name: "exit-code", Usage: "exit 1 when there is something to promote, like git diff --exit-code"},
 			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "commit without asking"},
@@ -53,7 +53,7 @@ func bumpCommand(s Streams) *cli.Command {
 			refreshFlag,
 			timeoutFlag(0),
 			pullRequestFlag(),
-		},
+		}, commitFlags()...),
 		Action: func(c *cli.Context) error {
 			g, err := globals(c, s)
 			if err != nil {

@@ -20,10 +20,10 @@ func releaseCommand(s Streams) *cli.Command {
 			"and carries a Laminar-Release trailer; the next bump or run promotes the image\n" +
 			"again. IMAGE is matched as by set, among the referenced and the held images. An\n" +
 			"image that is not held is left as it is.",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "push", Usage: "push the branch after committing (to its upstream, else origin)"},
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout"},
-		},
+		}, commitFlags()...),
 		Action: func(c *cli.Context) error {
 			g, err := globals(c, s)
 			if err != nil {

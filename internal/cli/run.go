@@ -77,7 +77,7 @@ func runCommand(s Streams) *cli.Command {
 			"(laminar/<rule>) and a pull or merge request is opened or updated from it; the\n" +
 			"local branch and its files stay at the remote tip. See PULL REQUESTS in\n" +
 			"git help laminar.",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "remote", Usage: "fetch from and push to remote `NAME` (default: the upstream's, else origin)"},
 			&cli.StringFlag{Name: "branch", Usage: "the remote branch `NAME` (default: the upstream's, else the current branch's name)"},
 			&cli.IntFlag{Name: "retries", Value: -1, DefaultText: "3, or [git] retries", Usage: "recompute and push again `N` times when the remote moved"},
@@ -87,7 +87,7 @@ func runCommand(s Streams) *cli.Command {
 			&cli.StringFlag{Name: "metrics-file", Usage: "write Prometheus metrics of the run to `PATH` (node_exporter's textfile collector)"},
 			timeoutFlag(defaultRunTimeout),
 			pullRequestFlag(),
-		},
+		}, commitFlags()...),
 		Action: func(c *cli.Context) error {
 			g, err := globals(c, s)
 			if err != nil {
@@ -193,6 +193,13 @@ func (st *runState) run(ctx context.Context) (int, error) {
 	}
 	st.ws = ws
 	repo := ws.Repo
+	// Unattended, a hook is only run from outside the working tree, which
+	// whoever pushes controls.
+	ws.CommitOptions = st.opt.global.commit
+	ws.CommitOptions.RefuseWorktreeHooks = true
+	if v := ws.Config.Git.Verify; v != nil && !*v {
+		ws.CommitOptions.NoVerify = true
+	}
 
 	unlock, stale, err := repo.TryLock(promote.LockName)
 	if err != nil {

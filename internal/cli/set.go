@@ -27,12 +27,12 @@ type changeOptions struct {
 }
 
 func changeFlags() []cli.Flag {
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print the diff and change nothing"},
 		&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "commit without asking"},
 		&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout instead of the diff"},
 		&cli.BoolFlag{Name: "push", Usage: "push the branch after committing (to its upstream, else origin)"},
-	}
+	}, commitFlags()...)
 }
 
 func changeOpts(c *cli.Context, g global) changeOptions {

@@ -15,6 +15,9 @@ type Git struct {
 	SSHKey     string   // private key file for SSH remotes (absolute once loaded)
 	KnownHosts []string // known_hosts files (absolute once loaded)
 	Retries    *int     // push attempts after a rejection; nil: the default
+	// Verify says whether run's commits run the pre-commit and commit-msg
+	// hooks; nil: true, as for git commit.
+	Verify *bool
 }
 
 // DefaultRetries is how many times run recomputes and pushes again after
@@ -27,9 +30,10 @@ type rawGit struct {
 	SSHKey     string `toml:"ssh_key"`
 	KnownHosts any    `toml:"known_hosts"` // a path or a list of paths
 	Retries    *int   `toml:"retries"`
+	Verify     any    `toml:"verify"`
 }
 
-var gitKeys = []string{"remote", "branch", "ssh_key", "known_hosts", "retries"}
+var gitKeys = []string{"remote", "branch", "ssh_key", "known_hosts", "retries", "verify"}
 
 // Merge returns g with the keys set in over replacing its own.
 func (g Git) Merge(over Git) Git {
@@ -48,6 +52,9 @@ func (g Git) Merge(over Git) Git {
 	if over.Retries != nil {
 		g.Retries = over.Retries
 	}
+	if over.Verify != nil {
+		g.Verify = over.Verify
+	}
 	return g
 }
 
@@ -64,6 +71,13 @@ func buildGit(r rawGit, file string, loc *locator, dir string) (Git, error) {
 	}
 	if r.Retries != nil && (*r.Retries < 0 || *r.Retries > 100) {
 		return fail("retries", fmt.Sprintf("%d is not between 0 and 100", *r.Retries))
+	}
+	switch v := r.Verify.(type) {
+	case nil:
+	case bool:
+		g.Verify = &v
+	default:
+		return fail("verify", fmt.Sprintf("%v is not true or false", v))
 	}
 	if r.SSHKey != "" {
 		p, err := resolvePath(r.SSHKey, dir)

@@ -63,3 +63,22 @@ func BenchmarkCommit5of20k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCommit5of100k commits a change of five files in a repository of
+// 100,000: the cost of one promotion commit in a large repository, which
+// the commit path (objects, tree, commit, ref, index) must keep low.
+func BenchmarkCommit5of100k(b *testing.B) {
+	root, paths := bigRepo(b, 100000)
+	r := open(b, root)
+	sample := []string{paths[1], paths[25000], paths[49999], paths[75000], paths[99999]}
+	i := 0
+	for b.Loop() {
+		i++
+		for _, p := range sample {
+			writeFile(b, root, p, fmt.Sprintf("image: x:%d\n", i))
+		}
+		if _, err := r.Commit(context.Background(), testRequest(sample...)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -29,6 +29,7 @@ type CommitRequest struct {
 	// detached HEAD) must still point at; otherwise Commit fails with
 	// ErrHeadMoved. Empty means "whatever HEAD is when Commit starts".
 	ExpectHead string
+	Options    CommitOptions // signing and hooks
 }
 
 // Commit records exactly req.Paths as they are in the working tree on top
@@ -39,14 +40,16 @@ type CommitRequest struct {
 //     executable bit of the working tree file (when core.fileMode is on);
 //   - it builds the new tree from HEAD's tree with only those paths
 //     replaced, so other staged changes are not committed;
-//   - it writes the commit (parent HEAD) and moves the current branch, or
-//     HEAD itself when detached, with a check-and-set under git's
-//     "<ref>.lock" protocol, and appends to the reflogs;
+//   - it runs the pre-commit, prepare-commit-msg and commit-msg hooks
+//     (see CommitOptions), has git write the commit (parent HEAD), signed
+//     as git's configuration says, and moves the current branch, or HEAD
+//     itself when detached, with a check-and-set under git's "<ref>.lock"
+//     protocol, and appends to the reflogs;
 //   - it updates the index entries of those paths (object, mode and fresh
 //     stat data) and nothing else, holding index.lock throughout, so other
 //     staged and unstaged changes stay exactly as they were.
 //
-// Hooks are not run. It returns the new commit's hash.
+// The post-commit hook runs last. It returns the new commit's hash.
 func (r *Repo) Commit(ctx context.Context, req CommitRequest) (hash string, err error) {
 	if len(req.Paths) == 0 {
 		return "", errors.New("commit: no paths")
@@ -74,6 +77,10 @@ func (r *Repo) Commit(ctx context.Context, req CommitRequest) (hash string, err 
 	wc, err := r.loadWorktreeConfig(true)
 	if err != nil {
 		return "", err
+	}
+	hooks, err := r.commitHooks(wc.cfg, req.Options)
+	if err != nil {
+		return "", fmt.Errorf("commit: %w", err)
 	}
 
 	// Blobs and index updates.
@@ -122,6 +129,7 @@ func (r *Repo) Commit(ctx context.Context, req CommitRequest) (hash string, err 
 	newHash, err := r.writeCommit(ctx, newCommit{
 		headHash: headHash, headRef: headRef, parent: parent, tree: newTree, msg: msg,
 		author: req.Author, committer: req.Committer, logAll: wc.logAll,
+		cfg: wc.cfg, opts: req.Options, hooks: hooks,
 	})
 	if err != nil {
 		return "", err
@@ -132,6 +140,7 @@ func (r *Repo) Commit(ctx context.Context, req CommitRequest) (hash string, err 
 		return newHash, fmt.Errorf("commit %s was made but the index was not updated (run `git reset -q -- %s`): %w",
 			newHash, strings.Join(paths, " "), err)
 	}
+	r.postCommit(ctx, hooks)
 	return newHash, nil
 }
 
@@ -199,6 +208,9 @@ type newCommit struct {
 	msg               string // normalized
 	author, committer Signature
 	logAll            bool // core.logAllRefUpdates
+	cfg               *gitConfig
+	opts              CommitOptions
+	hooks             *hookSet
 }
 
 // writeCommit writes the commit object and moves the branch (or detached
@@ -207,20 +219,18 @@ type newCommit struct {
 // It returns the new commit's hash.
 func (r *Repo) writeCommit(ctx context.Context, c newCommit) (string, error) {
 	headHash, headRef := c.headHash, c.headRef
-	commit := &object.Commit{
-		Author:       object.Signature{Name: c.author.Name, Email: c.author.Email, When: c.author.When},
-		Committer:    object.Signature{Name: c.committer.Name, Email: c.committer.Email, When: c.committer.When},
-		Message:      c.msg,
-		TreeHash:     c.tree,
-		ParentHashes: []plumbing.Hash{c.parent.Hash},
-	}
-	obj := r.repo.Storer.NewEncodedObject()
-	if err := commit.Encode(obj); err != nil {
-		return "", fmt.Errorf("commit: encode: %w", err)
-	}
-	commitHash, err := r.repo.Storer.SetEncodedObject(obj)
+	msg, err := r.prepareMessage(ctx, c, c.hooks)
 	if err != nil {
-		return "", fmt.Errorf("commit: write commit object: %w", err)
+		return "", err
+	}
+	if c.opts.CheckMessage != nil && msg != c.msg {
+		if err := c.opts.CheckMessage(msg); err != nil {
+			return "", fmt.Errorf("commit: the message the hooks left: %w", err)
+		}
+	}
+	newHash, err := r.commitTreeObject(ctx, c, msg, c.cfg, c.opts)
+	if err != nil {
+		return "", err
 	}
 	if err := ctx.Err(); err != nil {
 		return "", err
@@ -241,8 +251,7 @@ func (r *Repo) writeCommit(ctx context.Context, c newCommit) (string, error) {
 	if cur != headHash {
 		return "", movedError(headRef, headHash, cur)
 	}
-	newHash := commitHash.String()
-	subject, _, _ := strings.Cut(c.msg, "\n")
+	subject, _, _ := strings.Cut(msg, "\n")
 	if err := r.updateHead(rl, headRef, headHash, newHash, c.committer, "commit: "+subject, c.logAll); err != nil {
 		return "", fmt.Errorf("commit: %w", err)
 	}
@@ -281,6 +290,7 @@ type worktreeConfig struct {
 	fileMode bool         // core.fileMode: the executable bit of files counts
 	logAll   bool         // core.logAllRefUpdates: missing reflogs are created
 	attrs    *attrChecker // nil unless asked for
+	cfg      *gitConfig
 }
 
 func (r *Repo) loadWorktreeConfig(withAttrs bool) (*worktreeConfig, error) {
@@ -288,7 +298,7 @@ func (r *Repo) loadWorktreeConfig(withAttrs bool) (*worktreeConfig, error) {
 	if err != nil {
 		return nil, err
 	}
-	wc := &worktreeConfig{}
+	wc := &worktreeConfig{cfg: cfg}
 	if wc.fileMode, err = cfg.getBool("core.filemode", true); err != nil {
 		return nil, err
 	}

@@ -13,9 +13,9 @@ import (
 // file (a Laminar-Release trailer). The index and working tree are not
 // touched. The branch (or detached HEAD) moves with the same check-and-set
 // and reflog entries as Commit; with expectHead set, a HEAD that moved
-// fails with ErrHeadMoved. Hooks are not run. It returns the new commit's
-// hash.
-func (r *Repo) CommitEmpty(ctx context.Context, message string, author, committer Signature, expectHead string) (string, error) {
+// fails with ErrHeadMoved. Signing and hooks are as for Commit, by opts.
+// It returns the new commit's hash.
+func (r *Repo) CommitEmpty(ctx context.Context, message string, author, committer Signature, expectHead string, opts CommitOptions) (string, error) {
 	msg, err := checkCommitMessage(message, author, committer)
 	if err != nil {
 		return "", err
@@ -32,8 +32,18 @@ func (r *Repo) CommitEmpty(ctx context.Context, message string, author, committe
 	if err != nil {
 		return "", fmt.Errorf("commit: read HEAD %s: %w", headHash, err)
 	}
-	return r.writeCommit(ctx, newCommit{
+	hooks, err := r.commitHooks(cfg, opts)
+	if err != nil {
+		return "", fmt.Errorf("commit: %w", err)
+	}
+	hash, err := r.writeCommit(ctx, newCommit{
 		headHash: headHash, headRef: headRef, parent: parent, tree: parent.TreeHash, msg: msg,
 		author: author, committer: committer, logAll: cfg.logAllRefUpdates(),
+		cfg: cfg, opts: opts, hooks: hooks,
 	})
+	if err != nil {
+		return "", err
+	}
+	r.postCommit(ctx, hooks)
+	return hash, nil
 }

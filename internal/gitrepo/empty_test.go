@@ -13,7 +13,7 @@ func TestCommitEmpty(t *testing.T) {
 	// Other work, staged and not, is left alone.
 	writeFile(t, root, "deploy.yaml", "image: nginx:9.9\n")
 	req := testRequest()
-	hash, err := r.CommitEmpty(context.Background(), "Release nginx\n\nLaminar-Release: nginx\n", req.Author, req.Committer, before)
+	hash, err := r.CommitEmpty(context.Background(), "Release nginx\n\nLaminar-Release: nginx\n", req.Author, req.Committer, before, CommitOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,10 +35,10 @@ func TestCommitEmpty(t *testing.T) {
 	git(t, root, "fsck", "--strict", "--no-progress")
 
 	// HEAD moved since the caller looked.
-	if _, err := r.CommitEmpty(context.Background(), "Again", req.Author, req.Committer, before); !errors.Is(err, ErrHeadMoved) {
+	if _, err := r.CommitEmpty(context.Background(), "Again", req.Author, req.Committer, before, CommitOptions{}); !errors.Is(err, ErrHeadMoved) {
 		t.Errorf("expected ErrHeadMoved, got %v", err)
 	}
-	if _, err := r.CommitEmpty(context.Background(), " \n", req.Author, req.Committer, ""); err == nil {
+	if _, err := r.CommitEmpty(context.Background(), " \n", req.Author, req.Committer, "", CommitOptions{}); err == nil {
 		t.Error("empty message accepted")
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -35,17 +34,7 @@ func (r *Repo) HooksDir() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if p := cfg.get("core.hookspath"); p != "" {
-		p, err := expandPath(p)
-		if err != nil {
-			return "", fmt.Errorf("core.hooksPath: %w", err)
-		}
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(r.Root, p)
-		}
-		return filepath.Clean(p), nil
-	}
-	return filepath.Join(r.CommonDir, "hooks"), nil
+	return r.hooksDir(cfg)
 }
 
 // ResolveCommit returns the full hash of the commit rev names: a full or

@@ -287,6 +287,7 @@ func (w *Workspace) CommitMessage(ctx context.Context, p *Proposal, msg, expectH
 		var hash string
 		hash, err = w.Repo.Commit(ctx, gitrepo.CommitRequest{
 			Paths: paths, Message: msg, Author: author, Committer: committer, ExpectHead: expectHead,
+			Options: w.commitOptions(msg),
 		})
 		res := CommitResult{Hash: hash, Paths: paths, Exec: ex.runs(), ExecPaths: ex.Paths()}
 		if err == nil {
@@ -315,6 +316,33 @@ func (w *Workspace) CommitMessage(ctx context.Context, p *Proposal, msg, expectH
 		err = errors.Join(err, rerr)
 	}
 	return CommitResult{}, undo(fmt.Errorf("committing: %w", err), " (files restored)")
+}
+
+// commitOptions are w.CommitOptions for a commit of msg: the message the
+// commit hooks leave (a Signed-off-by or Change-Id they add is kept) must
+// still carry msg's Laminar-* trailers, each of them and no other, or the
+// commit would not record what it changed.
+func (w *Workspace) commitOptions(msg string) gitrepo.CommitOptions {
+	o := w.CommitOptions
+	want := laminarTrailers(msg)
+	o.CheckMessage = func(got string) error {
+		if have := laminarTrailers(got); !slices.Equal(have, want) {
+			return fmt.Errorf("a commit hook changed or moved the Laminar-* trailers (they must stay in the last paragraph, as written): had %d, now %d readable", len(want), len(have))
+		}
+		return nil
+	}
+	return o
+}
+
+// laminarTrailers are the Laminar-* trailers git reads in msg, in order.
+func laminarTrailers(msg string) []string {
+	var out []string
+	for _, t := range trailer.Parse(msg) {
+		if strings.HasPrefix(strings.ToLower(t.Key), "laminar-") {
+			out = append(out, t.String())
+		}
+	}
+	return out
 }
 
 // journalFiles lists the files a commit of changes rewrites, with the blob

@@ -50,7 +50,7 @@ func (w *Workspace) CommitRecord(ctx context.Context, msg, expectHead string) (s
 	if err != nil {
 		return "", err
 	}
-	hash, err := w.Repo.CommitEmpty(ctx, msg, author, committer, expectHead)
+	hash, err := w.Repo.CommitEmpty(ctx, msg, author, committer, expectHead, w.commitOptions(msg))
 	if err != nil {
 		return "", fmt.Errorf("committing: %w", err)
 	}

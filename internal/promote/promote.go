@@ -27,6 +27,10 @@ type Workspace struct {
 	// Recovered is what LockAndRecover or Recover settled of an interrupted run;
 	// nil when there was nothing.
 	Recovered *gitrepo.Settled
+	// CommitOptions say how commits are made: signing and hooks, as the
+	// command line and [git] verify say. The zero value is `git commit`'s
+	// default.
+	CommitOptions gitrepo.CommitOptions
 }
 
 // ErrNoConfig is returned (wrapped) when the repository has no laminar.toml.
