@@ -193,13 +193,7 @@ func (st *runState) run(ctx context.Context) (int, error) {
 	}
 	st.ws = ws
 	repo := ws.Repo
-	// Unattended, a hook is only run from outside the working tree, which
-	// whoever pushes controls.
-	ws.CommitOptions = st.opt.global.commit
-	ws.CommitOptions.RefuseWorktreeHooks = true
-	if v := ws.Config.Git.Verify; v != nil && !*v {
-		ws.CommitOptions.NoVerify = true
-	}
+	st.setCommitOptions()
 
 	unlock, stale, err := repo.TryLock(promote.LockName)
 	if err != nil {
@@ -324,7 +318,20 @@ func (st *runState) reload() error {
 		st.reg = newRegistry(ws)
 	}
 	st.ws = ws
+	st.setCommitOptions()
 	return nil
+}
+
+// setCommitOptions says how the run's commits are made: the command line's
+// signing and --no-verify, [git] verify, and, unattended, no hook that is a
+// file of the working tree, which whoever pushes controls.
+func (st *runState) setCommitOptions() {
+	o := st.opt.global.commit
+	o.RefuseWorktreeHooks = true
+	if v := st.gitConfig().Verify; v != nil && !*v {
+		o.NoVerify = true
+	}
+	st.ws.CommitOptions = o
 }
 
 // gitConfig is [git] from laminar.toml with the user-level file's keys on top.
