@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -190,4 +191,65 @@ func canonicalMode(m uint32) uint32 {
 		return uint32(filemode.Submodule)
 	}
 	return m
+}
+
+// SparseFiles lists the regular files of the index that are outside a
+// sparse checkout (skip-worktree), with the blob each records: files a
+// commit of the working tree cannot change, which TrackedFiles leaves out.
+func (r *Repo) SparseFiles() ([]TreeFile, error) {
+	idx, err := r.readIndex()
+	if err != nil {
+		return nil, err
+	}
+	var out []TreeFile
+	for i := range idx.entries {
+		e := &idx.entries[i]
+		if e.mode&modeTypeMask == modeDirectory && e.skipWorktree() {
+			// A sparse index holds a directory outside the cone as one
+			// entry: its files are those of the tree it records.
+			files, err := r.treeFilesUnder(plumbing.Hash(e.hash), strings.TrimSuffix(e.name, "/"))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, files...)
+			continue
+		}
+		if !e.isRegularFile() || e.stage() != 0 || !e.skipWorktree() {
+			continue
+		}
+		mode := "100644"
+		if e.mode&0o111 != 0 {
+			mode = "100755"
+		}
+		out = append(out, TreeFile{Path: e.name, Mode: mode, Hash: plumbing.Hash(e.hash).String()})
+	}
+	return out, nil
+}
+
+// treeFilesUnder lists the regular files of tree h, named below dir.
+func (r *Repo) treeFilesUnder(h plumbing.Hash, dir string) ([]TreeFile, error) {
+	tree, err := object.GetTree(r.repo.Storer, h)
+	if err != nil {
+		return nil, fmt.Errorf("tree %s of %s: %w", h, dir, err)
+	}
+	var out []TreeFile
+	walker := object.NewTreeWalker(tree, true, nil)
+	defer walker.Close()
+	for {
+		name, e, err := walker.Next()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("tree of %s: %w", dir, err)
+		}
+		if e.Mode != filemode.Regular && e.Mode != filemode.Executable && e.Mode != filemode.Deprecated {
+			continue
+		}
+		mode := "100644"
+		if e.Mode == filemode.Executable {
+			mode = "100755"
+		}
+		out = append(out, TreeFile{Path: dir + "/" + name, Mode: mode, Hash: e.Hash.String()})
+	}
 }

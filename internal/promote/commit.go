@@ -14,6 +14,8 @@ import (
 	"github.com/git-laminar/git-laminar/internal/gitrepo"
 	"github.com/git-laminar/git-laminar/internal/msgtemplate"
 	"github.com/git-laminar/git-laminar/internal/plan"
+	"github.com/git-laminar/git-laminar/internal/printable"
+	"github.com/git-laminar/git-laminar/internal/scan"
 	"github.com/git-laminar/git-laminar/internal/trailer"
 )
 
@@ -243,6 +245,9 @@ func (w *Workspace) CommitMessage(ctx context.Context, p *Proposal, msg, expectH
 		// A commit that runs no exec action does not depend on the trust:
 		// when it cannot be read, the commit goes on and keeps none.
 	}
+	if err := w.checkSparse(p.Plan); err != nil {
+		return CommitResult{}, err
+	}
 	files, err := w.journalFiles(p.Changes, expectHead)
 	if err != nil {
 		return CommitResult{}, err
@@ -316,6 +321,38 @@ func (w *Workspace) CommitMessage(ctx context.Context, p *Proposal, msg, expectH
 		err = errors.Join(err, rerr)
 	}
 	return CommitResult{}, undo(fmt.Errorf("committing: %w", err), " (files restored)")
+}
+
+// checkSparse refuses a plan that promotes an image a rule manages in a
+// file outside the sparse checkout: the commit edits only the files of the
+// working tree, and its trailer would claim the image promoted while that
+// file still holds the old tag.
+func (w *Workspace) checkSparse(p plan.Plan) error {
+	sparse, err := w.Repo.SparseFiles()
+	if err != nil || len(sparse) == 0 {
+		return err
+	}
+	promoted := map[string]bool{}
+	for _, pr := range p.Promotions {
+		promoted[pr.Image] = true
+	}
+	for _, f := range sparse {
+		if OddName(f.Path) != "" || !w.rules.Covers(f.Path) {
+			continue
+		}
+		content, err := w.Repo.ReadBlob(f.Hash)
+		if err != nil {
+			return fmt.Errorf("reading %s (outside the sparse checkout): %w", f.Path, err)
+		}
+		for _, m := range scan.File(f.Path, content) {
+			if r := w.rules.Assign(m); r.Managed() && promoted[m.Ref.Image()] {
+				return fmt.Errorf("%s:%d references %s but is outside the sparse checkout, where git-laminar cannot edit it; "+
+					"nothing was changed: add it to the checkout (git sparse-checkout add %s) and run again",
+					printable.String(f.Path), m.Line, m.Ref.Image(), printable.String(path.Dir(f.Path)))
+			}
+		}
+	}
+	return nil
 }
 
 // commitOptions are w.CommitOptions for a commit of msg: the message the
