@@ -486,6 +486,16 @@ func (r *Repo) removeTemps(j *journal) []string {
 			}
 		}
 	}
+	// The index the commit hooks were given (prepareMessage).
+	matches, _ := filepath.Glob(filepath.Join(globEscape(r.GitDir), "laminar-index-[0-9]*"))
+	for _, m := range matches {
+		if n := strings.TrimPrefix(filepath.Base(m), "laminar-index-"); strings.Trim(n, "0123456789") != "" || n == fmt.Sprint(os.Getpid()) {
+			continue
+		}
+		if fi, err := os.Lstat(m); err == nil && fi.Mode().IsRegular() && os.Remove(m) == nil {
+			out = append(out, m)
+		}
+	}
 	sort.Strings(out)
 	return out
 }

@@ -68,6 +68,8 @@ func TestRecoverUndoesFilesWrittenBeforeTheCommit(t *testing.T) {
 	writeFile(t, x.root, "dir/.other.laminar-1", "not next to a journaled file")
 	// A lock's private name, left by a kill before the journal recorded it.
 	writeFile(t, x.root, ".git/index.lock.laminar-999999", "")
+	// The index a kill during the commit hooks leaves.
+	writeFile(t, x.root, ".git/laminar-index-999999", "")
 	x.die()
 
 	s, err := x.recover(t)
@@ -87,6 +89,9 @@ func TestRecoverUndoesFilesWrittenBeforeTheCommit(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(x.root, ".git/index.lock.laminar-999999")); err == nil {
 		t.Error("a lock's private name was left")
+	}
+	if _, err := os.Stat(filepath.Join(x.root, ".git/laminar-index-999999")); err == nil {
+		t.Error("the hooks' index was left")
 	}
 	if _, err := os.Stat(filepath.Join(x.root, "dir/.other.laminar-1")); err != nil {
 		t.Error("a file that is not next to a journaled path was removed")
