@@ -269,7 +269,7 @@ func fileSum(p string) ([32]byte, error) {
 	return sha256.Sum256(b), nil
 }
 
-// commitTree writes the commit object with `git commit-tree`, signed as
+// commitTreeObject writes the commit object with `git commit-tree`, signed as
 // opts and commit.gpgSign say.
 func (r *Repo) commitTreeObject(ctx context.Context, c newCommit, msg string, cfg *gitConfig, opts CommitOptions) (string, error) {
 	args := []string{"commit-tree", c.tree.String(), "-p", c.parent.Hash.String()}
