@@ -320,3 +320,36 @@ func TestGitLabServices(t *testing.T) {
 		{name: "compose", path: "compose.yaml", content: "services:\n  - redis:7\n  - name: web:1\n"},
 	})
 }
+
+// TestCommandPosition: docker, podman and nerdctl start a command only
+// where a command starts; after an English word they are prose, in any
+// kind of file, and a bare word after them is not an image.
+func TestCommandPosition(t *testing.T) {
+	runCases(t, []fileCase{
+		{name: "yaml descriptions", path: "tekton/task.yaml", content: strings.Join([]string{
+			"params:",
+			"  - name: IMAGE",
+			"    description: Runs docker push of the image to the registry",
+			"    description2: \"The location of the docker push image.\"",
+			"steps:",
+			"  - run: docker pull alpine",
+			"  - run: sudo docker run --rm busybox true",
+			"  - run: FOO=1 docker run redis",
+			"  - run: echo hi && docker pull nginx",
+			"  - run: /usr/bin/docker pull debian",
+			"  - script: |",
+			"      docker run --rm node",
+			"  - text: then use docker pull ghcr.io/org/app:1.0 to fetch it",
+		}, "\n"), want: []string{
+			"6:22 inline alpine",
+			"7:31 inline busybox",
+			"8:27 inline redis",
+			"9:33 inline nginx",
+			"10:31 inline debian",
+			"12:23 inline node",
+			"13:32 inline ghcr.io/org/app:1.0 tag=1.0",
+		}},
+		{name: "rst", path: "docs/usage.rst", content: "Build it, then docker push image.\n\n   $ docker run nginx\n   $ docker run nginx:1.25\n",
+			want: []string{"4:17 inline nginx:1.25 tag=1.25"}},
+	})
+}

@@ -113,7 +113,12 @@
 //     starts inside backticks (a Markdown code span, a shell command
 //     substitution) ends at the closing one. In Markdown prose outside a
 //     code span the command ends with its sentence and its image must have
-//     a '/', a tag or a digest: "the docker push image." is English.
+//     a '/', a tag or a digest: "the docker push image." is English. The
+//     same holds in reStructuredText, AsciiDoc, text and HTML files, and
+//     in any file where the program's name does not stand where a command
+//     starts (first on the line, after a shell operator, a quote, a key's
+//     ':' or '=', a prompt, an environment assignment, or sudo, exec,
+//     then...): "description: Runs docker push of the image" is prose.
 //   - Dockerfiles: the image of "FROM [--platform=...] image [AS name]",
 //     except "scratch", an earlier stage's name (case-insensitive) and
 //     anything templated ("FROM ${BASE}"); the value of "COPY --from=" and

@@ -52,6 +52,16 @@ func syntaxOf(p string) syntax {
 	return synOther
 }
 
+// proseFile reports whether a file other than Markdown is prose that may
+// show commands: reStructuredText, AsciiDoc, plain text, HTML.
+func proseFile(p string) bool {
+	switch strings.ToLower(path.Ext(p)) {
+	case ".rst", ".adoc", ".asciidoc", ".txt", ".html", ".htm":
+		return true
+	}
+	return false
+}
+
 // gitlabCI reports whether a YAML file is GitLab CI's: .gitlab-ci.yml,
 // *.gitlab-ci.yml, or any under a .gitlab folder (where included CI
 // files are kept).
@@ -99,6 +109,7 @@ func File(path string, content []byte) []Match {
 		return nil
 	}
 	s := &scanner{path: path, src: content, syn: syn, t: t}
+	s.proseFile = proseFile(path)
 	if syn == synYAML && gitlabCI(path) {
 		// GitLab CI's services: are images, with or without an image key
 		// elsewhere in the file.
@@ -133,6 +144,7 @@ type scanner struct {
 	runners        bool // the file mentions docker, podman or nerdctl
 	inFence        bool // inside a fenced code block (Markdown)
 	gitlab         bool // a GitLab CI file, whose services: are images
+	proseFile      bool // reStructuredText, AsciiDoc, plain text: prose with commands in it
 
 	// cont is the offset of the first line of a logical line continued
 	// with a trailing backslash (Dockerfile, shell), or -1.

@@ -557,7 +557,7 @@ var flagsWithValue = map[string]bool{
 // like a reference (a '/', a tag or a digest), not an English word ("the
 // docker push image.").
 func (s *scanner) runnerRefs(start int, code []byte) {
-	prose := s.syn == synMarkdown && !s.inFence
+	prose := s.syn == synMarkdown && !s.inFence || s.proseFile
 	for _, rn := range runners {
 		from := 0
 		for {
@@ -571,7 +571,7 @@ func (s *scanner) runnerRefs(start int, code []byte) {
 				continue // "x-docker run", "app:docker run": the tag of another word
 			}
 			cmd := code
-			strict := prose
+			strict := prose || !commandPosition(code, i, !s.proseFile)
 			if bytes.Count(code[:i], []byte("`"))%2 == 1 {
 				if k := bytes.IndexByte(code[i:], '`'); k >= 0 {
 					cmd = code[:i+k]
@@ -583,6 +583,41 @@ func (s *scanner) runnerRefs(start int, code []byte) {
 			s.runnerCommand(start, cmd, from, strict)
 		}
 	}
+}
+
+// commandPosition reports whether the program name at code[i] stands
+// where a command starts: first on the line or after a shell operator,
+// a quote, a key's ':' or '=', a prompt, or a word that runs the next
+// one (sudo, exec, then; not in prose files, where those are English).
+// After any other word it is prose ("runs docker push of the image"),
+// where an image argument must look like one.
+func commandPosition(code []byte, i int, keywords bool) bool {
+	k := i
+	for k > 0 && (code[k-1] == ' ' || code[k-1] == '\t') {
+		k--
+	}
+	if k == 0 {
+		return true
+	}
+	switch code[k-1] {
+	case ':', '-', '$', '#', '&', '|', ';', '(', '`', '"', '\'', '=', '>', '{', '[', ',', '!', '/':
+		return true
+	}
+	e := k
+	for k > 0 && code[k-1] != ' ' && code[k-1] != '\t' {
+		k--
+	}
+	if bytes.IndexByte(code[k:e], '=') >= 0 {
+		return true // an environment assignment: "FOO=1 docker run x"
+	}
+	if !keywords {
+		return false // in prose "then" and "do" are English
+	}
+	switch string(code[k:e]) {
+	case "sudo", "exec", "then", "do", "else", "time", "command", "xargs", "nohup", "env", "RUN", "run", "&&", "||":
+		return true
+	}
+	return false
 }
 
 // sentenceEnd returns the end of the sentence of prose that holds code[i]:
