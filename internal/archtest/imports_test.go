@@ -30,6 +30,7 @@ var allowed = map[string][]string{
 	"internal/gitrepo":               {"internal/printable"},
 	"internal/history":               {"internal/gitrepo", "internal/trailer"},
 	"internal/hookinstall":           {"internal/gitrepo", "hooks"},
+	"internal/initconfig":            {"internal/config", "internal/imageref", "internal/policy", "internal/scan"},
 	"internal/check":                 {"internal/printable", "internal/config", "internal/gitrepo", "internal/imageref", "internal/policy", "internal/promote", "internal/registry", "internal/scan", "internal/trailer"},
 	"internal/notify":                {"internal/printable"},
 	"internal/forge":                 {"internal/printable"},

@@ -125,6 +125,7 @@ func newApp(s Streams) *cli.App {
 			return exit(ExitError, fmt.Errorf("%w (see git laminar %s --help)", err, c.Command.Name))
 		},
 		Commands: []*cli.Command{
+			initCommand(s),
 			scanCommand(s),
 			statusCommand(s),
 			bumpCommand(s),

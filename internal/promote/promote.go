@@ -43,6 +43,9 @@ type OpenOptions struct {
 	// ConfigOptional lets commands that can work without rules (scan --all)
 	// run in a repository that has no laminar.toml.
 	ConfigOptional bool
+	// NoConfig reads no configuration at all, as if there were none:
+	// init proposes one whether or not a file is there already.
+	NoConfig bool
 	// Warn, if set, is told of what a scan leaves out without failing: a
 	// tracked file skipped for its name (see OddName).
 	Warn func(string)
@@ -58,13 +61,21 @@ func Open(dir string, opt OpenOptions) (*Workspace, error) {
 	if configPath == "" {
 		configPath = filepath.Join(repo.Root, config.FileName)
 	}
+	if opt.NoConfig {
+		cfg := &config.Config{Path: configPath}
+		rules, err := CompileRules(cfg)
+		if err != nil {
+			return nil, err
+		}
+		return &Workspace{Repo: repo, Config: cfg, rules: rules, warn: opt.Warn}, nil
+	}
 	cfg, err := config.Load(configPath)
 	if err != nil {
 		if !errors.Is(err, config.ErrNotFound) {
 			return nil, err
 		}
 		if !opt.ConfigOptional || opt.ConfigPath != "" {
-			return nil, fmt.Errorf("%w in %s: copy laminar.toml.example from the git-laminar sources (or see git help laminar) and declare a [[registry]] and an [[update]] rule", config.ErrNotFound, repo.Root)
+			return nil, fmt.Errorf("%w in %s: run git laminar init to propose one from the image references here (or copy laminar.toml.example and declare a [[registry]] and an [[update]] rule)", config.ErrNotFound, repo.Root)
 		}
 		cfg = &config.Config{Path: configPath}
 	}
