@@ -7,11 +7,12 @@ package initconfig
 
 import (
 	"fmt"
-	"path"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/git-laminar/git-laminar/internal/config"
 	"github.com/git-laminar/git-laminar/internal/imageref"
@@ -109,8 +110,22 @@ var (
 )
 
 // classify returns the track a tag follows: its kind, pattern, order, rule
-// name and a note; ok is false when no track is recognised.
+// name and a note; ok is false when no track is recognised. The pattern
+// is one that policy reads as managing the tag: a proposal never leaves
+// out the reference it was made for.
 func classify(tag string) (t track, ok bool) {
+	t, ok = guess(tag)
+	if !ok {
+		return t, false
+	}
+	p, err := policy.Compile(config.Update{Pattern: t.pattern, Order: t.order})
+	if err != nil || !p.Manages(tag) {
+		return track{}, false
+	}
+	return t, true
+}
+
+func guess(tag string) (t track, ok bool) {
 	if m := branchBuild.FindStringSubmatch(tag); m != nil && !versionTag.MatchString(m[1]) {
 		branch := m[1]
 		return track{kind: kindBranch, sortKey: branch, name: branch, pattern: "glob:" + branch + "-*", order: policy.OrderNewestBuild,
@@ -439,25 +454,27 @@ func Quote(s string) string {
 
 // EscapeGlob returns a repository path as a files entry that covers
 // exactly that path: glob characters stand for themselves ([*], [?], [[]),
-// and leading or trailing spaces, which the entry would lose, are kept in a
-// class.
+// and what a files entry would read otherwise is kept in a class of one: a
+// space at either end (entries are trimmed), a ':' after a first letter
+// (read as a Windows drive). A backslash, which entries refuse, becomes '?'
+// (any one character).
 func EscapeGlob(p string) string {
-	segs := strings.Split(p, "/")
-	for i, s := range segs {
-		var b strings.Builder
-		for j, c := range s {
-			switch {
-			case c == '*' || c == '?' || c == '[':
-				b.WriteString("[" + string(c) + "]")
-			case c == ' ' && (j == 0 || j == len(s)-1):
-				b.WriteString("[ ]")
-			default:
-				b.WriteRune(c)
-			}
+	var b strings.Builder
+	for i, c := range p {
+		switch {
+		case c == '*' || c == '?' || c == '[':
+			b.WriteString("[" + string(c) + "]")
+		case c == '\\':
+			b.WriteByte('?')
+		case c == ':' && i == 1:
+			b.WriteString("[:]")
+		case unicode.IsSpace(c) && (i == 0 || i+utf8.RuneLen(c) == len(p)):
+			b.WriteString("[" + string(c) + "]")
+		default:
+			b.WriteRune(c)
 		}
-		segs[i] = b.String()
 	}
-	return path.Join(segs...)
+	return b.String()
 }
 
 func upper(s string) string {
