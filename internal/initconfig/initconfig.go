@@ -345,14 +345,15 @@ func Propose(ms []scan.Match, opt Options) []byte {
 		if t.order != "" {
 			fmt.Fprintf(&b, "order = %s\n", Quote(t.order))
 		}
-		b.WriteString("files = [")
-		for i, f := range t.files {
-			if i > 0 {
-				b.WriteString(", ")
+		if images, ok := t.images(); ok {
+			writeList(&b, "images", images)
+		} else {
+			files := make([]string, len(t.files))
+			for i, f := range t.files {
+				files[i] = EscapeGlob(f)
 			}
-			b.WriteString(Quote(EscapeGlob(f)))
+			writeList(&b, "files", files)
 		}
-		b.WriteString("]\n")
 	}
 
 	if len(left) > 0 {
@@ -389,9 +390,41 @@ const header = `# laminar.toml: which images git laminar manages here, and how i
 `
 
 const rulesHeader = `
-# Rules: a reference is managed by the first rule whose files hold it and
-# whose pattern matches its current tag.
+# Rules: a reference is managed by the first rule whose images (or files)
+# take it and whose pattern matches its current tag.
 `
+
+// images returns the names the rule's images key lists: each image of its
+// references, as the normalised name ("docker.io/acme/app"), so that the
+// rule manages these images wherever they are written, and no other. ok is
+// false when a name is not one an images entry may hold (uppercase in a
+// registry's host): the rule is then scoped by its files.
+func (t *track) images() (names []string, ok bool) {
+	for _, m := range t.refs {
+		n := m.Ref.Image()
+		for _, c := range n {
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.ContainsRune("._-/:", c)) {
+				return nil, false
+			}
+		}
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	return names, true
+}
+
+func writeList(b *strings.Builder, key string, list []string) {
+	b.WriteString(key + " = [")
+	for i, v := range list {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(Quote(v))
+	}
+	b.WriteString("]\n")
+}
 
 // writeRefs writes comment lines naming at most MaxListed references.
 func writeRefs(b *strings.Builder, lead string, ms []scan.Match) {

@@ -91,7 +91,7 @@ func assigned(t *testing.T, text []byte, ms []scan.Match) map[scan.Match]string 
 			if err != nil {
 				t.Fatal(err)
 			}
-			if u.Covers(m.Path) && p.Manages(m.Ref.Tag) {
+			if u.Covers(m.Path) && u.ManagesImage(m.Ref.Image(), m.Ref.Name) && p.Manages(m.Ref.Tag) {
 				out[m] = u.Name
 				break
 			}
@@ -178,6 +178,48 @@ func TestQuoteRoundTrip(t *testing.T) {
 		}
 		if got := cfg.Updates[0].Name; got != s {
 			t.Errorf("Quote(%q) reads back as %q", s, got)
+		}
+	}
+}
+
+// A registry host written in capitals cannot stand in an images entry
+// (entries are lowercase): that rule is scoped by its files instead, and
+// still manages its references.
+func TestProposeFilesFallback(t *testing.T) {
+	ms := []scan.Match{
+		match(t, "a.yaml", 1, "Registry.Example.com/acme/app:1.0.0"),
+		match(t, "b.yaml", 1, "registry.example.com/acme/api:develop-abcdef1"),
+	}
+	text := Propose(ms, Options{})
+	if ms[0].Ref.Registry != strings.ToLower(ms[0].Ref.Registry) {
+		if !strings.Contains(string(text), "files = [\"a.yaml\"]\n") {
+			t.Errorf("want the v1 rule scoped by files:\n%s", text)
+		}
+	}
+	if !strings.Contains(string(text), "images = [\"registry.example.com/acme/api\"]\n") {
+		t.Errorf("want the develop rule scoped by images:\n%s", text)
+	}
+	got := assigned(t, text, ms)
+	if got[ms[0]] != "v1" || got[ms[1]] != "develop" {
+		t.Errorf("assigned %v\n%s", got, text)
+	}
+}
+
+// An escaped path, as a files entry, covers that file and no other.
+func TestEscapeGlob(t *testing.T) {
+	paths := []string{"plain.yaml", "a/[x] *.yaml", "a/[x] y.yaml", "q?.yaml", "qq.yaml", " lead.yaml", "trail.yaml ", "C:x.yaml", `back\slash.yaml`, "**/x.yaml", "a/b/x.yaml", "\u00a0nbsp.yaml"}
+	for _, p := range paths {
+		text := "[[registry]]\nprefix = \"r.example.com\"\n[[update]]\npattern = \"glob:*\"\nfiles = [" + Quote(EscapeGlob(p)) + "]\n"
+		cfg, err := config.Parse(config.FileName, []byte(text))
+		if err != nil {
+			t.Errorf("%q: %v\n%s", p, err, text)
+			continue
+		}
+		for _, other := range paths {
+			want := other == p
+			if got := cfg.Updates[0].Covers(other); got != want {
+				t.Errorf("files = [%s] covers %q: %v, want %v", Quote(EscapeGlob(p)), other, got, want)
+			}
 		}
 	}
 }
