@@ -110,5 +110,3 @@ func writeNew(path string, data []byte) error {
 	}
 	return err
 }
-
-
