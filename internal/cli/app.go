@@ -139,6 +139,7 @@ func newApp(s Streams) *cli.App {
 			installHooksCommand(s),
 			uninstallHooksCommand(s),
 			hookCommand(s),
+			completionCommand(s),
 		},
 	}
 	return app
