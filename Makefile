@@ -4,12 +4,18 @@
 #                  an in-process registry
 #   make test      vet and run every test (unit, real git, in-process registry,
 #                  end-to-end scripts)
-#   make install   install the binary and the man page (PREFIX, DESTDIR honoured)
+#   make install   install the binary, the man page, shell completions and
+#                  laminar.toml.example (PREFIX, DESTDIR honoured)
 #   make bench     micro-benchmarks, then the end-to-end bench (medium preset)
 
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
+DOCDIR  ?= $(PREFIX)/share/doc/git-laminar
+# Where bash-completion, zsh and fish look for completions of a command.
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/git-laminar/git-laminar/internal/cli.Version=$(VERSION)
@@ -17,7 +23,7 @@ LDFLAGS := -s -w -X github.com/git-laminar/git-laminar/internal/cli.Version=$(VE
 BIN := bin/git-laminar
 MAN := man/git-laminar.1
 
-.PHONY: all build man install uninstall test e2e fuzz bench bench-small bench-large demo clean
+.PHONY: all build man completions install uninstall test e2e fuzz bench bench-small bench-large demo clean
 
 all: build man
 
@@ -29,13 +35,28 @@ $(MAN): man/git-laminar.1.md
 
 man: $(MAN)
 
-install: build man
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+# The scripts come from the binary, so they list its commands and options.
+completions: build
+	mkdir -p bin/completion
+	$(BIN) completion bash >bin/completion/git-laminar.bash
+	$(BIN) completion zsh >bin/completion/_git-laminar
+	$(BIN) completion fish >bin/completion/git-laminar.fish
+
+install: build man completions
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR) \
+	  $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/git-laminar
 	install -m 0644 $(MAN) $(DESTDIR)$(MANDIR)/man1/git-laminar.1
+	install -m 0644 laminar.toml.example $(DESTDIR)$(DOCDIR)/laminar.toml.example
+	install -m 0644 bin/completion/git-laminar.bash $(DESTDIR)$(BASHCOMPDIR)/git-laminar
+	install -m 0644 bin/completion/_git-laminar $(DESTDIR)$(ZSHCOMPDIR)/_git-laminar
+	install -m 0644 bin/completion/git-laminar.fish $(DESTDIR)$(FISHCOMPDIR)/git-laminar.fish
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/git-laminar $(DESTDIR)$(MANDIR)/man1/git-laminar.1
+	rm -f $(DESTDIR)$(BINDIR)/git-laminar $(DESTDIR)$(MANDIR)/man1/git-laminar.1 \
+	  $(DESTDIR)$(DOCDIR)/laminar.toml.example $(DESTDIR)$(BASHCOMPDIR)/git-laminar \
+	  $(DESTDIR)$(ZSHCOMPDIR)/_git-laminar $(DESTDIR)$(FISHCOMPDIR)/git-laminar.fish
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 test:
 	$(GO) vet ./...

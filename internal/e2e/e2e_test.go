@@ -290,10 +290,19 @@ func TestE2EInstallAndManPage(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("make install: %v\n%s", err, out)
 	}
-	for _, p := range []string{"usr/bin/git-laminar", "usr/share/man/man1/git-laminar.1"} {
+	for _, p := range []string{"usr/bin/git-laminar", "usr/share/man/man1/git-laminar.1",
+		"usr/share/bash-completion/completions/git-laminar", "usr/share/zsh/site-functions/_git-laminar",
+		"usr/share/fish/vendor_completions.d/git-laminar.fish"} {
 		if _, err := os.Stat(filepath.Join(root, p)); err != nil {
 			t.Errorf("make install did not write %s: %v", p, err)
 		}
+	}
+	example, err := os.ReadFile("../../laminar.toml.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(filepath.Join(root, "usr/share/doc/git-laminar/laminar.toml.example")); err != nil || string(got) != string(example) {
+		t.Errorf("make install did not copy laminar.toml.example to share/doc/git-laminar (err %v)", err)
 	}
 	e := newEnv(t, filepath.Join(root, "usr/bin"))
 	e.vars = append(e.vars, "MANPATH="+filepath.Join(root, "usr/share/man"), "MANPAGER=cat", "PAGER=cat", "MANWIDTH=80")
@@ -304,5 +313,30 @@ func TestE2EInstallAndManPage(t *testing.T) {
 	out = e.must("git", "laminar", "bump", "-h")
 	if !strings.Contains(out, "--dry-run") {
 		t.Errorf("git laminar bump -h:\n%s", out)
+	}
+
+	// bash-completion loads the installed script on demand, from
+	// $XDG_DATA_DIRS/bash-completion/completions (/usr/local/share and
+	// /usr/share by default), when git's completion asks for
+	// _git_laminar: nothing but make install is needed.
+	const loader = "/usr/share/bash-completion/bash_completion"
+	if _, err := os.Stat(loader); err != nil {
+		t.Skipf("%s: %v (Debian: package bash-completion)", loader, err)
+	}
+	script := `. ` + loader + `
+_completion_loader git
+COMP_WORDS=(git laminar bu) COMP_CWORD=2 COMP_LINE="git laminar bu" COMP_POINT=14
+__git_wrap__git_main
+printf '<%s>\n' "${COMPREPLY[@]}"
+COMPREPLY=()
+COMP_WORDS=(git-laminar init --dr) COMP_CWORD=2 COMP_LINE="git-laminar init --dr" COMP_POINT=21
+_completion_loader git-laminar
+_git_laminar_direct
+printf '<%s>\n' "${COMPREPLY[@]}"
+`
+	e.vars = append(e.vars, "XDG_DATA_DIRS="+filepath.Join(root, "usr/share"))
+	out = e.must("bash", "-c", script)
+	if out != "<bump >\n<--dry-run>\n" {
+		t.Errorf("bash completion through bash-completion's loader gave:\n%s", out)
 	}
 }
