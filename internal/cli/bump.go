@@ -135,7 +135,10 @@ func runBump(c *cli.Context, s Streams, opt bumpOptions) error {
 	// time is still promoted and committed after it.
 	rctx, cancel := registryDeadline(ctx, opt.timeout)
 	defer cancel()
-	resolution, err := ws.Resolve(rctx, reg, promote.Options{Only: opt.only, Held: held, Progress: bar.update, NoDigests: opt.dryRun, WillPrepare: true})
+	// A dry run shows no trailer, so it spares the digest requests; the
+	// JSON summary reports each promotion's digest, dry run or not.
+	noDigests := opt.dryRun && !opt.json
+	resolution, err := ws.Resolve(rctx, reg, promote.Options{Only: opt.only, Held: held, Progress: bar.update, NoDigests: noDigests, WillPrepare: true})
 	bar.done()
 	if err != nil {
 		return exit(ExitError, err)
