@@ -114,6 +114,10 @@ func TestFlagsAnywhere(t *testing.T) {
 		{"trust --show --json", nil, f("show", "true", "json", "true")},
 		{"install-hooks -f", nil, f("force", "true")},
 		{"uninstall-hooks stray", []string{"stray"}, f()},
+		{"init --dry-run --all-registries", nil, f("dry-run", "true", "all-registries", "true")},
+		{"init -n", nil, f("dry-run", "true")},
+		{"completion bash", []string{"bash"}, f()},
+		{"--color never completion zsh", []string{"zsh"}, f("color", "never")},
 	}
 	covered := map[string]bool{}
 	for _, tc := range tests {
