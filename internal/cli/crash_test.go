@@ -333,7 +333,12 @@ func TestKillBumpAtAnyMoment(t *testing.T) {
 
 func TestKillRunAtAnyMoment(t *testing.T) {
 	r := newCrashRig(t, 2000, true)
-	killLoop(t, r, crashIterations(t, 10), []string{"run", "--retries", "0"}, func(label, base string, from int) {
+	// With the default retries: a push under way when run is killed can
+	// still land after the kill (git-receive-pack, the remote's side, runs
+	// on and finishes what it received), as a remote finishes a push whose
+	// data arrived. The next run may then meet a remote that moved after
+	// its fetch, and recomputes on it as it would after any race.
+	killLoop(t, r, crashIterations(t, 10), []string{"run", "--retry-wait", "200ms"}, func(label, base string, from int) {
 		r.check(label, r.remote, "main", base, from, false)
 		if local, remote := r.git(r.dir, "rev-parse", "HEAD"), r.git(r.remote, "rev-parse", "main"); local != remote {
 			t.Fatalf("%s: HEAD %s, remote main %s", label, local, remote)
