@@ -553,7 +553,7 @@ func (st *runState) propose(ctx context.Context, tip string) (*promote.Proposal,
 	}
 	for _, pr := range prop.Plan.Promotions {
 		st.promotions = append(st.promotions, notify.Promotion{Image: pr.Image, From: pr.From, To: pr.To, Digest: pr.Digest, Rule: pr.Rule, Files: pr.Paths})
-		st.log.Info("promoted", "image", pr.Image, "from", pr.From, "to", pr.To, "files", strings.Join(pr.Paths, ","))
+		st.log.Info("promoted", "image", pr.Image, "from", pr.From, "to", pr.To, "files", promote.FileList(pr.Paths), "file_count", len(pr.Paths))
 	}
 	return prop, nil
 }
