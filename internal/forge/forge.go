@@ -19,6 +19,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,6 +53,16 @@ type Request struct {
 	Title  string
 	Body   string
 	nodeID string // GitHub's GraphQL id, for auto-merge
+
+	// What the forge said the request has, as Find saw it, so that Settle
+	// asks only for what is missing.
+	labels    []string
+	reviewers []string // user names asked to review
+	// reviewerIDs are GitLab's ids of reviewers, which its reviewer_ids
+	// replaces rather than adds to.
+	reviewerIDs []int
+	autoMerge bool
+	draft     bool
 }
 
 // Spec is what a new request should be.
@@ -73,6 +84,11 @@ type Forge interface {
 	Create(ctx context.Context, spec Spec) (*Request, error)
 	// Update replaces the title and the description.
 	Update(ctx context.Context, r *Request, title, body string) error
+	// Settle brings a request Find returned to spec's labels, reviewers,
+	// draft and auto-merge. It only adds: labels and reviewers people
+	// added stay, and nothing already there is asked for again, so a
+	// second call sends no additions.
+	Settle(ctx context.Context, r *Request, spec Spec) error
 	// Close comments on the request and closes it.
 	Close(ctx context.Context, r *Request, comment string) error
 }
@@ -248,4 +264,17 @@ func seg(s string) string { return url.PathEscape(s) }
 func quote(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// missing returns the names of want that are not in have, compared as the
+// forges compare user and label names: without regard to case.
+func missing(want, have []string) []string {
+	var out []string
+	for _, w := range want {
+		if !slices.ContainsFunc(have, func(h string) bool { return strings.EqualFold(h, w) }) &&
+			!slices.ContainsFunc(out, func(h string) bool { return strings.EqualFold(h, w) }) {
+			out = append(out, w)
+		}
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package forge
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -26,6 +27,23 @@ type gtPull struct {
 	Base struct {
 		Ref string `json:"ref"`
 	} `json:"base"`
+	Labels []struct {
+		Name string `json:"name"`
+	} `json:"labels"`
+	RequestedReviewers []struct {
+		Login string `json:"login"`
+	} `json:"requested_reviewers"`
+}
+
+func (p gtPull) request() *Request {
+	r := &Request{Number: p.Number, URL: p.HTMLURL, Title: p.Title, Body: p.Body, draft: strings.HasPrefix(p.Title, "WIP: ")}
+	for _, l := range p.Labels {
+		r.labels = append(r.labels, l.Name)
+	}
+	for _, u := range p.RequestedReviewers {
+		r.reviewers = append(r.reviewers, u.Login)
+	}
+	return r
 }
 
 func (g *gitea) path(rest string) string { return "/repos/" + seg(g.owner) + "/" + seg(g.repo) + rest }
@@ -55,7 +73,7 @@ func (g *gitea) Find(ctx context.Context, head, base string) (*Request, error) {
 		}
 		for _, p := range pulls {
 			if p.Head.Ref == head && p.Base.Ref == base {
-				found = &Request{Number: p.Number, URL: p.HTMLURL, Title: p.Title, Body: p.Body}
+				found = p.request()
 				return len(pulls), true, nil
 			}
 		}
@@ -140,6 +158,68 @@ func (g *gitea) Update(ctx context.Context, r *Request, title, body string) erro
 		return fmt.Errorf("updating pull request #%d: %w", r.Number, err)
 	}
 	r.Title, r.Body = title, body
+	return nil
+}
+
+func (g *gitea) Settle(ctx context.Context, r *Request, s Spec) error {
+	n := strconv.Itoa(r.Number)
+	if add := missing(s.Labels, r.labels); len(add) > 0 {
+		ids, err := g.labelIDs(ctx, add)
+		if err != nil {
+			return err
+		}
+		if _, err := g.do(ctx, http.MethodPost, g.path("/issues/"+n+"/labels"), nil, map[string]any{"labels": ids}, nil); err != nil {
+			return fmt.Errorf("labelling pull request #%d: %w", r.Number, err)
+		}
+		r.labels = append(r.labels, add...)
+	}
+	if add := missing(s.Reviewers, r.reviewers); len(add) > 0 {
+		// Who has reviewed leaves requested_reviewers; asking again would
+		// ask them to review once more.
+		var reviewed []string
+		q := url.Values{}
+		err := g.pages(ctx, g.path("/pulls/"+n+"/reviews"), q, func(int) (int, bool, error) {
+			var reviews []struct {
+				User struct {
+					Login string `json:"login"`
+				} `json:"user"`
+			}
+			if _, err := g.do(ctx, http.MethodGet, g.path("/pulls/"+n+"/reviews"), q, nil, &reviews); err != nil {
+				return 0, false, err
+			}
+			for _, rv := range reviews {
+				reviewed = append(reviewed, rv.User.Login)
+			}
+			return len(reviews), false, nil
+		})
+		if err != nil {
+			return fmt.Errorf("listing reviews of pull request #%d: %w", r.Number, err)
+		}
+		if add = missing(add, reviewed); len(add) > 0 {
+			if _, err := g.do(ctx, http.MethodPost, g.path("/pulls/"+n+"/requested_reviewers"), nil, map[string]any{"reviewers": add}, nil); err != nil {
+				return fmt.Errorf("asking reviewers of pull request #%d: %w", r.Number, err)
+			}
+			r.reviewers = append(r.reviewers, add...)
+		}
+	}
+	if s.Draft && !r.draft {
+		title := "WIP: " + r.Title
+		if _, err := g.do(ctx, http.MethodPatch, g.path("/pulls/"+n), nil, map[string]any{"title": title}, nil); err != nil {
+			return fmt.Errorf("marking pull request #%d a draft: %w", r.Number, err)
+		}
+		r.Title, r.draft = title, true
+	}
+	if s.AutoMerge && !r.autoMerge {
+		// A pull request does not say whether it is scheduled to merge;
+		// Gitea answers 409 when it already is.
+		in := map[string]any{"Do": "merge", "merge_when_checks_succeed": true}
+		_, err := g.do(ctx, http.MethodPost, g.path("/pulls/"+n+"/merge"), nil, in, nil)
+		var ae *APIError
+		if err != nil && !(errors.As(err, &ae) && ae.Status == http.StatusConflict) {
+			return fmt.Errorf("merging pull request #%d when its checks succeed: %w", r.Number, err)
+		}
+		r.autoMerge = true
+	}
 	return nil
 }
 

@@ -2,6 +2,7 @@ package forge
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -22,10 +23,27 @@ type ghPull struct {
 	Title   string `json:"title"`
 	Body    string `json:"body"`
 	NodeID  string `json:"node_id"`
+	Draft   bool   `json:"draft"`
+	Labels  []struct {
+		Name string `json:"name"`
+	} `json:"labels"`
+	RequestedReviewers []struct {
+		Login string `json:"login"`
+	} `json:"requested_reviewers"`
+	// AutoMerge is null while auto-merge is off.
+	AutoMerge json.RawMessage `json:"auto_merge"`
 }
 
 func (p ghPull) request() *Request {
-	return &Request{Number: p.Number, URL: p.HTMLURL, Title: p.Title, Body: p.Body, nodeID: p.NodeID}
+	r := &Request{Number: p.Number, URL: p.HTMLURL, Title: p.Title, Body: p.Body, nodeID: p.NodeID, draft: p.Draft,
+		autoMerge: len(p.AutoMerge) > 0 && string(p.AutoMerge) != "null"}
+	for _, l := range p.Labels {
+		r.labels = append(r.labels, l.Name)
+	}
+	for _, u := range p.RequestedReviewers {
+		r.reviewers = append(r.reviewers, u.Login)
+	}
+	return r
 }
 
 func (g *github) path(rest string) string { return "/repos/" + seg(g.owner) + "/" + seg(g.repo) + rest }
@@ -107,6 +125,45 @@ func (g *github) Update(ctx context.Context, r *Request, title, body string) err
 		return fmt.Errorf("updating pull request #%d: %w", r.Number, err)
 	}
 	r.Title, r.Body = title, body
+	return nil
+}
+
+func (g *github) Settle(ctx context.Context, r *Request, s Spec) error {
+	n := strconv.Itoa(r.Number)
+	if add := missing(s.Labels, r.labels); len(add) > 0 {
+		if _, err := g.do(ctx, http.MethodPost, g.path("/issues/"+n+"/labels"), nil, map[string]any{"labels": add}, nil); err != nil {
+			return fmt.Errorf("labelling pull request #%d: %w", r.Number, err)
+		}
+		r.labels = append(r.labels, add...)
+	}
+	if add := missing(s.Reviewers, r.reviewers); len(add) > 0 {
+		// Who has reviewed leaves requested_reviewers; asking again would
+		// ask them to review once more.
+		var reviews []struct {
+			User struct {
+				Login string `json:"login"`
+			} `json:"user"`
+		}
+		if _, err := g.do(ctx, http.MethodGet, g.path("/pulls/"+n+"/reviews"), url.Values{"per_page": {"100"}}, nil, &reviews); err != nil {
+			return fmt.Errorf("listing reviews of pull request #%d: %w", r.Number, err)
+		}
+		var reviewed []string
+		for _, rv := range reviews {
+			reviewed = append(reviewed, rv.User.Login)
+		}
+		if add = missing(add, reviewed); len(add) > 0 {
+			if _, err := g.do(ctx, http.MethodPost, g.path("/pulls/"+n+"/requested_reviewers"), nil, map[string]any{"reviewers": add}, nil); err != nil {
+				return fmt.Errorf("asking reviewers of pull request #%d: %w", r.Number, err)
+			}
+			r.reviewers = append(r.reviewers, add...)
+		}
+	}
+	if s.AutoMerge && !r.autoMerge {
+		if err := g.autoMerge(ctx, r); err != nil {
+			return fmt.Errorf("turning auto-merge on for pull request #%d: %w", r.Number, err)
+		}
+		r.autoMerge = true
+	}
 	return nil
 }
 

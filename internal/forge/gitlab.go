@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -21,10 +22,23 @@ type glMR struct {
 	WebURL      string `json:"web_url"`
 	Title       string `json:"title"`
 	Description string `json:"description"`
+	Draft       bool     `json:"draft"`
+	Labels      []string `json:"labels"`
+	Reviewers   []struct {
+		ID       int    `json:"id"`
+		Username string `json:"username"`
+	} `json:"reviewers"`
+	MergeWhenPipelineSucceeds bool `json:"merge_when_pipeline_succeeds"`
 }
 
 func (m glMR) request() *Request {
-	return &Request{Number: m.IID, URL: m.WebURL, Title: m.Title, Body: m.Description}
+	r := &Request{Number: m.IID, URL: m.WebURL, Title: m.Title, Body: m.Description, labels: m.Labels,
+		draft: m.Draft, autoMerge: m.MergeWhenPipelineSucceeds}
+	for _, u := range m.Reviewers {
+		r.reviewers = append(r.reviewers, u.Username)
+		r.reviewerIDs = append(r.reviewerIDs, u.ID)
+	}
+	return r
 }
 
 func (g *gitlab) path(rest string) string { return "/projects/" + g.project + rest }
@@ -99,6 +113,47 @@ func (g *gitlab) Update(ctx context.Context, r *Request, title, body string) err
 		return fmt.Errorf("updating merge request !%d: %w", r.Number, err)
 	}
 	r.Title, r.Body = title, body
+	return nil
+}
+
+func (g *gitlab) Settle(ctx context.Context, r *Request, s Spec) error {
+	n := strconv.Itoa(r.Number)
+	in := map[string]any{}
+	addLabels := missing(s.Labels, r.labels)
+	if len(addLabels) > 0 {
+		in["add_labels"] = strings.Join(addLabels, ",")
+	}
+	addReviewers := missing(s.Reviewers, r.reviewers)
+	if len(addReviewers) > 0 {
+		ids, err := g.userIDs(ctx, addReviewers)
+		if err != nil {
+			return err
+		}
+		// reviewer_ids replaces the reviewers: those already there are
+		// sent again so that none is dropped.
+		in["reviewer_ids"] = append(slices.Clone(r.reviewerIDs), ids...)
+	}
+	title := r.Title
+	if s.Draft && !r.draft && !strings.HasPrefix(title, "Draft: ") {
+		title = "Draft: " + title
+		in["title"] = title
+	}
+	if len(in) > 0 {
+		if _, err := g.do(ctx, http.MethodPut, g.path("/merge_requests/"+n), nil, in, nil); err != nil {
+			return fmt.Errorf("updating merge request !%d: %w", r.Number, err)
+		}
+		r.labels = append(r.labels, addLabels...)
+		r.reviewers = append(r.reviewers, addReviewers...)
+		r.Title = title
+		r.draft = r.draft || s.Draft
+	}
+	if s.AutoMerge && !r.autoMerge {
+		in := map[string]any{"merge_when_pipeline_succeeds": true}
+		if _, err := g.do(ctx, http.MethodPut, g.path("/merge_requests/"+n+"/merge"), nil, in, nil); err != nil {
+			return fmt.Errorf("merging !%d when the pipeline succeeds: %w", r.Number, err)
+		}
+		r.autoMerge = true
+	}
 	return nil
 }
 

@@ -287,12 +287,17 @@ func (f *Flow) Propose(ctx context.Context, r Request) (Outcome, error) {
 		return out, err
 	}
 	out.Number, out.URL = open.Number, open.URL
-	if strings.HasSuffix(open.Title, r.Title) && open.Body == r.Body {
-		out.Action = "unchanged"
-		return out, nil
+	out.Action = "unchanged"
+	if !strings.HasSuffix(open.Title, r.Title) || open.Body != r.Body {
+		out.Action = "updated"
+		if err := f.Forge.Update(ctx, open, r.Title, r.Body); err != nil {
+			return out, err
+		}
 	}
-	out.Action = "updated"
-	return out, f.Forge.Update(ctx, open, r.Title, r.Body)
+	// [pull_request] may have changed since the request was opened: what
+	// it asks for now is added, what people added stays.
+	return out, f.Forge.Settle(ctx, open, forge.Spec{Labels: f.Config.Labels, Reviewers: f.Config.Reviewers,
+		Draft: f.Config.Draft, AutoMerge: f.Config.AutoMerge})
 }
 
 // Withdraw closes the open request from branch, if any, with comment: its

@@ -31,6 +31,9 @@ type Pull struct {
 	LabelIDs     []int64
 	NodeID       string
 	CreatedCount int
+	// Reviewed are the users who have left a review; the forges drop
+	// them from the requested reviewers, as here.
+	Reviewed []string
 }
 
 // Server is one forge's stand-in.
@@ -85,8 +88,22 @@ func (s *Server) Pulls() []Pull {
 	for i, p := range s.pulls {
 		out[i] = *p
 		out[i].Comments = slices.Clone(p.Comments)
+		out[i].Labels = slices.Clone(p.Labels)
+		out[i].Reviewers = slices.Clone(p.Reviewers)
+		out[i].ReviewerIDs = slices.Clone(p.ReviewerIDs)
+		out[i].Reviewed = slices.Clone(p.Reviewed)
 	}
 	return out
+}
+
+// Review records that user reviewed request number: like the forges, it
+// takes them off the requested reviewers.
+func (s *Server) Review(number int, user string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.find(number)
+	p.Reviewed = append(p.Reviewed, user)
+	p.Reviewers = slices.DeleteFunc(p.Reviewers, func(r string) bool { return r == user })
 }
 
 // Requests returns the "METHOD path" of every request answered.
@@ -244,9 +261,18 @@ func (s *Server) github(w http.ResponseWriter, r *http.Request, path string, in 
 		return
 	}
 	out := func(p *Pull) map[string]any {
+		labels := []any{}
+		for _, l := range p.Labels {
+			labels = append(labels, map[string]any{"name": l})
+		}
+		var autoMerge any // null while off
+		if p.AutoMerge {
+			autoMerge = map[string]any{"merge_method": "merge", "enabled_by": map[string]any{"login": "laminar"}}
+		}
 		return map[string]any{"number": p.Number, "title": p.Title, "body": p.Body, "state": p.State, "node_id": p.NodeID, "draft": p.Draft,
 			"html_url": fmt.Sprintf("%s/%s/%s/pull/%d", s.srv.URL, s.Owner, s.Repo, p.Number),
-			"head":     map[string]any{"ref": p.Head}, "base": map[string]any{"ref": p.Base}}
+			"head":     map[string]any{"ref": p.Head}, "base": map[string]any{"ref": p.Base},
+			"labels": labels, "requested_reviewers": logins(p.Reviewers), "auto_merge": autoMerge}
 	}
 	switch {
 	case len(seg) == 1 && seg[0] == "pulls" && r.Method == "GET":
@@ -303,7 +329,7 @@ func (s *Server) github(w http.ResponseWriter, r *http.Request, path string, in 
 			notFound(w, s.Kind)
 			return
 		}
-		p.Labels = append(p.Labels, strs(in["labels"])...)
+		p.Labels = addNew(p.Labels, strs(in["labels"])...)
 		list := []any{}
 		for _, l := range p.Labels {
 			list = append(list, map[string]any{"name": l})
@@ -315,11 +341,27 @@ func (s *Server) github(w http.ResponseWriter, r *http.Request, path string, in 
 			notFound(w, s.Kind)
 			return
 		}
-		p.Reviewers = append(p.Reviewers, strs(in["reviewers"])...)
+		p.Reviewers = addNew(p.Reviewers, strs(in["reviewers"])...)
 		writeJSON(w, 201, out(p))
+	case len(seg) == 3 && seg[0] == "pulls" && seg[2] == "reviews" && r.Method == "GET":
+		p := s.pull(seg[1])
+		if p == nil {
+			notFound(w, s.Kind)
+			return
+		}
+		writeJSON(w, 200, reviews(p))
 	default:
 		notFound(w, s.Kind)
 	}
+}
+
+// gtLabels is Gitea's list of labels for names.
+func (s *Server) gtLabels(names []string) []any {
+	list := []any{}
+	for _, n := range names {
+		list = append(list, map[string]any{"id": slices.Index(s.Labels, n) + 1, "name": n})
+	}
+	return list
 }
 
 func (s *Server) pull(n string) *Pull {
@@ -361,8 +403,8 @@ func (s *Server) gitlab(w http.ResponseWriter, r *http.Request, path string, in 
 		}
 		return map[string]any{"iid": p.Number, "id": 1000 + p.Number, "title": p.Title, "description": p.Body, "state": state,
 			"source_branch": p.Head, "target_branch": p.Base, "draft": strings.HasPrefix(p.Title, "Draft: "),
-			"merge_when_pipeline_succeeds": p.AutoMerge,
-			"web_url":                      fmt.Sprintf("%s/%s/%s/-/merge_requests/%d", s.srv.URL, s.Owner, s.Repo, p.Number)}
+			"merge_when_pipeline_succeeds": p.AutoMerge, "labels": append([]string{}, p.Labels...), "reviewers": s.glUsers(p.ReviewerIDs),
+			"web_url": fmt.Sprintf("%s/%s/%s/-/merge_requests/%d", s.srv.URL, s.Owner, s.Repo, p.Number)}
 	}
 	switch {
 	case len(seg) == 1 && seg[0] == "merge_requests" && r.Method == "GET":
@@ -412,6 +454,28 @@ func (s *Server) gitlab(w http.ResponseWriter, r *http.Request, path string, in 
 		if v, ok := in["description"].(string); ok {
 			p.Body = v
 		}
+		p.Draft = strings.HasPrefix(p.Title, "Draft: ")
+		if v, ok := in["labels"].(string); ok {
+			p.Labels = nil
+			if v != "" {
+				p.Labels = strings.Split(v, ",")
+			}
+		}
+		if v := str(in, "add_labels"); v != "" {
+			p.Labels = addNew(p.Labels, strings.Split(v, ",")...)
+		}
+		// reviewer_ids replaces the reviewers, as GitLab documents.
+		if ids, ok := in["reviewer_ids"].([]any); ok {
+			p.ReviewerIDs = nil
+			for _, id := range ids {
+				f, _ := id.(float64)
+				if int(f) < 1 || int(f) > len(s.Users) {
+					writeJSON(w, 400, map[string]any{"message": map[string]any{"reviewers": []any{"is invalid"}}})
+					return
+				}
+				p.ReviewerIDs = addNew(p.ReviewerIDs, int(f))
+			}
+		}
 		switch str(in, "state_event") {
 		case "close":
 			p.State = "closed"
@@ -442,6 +506,17 @@ func (s *Server) gitlab(w http.ResponseWriter, r *http.Request, path string, in 
 	}
 }
 
+// glUsers is GitLab's list of users for ids.
+func (s *Server) glUsers(ids []int) []any {
+	list := []any{}
+	for _, id := range ids {
+		if id >= 1 && id <= len(s.Users) {
+			list = append(list, map[string]any{"id": id, "username": s.Users[id-1]})
+		}
+	}
+	return list
+}
+
 func (s *Server) gitea(w http.ResponseWriter, r *http.Request, path string, in map[string]any) {
 	seg := route(path, "/api/v1/repos/"+s.Owner+"/"+s.Repo+"/")
 	if seg == nil {
@@ -451,7 +526,8 @@ func (s *Server) gitea(w http.ResponseWriter, r *http.Request, path string, in m
 	out := func(p *Pull) map[string]any {
 		return map[string]any{"number": p.Number, "title": p.Title, "body": p.Body, "state": p.State,
 			"html_url": fmt.Sprintf("%s/%s/%s/pulls/%d", s.srv.URL, s.Owner, s.Repo, p.Number),
-			"head":     map[string]any{"ref": p.Head}, "base": map[string]any{"ref": p.Base}}
+			"head":     map[string]any{"ref": p.Head}, "base": map[string]any{"ref": p.Base},
+			"labels": s.gtLabels(p.Labels), "requested_reviewers": logins(p.Reviewers)}
 	}
 	// page and limit, as Gitea pages its listings.
 	paged := func(list []any) []any {
@@ -519,6 +595,7 @@ func (s *Server) gitea(w http.ResponseWriter, r *http.Request, path string, in m
 		if v, ok := in["state"].(string); ok {
 			p.State = v
 		}
+		p.Draft = strings.HasPrefix(p.Title, "WIP: ")
 		writeJSON(w, 201, out(p))
 	case len(seg) == 3 && seg[0] == "issues" && seg[2] == "comments" && r.Method == "POST":
 		p := s.pull(seg[1])
@@ -534,8 +611,35 @@ func (s *Server) gitea(w http.ResponseWriter, r *http.Request, path string, in m
 			notFound(w, s.Kind)
 			return
 		}
-		p.Reviewers = append(p.Reviewers, strs(in["reviewers"])...)
+		p.Reviewers = addNew(p.Reviewers, strs(in["reviewers"])...)
 		writeJSON(w, 201, []any{})
+	case len(seg) == 3 && seg[0] == "pulls" && seg[2] == "reviews" && r.Method == "GET":
+		p := s.pull(seg[1])
+		if p == nil {
+			notFound(w, s.Kind)
+			return
+		}
+		writeJSON(w, 200, paged(reviews(p)))
+	case len(seg) == 3 && seg[0] == "issues" && seg[2] == "labels" && r.Method == "POST":
+		p := s.pull(seg[1])
+		if p == nil {
+			notFound(w, s.Kind)
+			return
+		}
+		ids, _ := in["labels"].([]any)
+		for _, id := range ids {
+			f, _ := id.(float64)
+			if int(f) < 1 || int(f) > len(s.Labels) {
+				writeJSON(w, 422, map[string]any{"message": "label does not exist", "url": s.srv.URL + "/api/swagger"})
+				return
+			}
+		}
+		for _, id := range ids {
+			f, _ := id.(float64)
+			p.LabelIDs = addNew(p.LabelIDs, int64(f))
+			p.Labels = addNew(p.Labels, s.Labels[int(f)-1])
+		}
+		writeJSON(w, 200, s.gtLabels(p.Labels))
 	case len(seg) == 3 && seg[0] == "pulls" && seg[2] == "merge" && r.Method == "POST":
 		p := s.pull(seg[1])
 		if p == nil {
@@ -543,10 +647,44 @@ func (s *Server) gitea(w http.ResponseWriter, r *http.Request, path string, in m
 			return
 		}
 		if v, _ := in["merge_when_checks_succeed"].(bool); v && str(in, "Do") != "" {
+			if p.AutoMerge {
+				writeJSON(w, 409, map[string]any{"message": fmt.Sprintf("pull request is already scheduled to auto merge when checks succeed [pull_id: %d]", p.Number), "url": s.srv.URL + "/api/swagger"})
+				return
+			}
 			p.AutoMerge = true
+			w.WriteHeader(201)
+			return
 		}
 		w.WriteHeader(200)
 	default:
 		notFound(w, s.Kind)
 	}
+}
+
+// addNew appends to list the items of more it does not hold yet: adding a
+// label or a reviewer twice leaves one, on every forge.
+func addNew[T comparable](list []T, more ...T) []T {
+	for _, m := range more {
+		if !slices.Contains(list, m) {
+			list = append(list, m)
+		}
+	}
+	return list
+}
+
+// reviews is the list of reviews, in GitHub's and Gitea's shape.
+func reviews(p *Pull) []any {
+	list := []any{}
+	for i, u := range p.Reviewed {
+		list = append(list, map[string]any{"id": i + 1, "state": "COMMENTED", "user": map[string]any{"login": u}})
+	}
+	return list
+}
+
+func logins(names []string) []any {
+	list := []any{}
+	for _, n := range names {
+		list = append(list, map[string]any{"login": n})
+	}
+	return list
 }
