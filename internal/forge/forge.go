@@ -61,8 +61,8 @@ type Request struct {
 	// reviewerIDs are GitLab's ids of reviewers, which its reviewer_ids
 	// replaces rather than adds to.
 	reviewerIDs []int
-	autoMerge bool
-	draft     bool
+	autoMerge   bool
+	draft       bool
 }
 
 // Spec is what a new request should be.

@@ -229,3 +229,77 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		}
 	}
 }
+
+// A request opened bare, then asked for labels, reviewers, draft and
+// auto-merge, gets them once: what people added stays, who reviewed is not
+// asked again, and settling again writes nothing.
+func TestSettleAddsWhatIsMissingOnce(t *testing.T) {
+	for _, kind := range []string{"github", "gitlab", "gitea"} {
+		t.Run(kind, func(t *testing.T) {
+			s := forgetest.New(kind, token, "acme", "deploy")
+			defer s.Close()
+			s.Labels = []string{"bug", "deps"}
+			s.Users = []string{"alice", "bob", "carol"}
+			f := client(t, s, token)
+			ctx := context.Background()
+			if _, err := f.Create(ctx, forge.Spec{Head: "laminar/api", Base: "main", Title: "Promote api", Body: "b"}); err != nil {
+				t.Fatal(err)
+			}
+			// Someone labels it and asks carol, who then reviews.
+			r, err := f.Find(ctx, "laminar/api", "main")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := f.Settle(ctx, r, forge.Spec{Labels: []string{"bug"}, Reviewers: []string{"carol"}}); err != nil {
+				t.Fatal(err)
+			}
+			s.Review(1, "carol")
+
+			want := forge.Spec{Labels: []string{"deps", "bug"}, Reviewers: []string{"alice", "Carol"}, Draft: true, AutoMerge: true}
+			settle := func() {
+				t.Helper()
+				r, err := f.Find(ctx, "laminar/api", "main")
+				if err != nil || r == nil {
+					t.Fatalf("Find: %+v, %v", r, err)
+				}
+				if err := f.Settle(ctx, r, want); err != nil {
+					t.Fatal(err)
+				}
+			}
+			settle()
+			p := s.Pulls()[0]
+			if !slices.Equal(p.Labels, []string{"bug", "deps"}) || !p.AutoMerge || !strings.HasSuffix(p.Title, "Promote api") {
+				t.Errorf("after settling: labels %v, auto-merge %v, title %q", p.Labels, p.AutoMerge, p.Title)
+			}
+			if !p.Draft {
+				t.Errorf("not a draft: %q", p.Title)
+			}
+			if kind == "gitlab" {
+				// GitLab keeps reviewers who reviewed; reviewer_ids must not drop carol.
+				if !slices.Equal(p.ReviewerIDs, []int{3, 1}) {
+					t.Errorf("reviewer ids %v, want [3 1]", p.ReviewerIDs)
+				}
+			} else if !slices.Equal(p.Reviewers, []string{"alice"}) {
+				t.Errorf("requested reviewers %v, want alice only (carol reviewed)", p.Reviewers)
+			}
+
+			before := len(s.Requests())
+			settle()
+			for _, req := range s.Requests()[before:] {
+				if strings.HasPrefix(req, "GET ") {
+					continue
+				}
+				// Gitea's pull request does not say it is set to merge:
+				// asking again is answered 409 and changes nothing.
+				if kind == "gitea" && req == "POST /api/v1/repos/acme/deploy/pulls/1/merge" {
+					continue
+				}
+				t.Errorf("settling again sent %s", req)
+			}
+			if again := s.Pulls()[0]; !slices.Equal(again.Labels, p.Labels) || !slices.Equal(again.Reviewers, p.Reviewers) ||
+				!slices.Equal(again.ReviewerIDs, p.ReviewerIDs) || again.Title != p.Title {
+				t.Errorf("settling again changed %+v to %+v", p, again)
+			}
+		})
+	}
+}

@@ -98,8 +98,14 @@ func (g *github) graphqlPath() (string, string) {
 }
 
 func (g *github) autoMerge(ctx context.Context, r *Request) error {
+	return g.mutate(ctx, "enablePullRequestAutoMerge", r)
+}
+
+// mutate runs one GraphQL mutation that takes the pull request's id;
+// REST can neither turn auto-merge on nor make an open request a draft.
+func (g *github) mutate(ctx context.Context, mutation string, r *Request) error {
 	in := map[string]any{
-		"query":     "mutation($id: ID!) { enablePullRequestAutoMerge(input: {pullRequestId: $id}) { clientMutationId } }",
+		"query":     "mutation($id: ID!) { " + mutation + "(input: {pullRequestId: $id}) { clientMutationId } }",
 		"variables": map[string]any{"id": r.nodeID},
 	}
 	var out struct {
@@ -157,6 +163,12 @@ func (g *github) Settle(ctx context.Context, r *Request, s Spec) error {
 			}
 			r.reviewers = append(r.reviewers, add...)
 		}
+	}
+	if s.Draft && !r.draft {
+		if err := g.mutate(ctx, "convertPullRequestToDraft", r); err != nil {
+			return fmt.Errorf("making pull request #%d a draft: %w", r.Number, err)
+		}
+		r.draft = true
 	}
 	if s.AutoMerge && !r.autoMerge {
 		if err := g.autoMerge(ctx, r); err != nil {

@@ -18,10 +18,10 @@ type gitlab struct {
 }
 
 type glMR struct {
-	IID         int    `json:"iid"`
-	WebURL      string `json:"web_url"`
-	Title       string `json:"title"`
-	Description string `json:"description"`
+	IID         int      `json:"iid"`
+	WebURL      string   `json:"web_url"`
+	Title       string   `json:"title"`
+	Description string   `json:"description"`
 	Draft       bool     `json:"draft"`
 	Labels      []string `json:"labels"`
 	Reviewers   []struct {

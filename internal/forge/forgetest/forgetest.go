@@ -241,14 +241,24 @@ func (s *Server) github(w http.ResponseWriter, r *http.Request, path string, in 
 	if path == "/graphql" && r.Method == "POST" {
 		vars, _ := in["variables"].(map[string]any)
 		id, _ := vars["id"].(string)
-		if !strings.Contains(str(in, "query"), "enablePullRequestAutoMerge") {
+		var mutation string
+		for _, m := range []string{"enablePullRequestAutoMerge", "convertPullRequestToDraft"} {
+			if strings.Contains(str(in, "query"), m) {
+				mutation = m
+			}
+		}
+		if mutation == "" {
 			writeJSON(w, 200, map[string]any{"errors": []any{map[string]any{"message": "unknown query"}}})
 			return
 		}
 		for _, p := range s.pulls {
 			if p.NodeID == id {
-				p.AutoMerge = true
-				writeJSON(w, 200, map[string]any{"data": map[string]any{"enablePullRequestAutoMerge": map[string]any{"clientMutationId": nil}}})
+				if mutation == "convertPullRequestToDraft" {
+					p.Draft = true
+				} else {
+					p.AutoMerge = true
+				}
+				writeJSON(w, 200, map[string]any{"data": map[string]any{mutation: map[string]any{"clientMutationId": nil}}})
 				return
 			}
 		}
