@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
 // AnnotationCreated is the OCI annotation for when an image or index was
@@ -85,12 +86,11 @@ func (c *Client) image(ctx context.Context, repo, tag string) (Info, error) {
 		case oldKnown:
 			// The tag was resolved before to an image we know: a HEAD
 			// tells whether it still points there.
-			desc, err := p.Head(ctx, ref)
+			d, err := c.head(ctx, p, ref, e)
 			if err != nil {
 				return fail(err)
 			}
-			digest = desc.Digest.String()
-			e.put(tag, digest, nil)
+			digest = d
 		}
 	}
 	if digest != "" {
@@ -164,14 +164,39 @@ func (c *Client) digest(ctx context.Context, repo, tagOrDigest string) (string, 
 	if err != nil {
 		return "", c.wrap(op, image, r.RegistryStr(), err)
 	}
-	desc, err := p.Head(c.budgetFor(ctx, r), ref)
+	d, err := c.head(c.budgetFor(ctx, r), p, ref, e)
 	if err != nil {
 		return "", c.wrap(op, image, r.RegistryStr(), err)
 	}
-	if _, ok := ref.(name.Tag); ok {
-		e.put(tagOrDigest, desc.Digest.String(), nil)
-	}
-	return desc.Digest.String(), nil
+	return d, nil
+}
+
+// head resolves ref with a HEAD, one per reference at a time: the many
+// files of a bump that move to the same tag, and Image and Digest asking
+// about the same tag, share one request. A tag's answer is kept in e, so a
+// later caller finds it there and sends nothing.
+func (c *Client) head(ctx context.Context, p *remote.Puller, ref name.Reference, e *entry) (string, error) {
+	v, err, _ := c.heads.Do(ref.Name(), func() (any, error) {
+		if t, ok := ref.(name.Tag); ok {
+			// A caller that checked e just before an earlier HEAD of
+			// the same tag finished.
+			if d, fresh := e.digest(t.TagStr()); fresh {
+				c.stats.cachedDigests.Add(1)
+				return d, nil
+			}
+		}
+		desc, err := p.Head(ctx, ref)
+		if err != nil {
+			return "", err
+		}
+		d := desc.Digest.String()
+		if t, ok := ref.(name.Tag); ok {
+			e.put(t.TagStr(), d, nil)
+		}
+		return d, nil
+	})
+	d, _ := v.(string)
+	return d, err
 }
 
 // reference builds repo:tag, or repo@digest when tagOrDigest contains a

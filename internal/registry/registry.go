@@ -174,6 +174,7 @@ type Client struct {
 	harbor harborHosts // schemes of hosts listed through Harbor's API
 
 	images singleflight.Group // Image calls in flight, by repo and tag
+	heads  singleflight.Group // manifest HEADs in flight, by canonical reference
 
 	budgets budgets // requests each repository may still cost this run
 

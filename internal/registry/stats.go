@@ -17,7 +17,7 @@ type Stats struct {
 	ManifestHeads int64 // HEAD .../manifests/<ref>
 	ManifestGets  int64 // GET .../manifests/<ref>
 	BlobGets      int64 // GET .../blobs/<digest> (image configs)
-	Pings         int64 // GET /v2/, once per repository (authentication handshake)
+	Pings         int64 // GET /v2/, once per scheme and host per run (authentication handshake)
 	Other         int64 // token exchanges with an auth server, and the rest
 	Retries       int64 // attempts repeated after a 429, 5xx or dropped connection
 	RateLimited   int64 // 429 answers received

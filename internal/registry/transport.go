@@ -50,6 +50,8 @@ type limiter struct {
 
 	mu    sync.Mutex
 	hosts map[string]*host
+
+	pings pings // one authentication ping per scheme and host per run
 }
 
 type retryPolicy struct {
@@ -186,8 +188,16 @@ func tlsTransport(base http.RoundTripper, hs hostSettings) (http.RoundTripper, e
 	return t, nil
 }
 
-// RoundTrip sends req, retrying as the policy allows.
+// RoundTrip sends req, retrying as the policy allows. Pings are sent once
+// per scheme and host (see ping.go).
 func (l *limiter) RoundTrip(req *http.Request) (*http.Response, error) {
+	if isPing(req) {
+		return l.pings.ping(req, l.roundTrip)
+	}
+	return l.roundTrip(req)
+}
+
+func (l *limiter) roundTrip(req *http.Request) (*http.Response, error) {
 	h := l.host(req.URL.Host)
 	if h.initErr != nil {
 		return nil, h.initErr
