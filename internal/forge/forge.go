@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -122,13 +123,13 @@ func New(c Config) (Forge, error) {
 			h.Set("Accept", "application/vnd.github+json")
 			h.Set("X-GitHub-Api-Version", "2022-11-28")
 		}
-		return &github{api: a, owner: owner, repo: name}, nil
+		return &github{repoAPI{a, owner, name}}, nil
 	case "gitlab":
 		a.auth = func(h http.Header) { h.Set("PRIVATE-TOKEN", a.token) }
 		return &gitlab{api: a, project: strings.ReplaceAll(url.PathEscape(c.Repository), "/", "%2F")}, nil
 	case "gitea":
 		a.auth = func(h http.Header) { h.Set("Authorization", "token "+a.token) }
-		return &gitea{api: a, owner: owner, repo: name}, nil
+		return &gitea{repoAPI{a, owner, name}}, nil
 	}
 	return nil, fmt.Errorf("forge %q is not one of github, gitlab, gitea", printable.String(c.Forge))
 }
@@ -277,4 +278,26 @@ func missing(want, have []string) []string {
 		}
 	}
 	return out
+}
+
+// repoAPI is a repository under GitHub's REST layout, which Gitea and
+// Forgejo copy: /repos/{owner}/{repo}/..., pull requests that are issues.
+type repoAPI struct {
+	*api
+	owner, repo string
+}
+
+func (g repoAPI) path(rest string) string { return "/repos/" + seg(g.owner) + "/" + seg(g.repo) + rest }
+
+// closePull comments on a pull request, then closes it: the comment goes
+// through the issues API, the state through the pulls API, on both forges.
+func (g repoAPI) closePull(ctx context.Context, r *Request, comment string) error {
+	n := strconv.Itoa(r.Number)
+	if _, err := g.do(ctx, http.MethodPost, g.path("/issues/"+n+"/comments"), nil, map[string]any{"body": comment}, nil); err != nil {
+		return fmt.Errorf("commenting on pull request #%d: %w", r.Number, err)
+	}
+	if _, err := g.do(ctx, http.MethodPatch, g.path("/pulls/"+n), nil, map[string]any{"state": "closed"}, nil); err != nil {
+		return fmt.Errorf("closing pull request #%d: %w", r.Number, err)
+	}
+	return nil
 }

@@ -11,10 +11,7 @@ import (
 )
 
 // gitea speaks the API of Gitea and Forgejo (api_url ends in /api/v1).
-type gitea struct {
-	*api
-	owner, repo string
-}
+type gitea struct{ repoAPI }
 
 type gtPull struct {
 	Number  int    `json:"number"`
@@ -45,8 +42,6 @@ func (p gtPull) request() *Request {
 	}
 	return r
 }
-
-func (g *gitea) path(rest string) string { return "/repos/" + seg(g.owner) + "/" + seg(g.repo) + rest }
 
 // pages calls one for each page of a listing (page and limit parameters,
 // as Gitea pages), until a short page, a stop, or maxPages.
@@ -224,12 +219,5 @@ func (g *gitea) Settle(ctx context.Context, r *Request, s Spec) error {
 }
 
 func (g *gitea) Close(ctx context.Context, r *Request, comment string) error {
-	n := strconv.Itoa(r.Number)
-	if _, err := g.do(ctx, http.MethodPost, g.path("/issues/"+n+"/comments"), nil, map[string]any{"body": comment}, nil); err != nil {
-		return fmt.Errorf("commenting on pull request #%d: %w", r.Number, err)
-	}
-	if _, err := g.do(ctx, http.MethodPatch, g.path("/pulls/"+n), nil, map[string]any{"state": "closed"}, nil); err != nil {
-		return fmt.Errorf("closing pull request #%d: %w", r.Number, err)
-	}
-	return nil
+	return g.closePull(ctx, r, comment)
 }

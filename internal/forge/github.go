@@ -12,10 +12,7 @@ import (
 
 // github speaks GitHub's REST API (and GitHub Enterprise Server's, under
 // /api/v3), and its GraphQL API for auto-merge, which REST lacks.
-type github struct {
-	*api
-	owner, repo string
-}
+type github struct{ repoAPI }
 
 type ghPull struct {
 	Number  int    `json:"number"`
@@ -45,8 +42,6 @@ func (p ghPull) request() *Request {
 	}
 	return r
 }
-
-func (g *github) path(rest string) string { return "/repos/" + seg(g.owner) + "/" + seg(g.repo) + rest }
 
 func (g *github) Find(ctx context.Context, head, base string) (*Request, error) {
 	// head filters by "owner:branch"; the branch is pushed to this
@@ -180,12 +175,5 @@ func (g *github) Settle(ctx context.Context, r *Request, s Spec) error {
 }
 
 func (g *github) Close(ctx context.Context, r *Request, comment string) error {
-	n := strconv.Itoa(r.Number)
-	if _, err := g.do(ctx, http.MethodPost, g.path("/issues/"+n+"/comments"), nil, map[string]any{"body": comment}, nil); err != nil {
-		return fmt.Errorf("commenting on pull request #%d: %w", r.Number, err)
-	}
-	if _, err := g.do(ctx, http.MethodPatch, g.path("/pulls/"+n), nil, map[string]any{"state": "closed"}, nil); err != nil {
-		return fmt.Errorf("closing pull request #%d: %w", r.Number, err)
-	}
-	return nil
+	return g.closePull(ctx, r, comment)
 }
