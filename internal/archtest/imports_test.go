@@ -14,6 +14,7 @@ const module = "github.com/git-laminar/git-laminar/"
 var allowed = map[string][]string{
 	"cmd/git-laminar":                {"internal/cli"},
 	"internal/cli":                   {"*"},
+	"internal/app":                   {"internal/config", "internal/gitrepo", "internal/history", "internal/imageref", "internal/metrics", "internal/notify", "internal/policy", "internal/promote", "internal/pullreq", "internal/registry", "internal/trailer"},
 	"internal/promote":               {"internal/printable", "internal/config", "internal/scan", "internal/registry", "internal/policy", "internal/plan", "internal/edit", "internal/gitrepo", "internal/imageref", "internal/trailer", "internal/trust", "internal/msgtemplate"},
 	"internal/config":                {"internal/printable", "internal/msgtemplate"},
 	"internal/msgtemplate":           {},

@@ -6,10 +6,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/git-laminar/git-laminar/internal/config"
+	"github.com/git-laminar/git-laminar/internal/app"
 	"github.com/git-laminar/git-laminar/internal/diff"
 	"github.com/git-laminar/git-laminar/internal/gitrepo"
-	"github.com/git-laminar/git-laminar/internal/history"
 	"github.com/git-laminar/git-laminar/internal/printable"
 	"github.com/git-laminar/git-laminar/internal/promote"
 	"github.com/urfave/cli/v2"
@@ -151,71 +150,105 @@ func openImage(ctx context.Context, opt changeOptions, arg string) (*session, []
 	return nil, nil, "", exit(ExitError, err)
 }
 
-func runSet(c *cli.Context, s Streams, opt changeOptions, arg, tag, sha string, short bool) error {
+func runSet(c *cli.Context, s Streams, opt changeOptions, arg, tag, sha string, shortForm bool) error {
 	ctx := c.Context
 	timeout, err := timeoutOf(c)
 	if err != nil {
 		return err
 	}
-	ss, refs, image, err := openImage(ctx, opt, arg)
-	if err != nil {
-		return err
-	}
-	defer ss.unlock()
-	ws := ss.ws
-	reg := newRegistry(ws)
-	defer reg.Flush()
-	rctx, cancel := registryDeadline(ctx, timeout)
-	defer cancel()
-	if sha != "" {
-		tag, err = ws.TagForCommit(rctx, reg, refs, image, sha, short)
-		if err != nil {
-			return exit(ExitError, err)
-		}
-		fmt.Fprintf(s.Err, "Commit %s was built as %s:%s.\n", sha, image, tag)
-	}
-	holds, err := history.HeldAt(ctx, ws.Repo, "")
-	if err != nil {
-		return exit(ExitError, fmt.Errorf("reading holds: %w", err))
-	}
-	hold, held := holds[image]
-
-	sp, err := ws.ProposeSet(rctx, reg, refs, promote.SetRequest{Image: image, Tag: tag})
+	dir, err := workdir()
 	if err != nil {
 		return exit(ExitError, err)
 	}
-	res := SetResult{Image: image, Tag: tag}
-	if held {
-		res.Release = image
-	}
-	if sp.Plan.Empty() {
-		if !held {
-			fmt.Fprintf(s.Err, "Nothing to change: every reference to %s is at %s.\n", image, tag)
-			return finishChange(s, opt, res, ExitOK)
+	res := SetResult{}
+	var exitCode int
+	reviewed := false
+	built := func(rep app.PromoteReport) {
+		if sha != "" && rep.Tag != "" {
+			fmt.Fprintf(s.Err, "Commit %s was built as %s:%s.\n", sha, rep.Image, rep.Tag)
 		}
-		// Already at the tag, but held: the set still ends the hold.
-		fmt.Fprintf(s.Err, "Every reference to %s is at %s; the set ends its hold (%s).\n", image, tag, printable.String(hold.Reason()))
-		msg, err := promote.ReleaseMessage(image, hold.Reason())
+	}
+	rep, err := app.Promote(ctx, app.PromoteOptions{
+		Dir: dir, ConfigPath: opt.configPath, Image: arg, Tag: tag, FromCommit: sha, Short: shortForm,
+		DryRun: opt.dryRun, Push: opt.push, PullRequest: opt.pullRequest, Timeout: timeout, Commit: opt.commit,
+		Warn: opt.warn,
+		Review: func(sp *app.SetPlan) (bool, error) {
+			reviewed = true
+			built(app.PromoteReport{Image: sp.Image, Tag: sp.Tag})
+			res = SetResult{Image: sp.Image, Tag: sp.Tag}
+			if sp.Release {
+				res.Release = sp.Image
+			}
+			if sp.Set == nil {
+				fmt.Fprintf(s.Err, "Every reference to %s is at %s; the set ends its hold (%s).\n", sp.Image, sp.Tag, printable.String(sp.HoldReason))
+				printRecovered(s.Err, sp.Recovered)
+				return true, nil
+			}
+			var notes []string
+			if sp.Release {
+				notes = append(notes, fmt.Sprintf("Ends the hold on %s (%s).", sp.Image, printable.String(sp.HoldReason)))
+			}
+			ok, code, err := reviewChange(s, opt, sp.Recovered, sp.Set, &res, notes)
+			exitCode = code
+			return ok, err
+		},
+	}, app.Deps{Registry: app.FromConfig(app.RegistrySetup{UserAgent: userAgent()}), Getenv: s.Getenv})
+	if !reviewed {
+		built(rep)
+	}
+	if err != nil && !rep.Pushed && rep.Commit == "" || rep.Status == app.StatusDeclined {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			return err
+		}
+		if rep.Status == app.StatusDeclined {
+			return finishChange(s, opt, res, exitCode)
+		}
+		return exit(int(rep.Status), err)
+	}
+	if rep.Unchanged {
+		fmt.Fprintf(s.Err, "Nothing to change: every reference to %s is at %s.\n", rep.Image, rep.Tag)
+		return finishChange(s, opt, SetResult{Image: rep.Image, Tag: rep.Tag}, ExitOK)
+	}
+	res.DryRun = opt.dryRun
+	if res.Promotions == nil {
+		res.Promotions, res.Failures = []PromotionEntry{}, []FailureEntry{}
+	}
+	if opt.dryRun {
+		return finishChange(s, opt, res, ExitOK)
+	}
+	if opt.pullRequest {
+		printPullRequests(s.Err, rep.PullRequests)
+		res.Commit = rep.Commit
 		if err != nil {
-			return exit(ExitError, err)
+			return exit(ExitPushFailed, err)
 		}
-		return commitRecord(c, s, opt, ss, msg, res)
+		return finishChange(s, opt, res, ExitOK)
 	}
-	msg, err := promote.SetMessage(sp.Plan, image, tag, held)
-	if err != nil {
-		return exit(ExitError, err)
+	res.Commit = rep.Commit
+	subject, _, _ := strings.Cut(rep.Plan.Message, "\n")
+	errPainter := newPainter(opt.color && s.IsTTY(s.Err))
+	fmt.Fprintf(s.Err, "%s %s\n", errPainter.yellow("["+short(rep.Commit)+"]"), subject)
+	if rep.TrustErr != nil {
+		fmt.Fprintln(s.Err, "warning: "+rep.TrustErr.Error())
 	}
-	var notes []string
-	if held {
-		notes = append(notes, fmt.Sprintf("Ends the hold on %s (%s).", image, printable.String(hold.Reason())))
+	if opt.push {
+		if err != nil {
+			if jerr := finishChange(s, opt, res, ExitOK); jerr != nil {
+				return jerr
+			}
+			return exit(ExitPushFailed, fmt.Errorf("committed %s, but the push failed (push it with git push): %w", short(res.Commit), err))
+		}
+		fmt.Fprintf(s.Err, "Pushed to %s.\n", printable.String(rep.Where()))
 	}
-	return applyChange(c, s, opt, ss, sp, msg, res, notes)
+	return finishChange(s, opt, res, ExitOK)
 }
 
-// applyChange shows a set or rollback like a bump (the diff on stdout, a
-// summary on stderr), asks on a terminal, commits with msg and pushes.
-func applyChange(c *cli.Context, s Streams, opt changeOptions, ss *session, sp *promote.SetProposal, msg string, res SetResult, notes []string) error {
-	printRecovered(s.Err, ss.ws.Recovered)
+// reviewChange shows a set or rollback like a bump (the diff on stdout, a
+// summary on stderr) and asks on a terminal. It reports whether to go on
+// (false for a dry run too) and, when not, the exit status.
+func reviewChange(s Streams, opt changeOptions, recovered *gitrepo.Settled, sp *promote.SetProposal, res *SetResult, notes []string) (bool, int, error) {
+	printRecovered(s.Err, recovered)
 	p := newPainter(opt.color)
 	errPainter := newPainter(opt.color && s.IsTTY(s.Err))
 	res.DryRun = opt.dryRun
@@ -229,7 +262,7 @@ func applyChange(c *cli.Context, s Streams, opt changeOptions, ss *session, sp *
 			files = append(files, diff.File{Path: ch.Path, Old: ch.Old, New: ch.New, Mode: gitMode(ch.Mode)})
 		}
 		if err := diff.Files(s.Out, files, diff.Options{Color: p.on}); err != nil {
-			return exit(ExitError, err)
+			return false, ExitError, exit(ExitError, err)
 		}
 	}
 	printSummary(s.Err, errPainter, res.BumpResult)
@@ -240,13 +273,27 @@ func applyChange(c *cli.Context, s Streams, opt changeOptions, ss *session, sp *
 		fmt.Fprintln(s.Err, n)
 	}
 	if opt.dryRun {
-		return finishChange(s, opt, res, ExitOK)
+		return false, ExitOK, nil
 	}
 	if !opt.yes && s.IsTTY(s.In) && s.IsTTY(s.Err) {
 		if !confirm(s.In, s.Err, "Commit this change? [y/N] ") {
 			fmt.Fprintln(s.Err, "Nothing changed.")
-			return finishChange(s, opt, res, ExitChanges)
+			return false, ExitChanges, nil
 		}
+	}
+	return true, ExitOK, nil
+}
+
+// applyChange shows a set or rollback like a bump (the diff on stdout, a
+// summary on stderr), asks on a terminal, commits with msg and pushes.
+func applyChange(c *cli.Context, s Streams, opt changeOptions, ss *session, sp *promote.SetProposal, msg string, res SetResult, notes []string) error {
+	errPainter := newPainter(opt.color && s.IsTTY(s.Err))
+	ok, code, err := reviewChange(s, opt, ss.ws.Recovered, sp, &res, notes)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return finishChange(s, opt, res, code)
 	}
 	if opt.pullRequest {
 		outs, err := proposeLocal(c.Context, s, s.Err, ss.ws, sp.Proposal, ss.head, msg)
@@ -319,48 +366,8 @@ func finishChange(s Streams, opt changeOptions, res SetResult, code int) error {
 	return exit(code, nil)
 }
 
-// pushBranch pushes the current branch as run does: to [git] remote and
-// branch in laminar.toml (or the user-level file), else to the branch's
-// upstream, else to a branch of the same name on origin. It returns where
-// it pushed ("origin/main").
+// pushBranch pushes the current branch as run does (see app.PushBranch)
+// and returns where it pushed ("origin/main").
 func pushBranch(ctx context.Context, s Streams, ws *promote.Workspace) (string, error) {
-	repo := ws.Repo
-	_, local, err := repo.Head()
-	if err != nil {
-		return "", err
-	}
-	if local == "" {
-		return "", errors.New("HEAD is detached; there is no branch to push")
-	}
-	g := ws.Config.Git
-	if u, err := config.LoadUser(config.UserPath(s.Getenv)); err == nil {
-		g = g.Merge(u.Git)
-	}
-	upRemote, upBranch, hasUp, err := repo.Upstream(local)
-	if err != nil {
-		return "", err
-	}
-	name := g.Remote
-	if name == "" {
-		name = "origin"
-		if hasUp {
-			name = upRemote
-		}
-	}
-	branch := g.Branch
-	if branch == "" {
-		branch = local
-		if hasUp && upRemote == name {
-			branch = upBranch
-		}
-	}
-	rm, err := repo.Remote(name)
-	if err != nil {
-		return "", err
-	}
-	t := gitrepo.Transport{SSHKey: g.SSHKey, KnownHosts: g.KnownHosts, SSHKeyPassphrase: s.Getenv("LAMINAR_SSH_KEY_PASSPHRASE")}
-	if err := repo.Push(ctx, rm, local, branch, t); err != nil {
-		return "", err
-	}
-	return name + "/" + branch, nil
+	return app.PushBranch(ctx, ws, app.Deps{Getenv: s.Getenv})
 }

@@ -1,4 +1,4 @@
-package cli
+package app
 
 import (
 	"testing"
@@ -25,8 +25,8 @@ func TestOwnCommit(t *testing.T) {
 		{"no trailers", "Promote the new layout\n", one, false},
 		{"human", "Scale up\n", one, false},
 	} {
-		if got := ownCommit(gitrepo.Commit{Message: tc.msg, Parents: tc.parents}, false); got != tc.want {
-			t.Errorf("%s: ownCommit = %v, want %v", tc.name, got, tc.want)
+		if got := OwnCommit(gitrepo.Commit{Message: tc.msg, Parents: tc.parents}, false); got != tc.want {
+			t.Errorf("%s: OwnCommit = %v, want %v", tc.name, got, tc.want)
 		}
 	}
 	// With a message template, the subject is the template's.
@@ -42,8 +42,8 @@ func TestOwnCommit(t *testing.T) {
 		{"hold", "deploy\n\nLaminar-Promote: r.example/acme/app develop-1 -> develop-2\nLaminar-Hold: r.example/acme/app\n", false},
 		{"human", "Scale up\n", false},
 	} {
-		if got := ownCommit(gitrepo.Commit{Message: tc.msg, Parents: one}, true); got != tc.want {
-			t.Errorf("templated %s: ownCommit = %v, want %v", tc.name, got, tc.want)
+		if got := OwnCommit(gitrepo.Commit{Message: tc.msg, Parents: one}, true); got != tc.want {
+			t.Errorf("templated %s: OwnCommit = %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }
