@@ -22,6 +22,9 @@ func (r *runner) finish(ctx context.Context, status Status, runErr error) {
 	attrs := []any{"status", int(status), "duration", r.rep.Duration.Round(time.Millisecond).String()}
 	if r.rep.Commit != "" {
 		attrs = append(attrs, "commit", r.rep.Commit, "pushed", r.rep.Pushed)
+		if r.rep.Proposed() {
+			attrs = append(attrs, "pull_requests", len(r.rep.PullRequests))
+		}
 	}
 	switch {
 	case runErr != nil && status != StatusOK:
@@ -40,8 +43,11 @@ func (r *runner) finish(ctx context.Context, status Status, runErr error) {
 			Repository: r.rep.Repository, Started: r.rep.Started, Finished: finished,
 			Failures: len(r.rep.Failures), Failed: failed,
 		}
-		if r.rep.Pushed {
+		if r.rep.Pushed || r.rep.Proposed() {
 			m.Promotions = len(r.rep.Promotions)
+		}
+		for _, pr := range r.rep.PullRequests {
+			m.PullRequests = append(m.PullRequests, metrics.PullRequest{Action: pr.Action, URL: pr.URL})
 		}
 		if r.reg != nil {
 			rs := r.rep.Registry
@@ -67,7 +73,10 @@ func (r *runner) finish(ctx context.Context, status Status, runErr error) {
 		for _, f := range r.rep.Failures {
 			sum.Failures = append(sum.Failures, notify.Failure(f))
 		}
-		if r.rep.Pushed {
+		for _, pr := range r.rep.PullRequests {
+			sum.PullRequests = append(sum.PullRequests, notify.PullRequest{Action: pr.Action, Number: pr.Number, URL: pr.URL, Branch: pr.Branch})
+		}
+		if r.rep.Pushed || r.rep.Proposed() {
 			for _, p := range r.rep.Promotions {
 				sum.Promotions = append(sum.Promotions, notify.Promotion(p))
 			}

@@ -51,7 +51,6 @@ func (r *runner) proposeForReview(ctx context.Context, tip string) (Status, erro
 		if err != nil {
 			return StatusPushFailed, err
 		}
-		r.rep.Pushed = true
 	}
 	// A rule whose images failed, or were left out untrusted, proposed
 	// nothing for a reason that says nothing of the base: its request stays.

@@ -49,6 +49,16 @@ type Run struct {
 	// "manifest_head", "manifest_get", "blob", "ping", "other"). Nil is
 	// fine.
 	Requests map[string]int64
+	// PullRequests are the pull or merge requests the run opened, updated
+	// or closed (pull request mode: its promotions were proposed, not
+	// pushed).
+	PullRequests []PullRequest
+}
+
+// PullRequest is a request a run acted on.
+type PullRequest struct {
+	Action string // "opened", "updated", "unchanged" or "closed"
+	URL    string
 }
 
 // Success reports whether the run counts as a success.
@@ -62,11 +72,14 @@ const (
 	NameRunDuration       = "laminar_run_duration_seconds"
 	NameRunTimestamp      = "laminar_run_timestamp_seconds"
 	NameRegistryRequests  = "laminar_registry_requests"
+	NameRunPullRequests   = "laminar_run_pull_requests"
 	NameLastSuccess       = "laminar_last_success_timestamp_seconds"
 	NamePromotionsTotal   = "laminar_promotions_total"
 	NameFailuresTotal     = "laminar_failures_total"
 	labelRepository       = "repository"
 	labelKind             = "kind"
+	labelAction           = "action"
+	labelURL              = "url"
 	previousFileSizeLimit = 1 << 20
 )
 
@@ -141,6 +154,15 @@ func build(run Run, prev previous) (*prometheus.Registry, error) {
 	}
 	if len(kinds) > 0 {
 		errs = append(errs, reg.Register(req))
+	}
+	if len(run.PullRequests) > 0 {
+		prs := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: NameRunPullRequests, Help: "Pull requests the last run opened, updated, left unchanged or closed, by action and URL.", ConstLabels: constLabels,
+		}, []string{labelAction, labelURL})
+		for _, pr := range run.PullRequests {
+			prs.WithLabelValues(pr.Action, pr.URL).Add(1)
+		}
+		errs = append(errs, reg.Register(prs))
 	}
 	return reg, errors.Join(errs...)
 }

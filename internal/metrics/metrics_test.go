@@ -190,3 +190,34 @@ func readTextfile(path string) (map[string]*dto.MetricFamily, error) {
 	defer f.Close()
 	return Parse(f)
 }
+
+func TestPullRequests(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "laminar.prom")
+	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	url := `https://gitlab.example.com/acme/deploy/-/merge_requests/4?x="1"`
+	run := Run{Repository: "r", Started: t0, Finished: t0.Add(time.Second), Promotions: 1,
+		PullRequests: []PullRequest{{Action: "opened", URL: url}, {Action: "closed", URL: "https://gitlab.example.com/acme/deploy/-/merge_requests/2"}}}
+	if err := WriteTextfile(path, run); err != nil {
+		t.Fatal(err)
+	}
+	fams, err := readTextfile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := value(t, fams, NameRunPullRequests, labelAction, "opened", labelURL, url); !ok || v != 1 {
+		t.Errorf("opened request: %v, %v", v, ok)
+	}
+	if v, ok := value(t, fams, NameRunPullRequests, labelAction, "closed"); !ok || v != 1 {
+		t.Errorf("closed request: %v, %v", v, ok)
+	}
+	// A run without requests writes no such metric.
+	if err := WriteTextfile(path, Run{Repository: "r", Started: t0, Finished: t0.Add(time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	if fams, err = readTextfile(path); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := value(t, fams, NameRunPullRequests); ok {
+		t.Errorf("%s written for a run without requests", NameRunPullRequests)
+	}
+}

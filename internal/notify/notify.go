@@ -46,7 +46,10 @@ type Summary struct {
 	Branch     string
 	Commit     string // hash of the commit made; empty when none
 	Pushed     bool   // the commit was pushed
-	Promotions []Promotion
+	// PullRequests are the requests the run opened, updated or closed: in
+	// pull request mode the promotions are proposed, not pushed.
+	PullRequests []PullRequest
+	Promotions   []Promotion
 	Failures   []Failure
 	// Error is why the run as a whole failed (commit, push, exec action,
 	// ...); empty when it did not.
@@ -63,6 +66,25 @@ type Promotion struct {
 	Digest string   // digest of To, when known
 	Rule   string   // the [[update]] rule
 	Files  []string // files edited
+}
+
+// PullRequest is a pull or merge request a run acted on.
+type PullRequest struct {
+	Action string // "opened", "updated", "unchanged" or "closed"
+	Number int    // 0 when the forge did not say
+	URL    string
+	Branch string
+}
+
+// proposed are the requests that carry promotions (all but closed ones).
+func (s Summary) proposed() []PullRequest {
+	var out []PullRequest
+	for _, p := range s.PullRequests {
+		if p.Action != "closed" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // Failure is one image that could not be handled; the others went on.

@@ -286,3 +286,32 @@ func TestJSONPayloadEscapesFormatting(t *testing.T) {
 		t.Errorf("error decodes to %q, want %q", p.Failures[0].Error, s.Failures[0].Error)
 	}
 }
+
+// In pull request mode the message says which request carries the
+// promotions, with its URL, and never that they were pushed.
+func TestPullRequestSummary(t *testing.T) {
+	s := sample()
+	s.Pushed = false
+	s.PullRequests = []PullRequest{{Action: "opened", Number: 7, URL: "https://github.com/acme/manifests/pull/7?a=1&b=<2>", Branch: "laminar/prod"}}
+	text := SlackText(s)
+	for _, want := range []string{"(commit `0123456`, pull request opened)", "Pull request opened: https://github.com/acme/manifests/pull/7?a=1&amp;b=&lt;2&gt;\n"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "pushed") {
+		t.Errorf("text says pushed:\n%s", text)
+	}
+	s.PullRequests = append(s.PullRequests, PullRequest{Action: "closed", URL: "https://github.com/acme/manifests/pull/3"},
+		PullRequest{Action: "updated", URL: "https://github.com/acme/manifests/pull/5"})
+	if text := SlackText(s); !strings.Contains(text, "(commit `0123456`, 2 pull requests)") || !strings.Contains(text, "Pull request closed: https://github.com/acme/manifests/pull/3") {
+		t.Errorf("several requests:\n%s", text)
+	}
+	p := NewPayload(s)
+	if p.Pushed || len(p.PullRequests) != 3 || p.PullRequests[0] != (PayloadPullRequest{Action: "opened", Number: 7, URL: s.PullRequests[0].URL, Branch: "laminar/prod"}) {
+		t.Errorf("payload: pushed %v, pull requests %+v", p.Pushed, p.PullRequests)
+	}
+	if b, err := json.Marshal(NewPayload(sample())); err != nil || strings.Contains(string(b), "pull_requests") {
+		t.Errorf("a pushed run's payload names pull requests: %s, %v", b, err)
+	}
+}

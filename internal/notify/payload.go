@@ -23,6 +23,9 @@ type Payload struct {
 	Branch     string `json:"branch,omitempty"`
 	Commit     string `json:"commit,omitempty"` // full hash of the commit made
 	Pushed     bool   `json:"pushed"`
+	// PullRequests are the requests opened, updated or closed, in pull
+	// request mode (where Pushed is false: the promotions were proposed).
+	PullRequests []PayloadPullRequest `json:"pull_requests,omitempty"`
 	// Started and Finished are RFC 3339 times in UTC.
 	Started         string             `json:"started,omitempty"`
 	Finished        string             `json:"finished,omitempty"`
@@ -40,6 +43,14 @@ type PayloadPromotion struct {
 	Digest string   `json:"digest,omitempty"`
 	Rule   string   `json:"rule,omitempty"`
 	Files  []string `json:"files"`
+}
+
+// PayloadPullRequest is one pull or merge request.
+type PayloadPullRequest struct {
+	Action string `json:"action"` // "opened", "updated", "unchanged" or "closed"
+	Number int    `json:"number,omitempty"`
+	URL    string `json:"url"`
+	Branch string `json:"branch"`
 }
 
 // PayloadFailure is one image that failed.
@@ -69,6 +80,9 @@ func NewPayload(s Summary) Payload {
 	for _, f := range s.Failures {
 		p.Failures = append(p.Failures, PayloadFailure(f))
 	}
+	for _, pr := range s.PullRequests {
+		p.PullRequests = append(p.PullRequests, PayloadPullRequest(pr))
+	}
 	return p
 }
 
@@ -84,6 +98,11 @@ func stamp(t time.Time) string {
 //
 //	*git laminar* promoted 2 images in `manifests` on `main` (commit `1a2b3c4`, pushed)
 //	• `registry.example.com/acme/app` `1.4.0` → `1.5.0`
+//
+// In pull request mode the headline says "pull request opened" (or
+// updated), and a line per request gives its URL:
+//
+//	Pull request opened: https://github.com/acme/manifests/pull/7
 //	:warning: 1 image failed:
 //	• `registry.example.com/acme/db`: listing tags: 503 Service Unavailable
 func SlackText(s Summary) string {
@@ -111,14 +130,22 @@ func SlackText(s Summary) string {
 			c = c[:7]
 		}
 		state := "not pushed"
-		if s.Pushed {
+		switch proposed := s.proposed(); {
+		case s.Pushed:
 			state = "pushed"
+		case len(proposed) == 1:
+			state = "pull request " + proposed[0].Action
+		case len(proposed) > 1:
+			state = fmt.Sprintf("%d pull requests", len(proposed))
 		}
 		fmt.Fprintf(&b, " (commit %s, %s)", code(c), state)
 	}
 	b.WriteString("\n")
 	for _, pr := range s.Promotions {
 		fmt.Fprintf(&b, "• %s %s → %s\n", code(pr.Image), code(pr.From), code(pr.To))
+	}
+	for _, pr := range s.PullRequests {
+		fmt.Fprintf(&b, "Pull request %s: %s\n", escape(pr.Action), escape(pr.URL))
 	}
 	if s.Error != "" {
 		fmt.Fprintf(&b, ":x: %s\n", escape(s.Error))
