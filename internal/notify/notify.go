@@ -50,7 +50,7 @@ type Summary struct {
 	// pull request mode the promotions are proposed, not pushed.
 	PullRequests []PullRequest
 	Promotions   []Promotion
-	Failures   []Failure
+	Failures     []Failure
 	// Error is why the run as a whole failed (commit, push, exec action,
 	// ...); empty when it did not.
 	Error    string
