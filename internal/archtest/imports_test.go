@@ -39,6 +39,7 @@ var allowed = map[string][]string{
 	"internal/forge/forgetest":       {},
 	"internal/printable":             {},
 	"internal/metrics":               {},
+	"internal/webhook":               {"internal/imageref"},
 	"internal/bench":                 {"internal/registry", "internal/registry/registrytest"},
 	"internal/demo":                  {"internal/registry/registrytest"},
 	"internal/archtest":              {},
