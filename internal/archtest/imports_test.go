@@ -45,6 +45,8 @@ var allowed = map[string][]string{
 	"internal/archtest":              {},
 	"internal/e2e":                   {},
 	"hooks":                          {},
+	// Only tests: the Kubernetes manifests, the Dockerfile and .dockerignore.
+	"deploy": {},
 }
 
 // owners names the only packages allowed to import each library.
