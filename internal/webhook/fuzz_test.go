@@ -86,7 +86,7 @@ func checkParse(t *testing.T, source string, hs []Hint, err error) {
 			t.Fatalf("hint %v from source %s", h, source)
 		}
 		ref, err := imageref.Parse(h.Image)
-		if err != nil || ref.Repo() != h.Image || ref.Tag != "" || ref.Digest != "" {
+		if err != nil || ref.Image() != h.Image || ref.Tag != "" || ref.Digest != "" {
 			t.Fatalf("hint image %q is not a normalised repository (%v)", h.Image, err)
 		}
 		if !imageref.ValidTag(h.Tag) {

@@ -27,9 +27,11 @@ import (
 )
 
 // Hint names an image repository and a tag pushed to it, as one source
-// reported it. Image is normalised by imageref (Ref.Repo):
-// "index.docker.io/library/nginx", "ghcr.io/acme/app",
-// "registry.example.com:5000/team/app".
+// reported it. Image is imageref's canonical name (Ref.Image), the spelling
+// of scan --json's canonical field and of the Laminar-Promote trailers:
+// "docker.io/library/nginx", "ghcr.io/acme/app",
+// "registry.example.com:5000/team/app". For the registry API's spelling
+// ("index.docker.io/library/nginx"), parse it with imageref and take Repo.
 type Hint struct {
 	Source string
 	Image  string
@@ -365,7 +367,7 @@ func (hs *hints) add(image, tag string) {
 	if err != nil || ref.Tag != "" || ref.Digest != "" {
 		return
 	}
-	h := Hint{Source: hs.source, Image: ref.Repo(), Tag: tag}
+	h := Hint{Source: hs.source, Image: ref.Image(), Tag: tag}
 	for _, x := range hs.list {
 		if x == h {
 			return

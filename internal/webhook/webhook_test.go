@@ -139,7 +139,7 @@ func TestFixtures(t *testing.T) {
 			{Distribution, "registry.example.com:5000/payments/api", "v2.4.1"},
 			{Distribution, "registry.example.com:5000/payments/worker", "v1.0.0"},
 		}},
-		{DockerHub, "dockerhub.json", "", []Hint{{DockerHub, "index.docker.io/acmecorp/api", "1.27.3"}}},
+		{DockerHub, "dockerhub.json", "", []Hint{{DockerHub, "docker.io/acmecorp/api", "1.27.3"}}},
 		{Harbor, "harbor.json", "", []Hint{{Harbor, "harbor.example.com/platform/gateway", "2026.11.30-1"}}},
 		{Quay, "quay.json", "", []Hint{
 			{Quay, "quay.io/acme/frontend", "v3.1.0"},
@@ -549,7 +549,7 @@ func TestGenericIsStrict(t *testing.T) {
 		want []Hint
 		msg  string
 	}{
-		{`{"image":"nginx","tag":"1.27"}`, []Hint{{Generic, "index.docker.io/library/nginx", "1.27"}}, ""},
+		{`{"image":"nginx","tag":"1.27"}`, []Hint{{Generic, "docker.io/library/nginx", "1.27"}}, ""},
 		{`{"image":"Registry.Example.com/team/app:v1"}`, []Hint{{Generic, "registry.example.com/team/app", "v1"}}, ""},
 		{`{"image":"registry.example.com/team/app:v1","tag":"v1"}`, []Hint{{Generic, "registry.example.com/team/app", "v1"}}, ""},
 		{`{"image":"registry.example.com/team/app:v1","tag":"v2"}`, nil, "disagree"},
@@ -633,7 +633,7 @@ func TestDockerHubStaysOnDockerHub(t *testing.T) {
 	body = []byte(`{"push_data":{"tag":"1.27"},"repository":{"repo_name":"nginx"}}`)
 	r = httptest.NewRequest(http.MethodPost, PathPrefix+DockerHub+"?token=s", bytes.NewReader(body))
 	hs, err = Parse(DockerHub, r, "s")
-	if want := []Hint{{DockerHub, "index.docker.io/library/nginx", "1.27"}}; err != nil || !cmp.Equal(hs, want) {
+	if want := []Hint{{DockerHub, "docker.io/library/nginx", "1.27"}}; err != nil || !cmp.Equal(hs, want) {
 		t.Errorf("official image: hints %v, err %v", hs, err)
 	}
 }
