@@ -109,13 +109,21 @@ type Error struct {
 	Source string
 	Msg    string
 	Err    error // one of the Err variables above
+	// cause is what failed under Err, if anything did: an
+	// *http.MaxBytesError of a server that bounded the body itself.
+	cause error
 }
 
 func (e *Error) Error() string {
 	return "webhook " + e.Source + ": " + e.Msg
 }
 
-func (e *Error) Unwrap() error { return e.Err }
+func (e *Error) Unwrap() []error {
+	if e.cause != nil {
+		return []error{e.Err, e.cause}
+	}
+	return []error{e.Err}
+}
 
 // Status is the HTTP status a server answers a failed Parse with: 401, 400,
 // 413, 404 or 405, and 500 for an error Parse did not make.
@@ -179,18 +187,19 @@ func Parse(source string, r *http.Request, secret string) ([]Hint, error) {
 
 // failure is an Error before its source is known.
 type failure struct {
-	msg string
-	err error
+	msg   string
+	err   error
+	cause error
 }
 
 func (f *failure) in(source string) *Error {
-	return &Error{Source: source, Msg: f.msg, Err: f.err}
+	return &Error{Source: source, Msg: f.msg, Err: f.err, cause: f.cause}
 }
 
-func unauthorized(msg string) *failure { return &failure{msg, ErrUnauthorized} }
+func unauthorized(msg string) *failure { return &failure{msg: msg, err: ErrUnauthorized} }
 
 func badPayload(format string, args ...any) *failure {
-	return &failure{fmt.Sprintf(format, args...), ErrBadPayload}
+	return &failure{msg: fmt.Sprintf(format, args...), err: ErrBadPayload}
 }
 
 type parser struct {
@@ -211,19 +220,19 @@ var parsers = map[string]parser{
 
 func readBody(r *http.Request) ([]byte, *failure) {
 	if r.ContentLength > MaxBody {
-		return nil, &failure{fmt.Sprintf("the body is longer than %d bytes", MaxBody), ErrTooLarge}
+		return nil, &failure{msg: fmt.Sprintf("the body is longer than %d bytes", MaxBody), err: ErrTooLarge}
 	}
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, badPayload("no body")
 	}
-	tooLarge := &failure{fmt.Sprintf("the body is longer than %d bytes", MaxBody), ErrTooLarge}
+	tooLarge := &failure{msg: fmt.Sprintf("the body is longer than %d bytes", MaxBody), err: ErrTooLarge}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
 	// A server may have bounded the body already, with
 	// http.MaxBytesReader, and perhaps more tightly.
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
-		return nil, &failure{fmt.Sprintf("the body is longer than %d bytes", mbe.Limit), ErrTooLarge}
+		return nil, &failure{fmt.Sprintf("the body is longer than %d bytes", mbe.Limit), ErrTooLarge, mbe}
 	case err != nil:
 		return nil, badPayload("reading the body: %s", quote(err.Error()))
 	case len(body) > MaxBody:

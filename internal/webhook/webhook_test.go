@@ -390,6 +390,12 @@ func TestServerBoundBody(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 16)
 		_, err := Parse(Generic, r, "s")
+		// The server's own error stays reachable, for a server that
+		// looks for it.
+		var mbe *http.MaxBytesError
+		if !errors.As(err, &mbe) || mbe.Limit != 16 {
+			t.Errorf("%v does not wrap the server's *http.MaxBytesError", err)
+		}
 		http.Error(w, fmt.Sprint(err), Status(err))
 	}))
 	defer srv.Close()
