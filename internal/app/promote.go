@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/git-laminar/git-laminar/internal/commitmsg"
 	"github.com/git-laminar/git-laminar/internal/gitrepo"
 	"github.com/git-laminar/git-laminar/internal/history"
 	"github.com/git-laminar/git-laminar/internal/promote"
@@ -267,12 +268,12 @@ func (p *promoter) step(ctx context.Context, head string) (bool, Status, error) 
 			return false, StatusOK, nil
 		}
 		// Already at the tag, but held: the commit still ends the hold.
-		if plan.Message, err = promote.ReleaseMessage(image, hold.Reason()); err != nil {
+		if plan.Message, err = commitmsg.Release(image, hold.Reason()); err != nil {
 			return false, StatusError, err
 		}
 	} else {
 		plan.Set = sp
-		if plan.Message, err = promote.SetMessage(sp.Plan, image, tag, held); err != nil {
+		if plan.Message, err = commitmsg.Set(sp.Plan, image, tag, held); err != nil {
 			return false, StatusError, err
 		}
 		for _, pr := range sp.Plan.Promotions {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/git-laminar/git-laminar/internal/commitmsg"
 	"github.com/git-laminar/git-laminar/internal/config"
 	"github.com/git-laminar/git-laminar/internal/gitrepo"
 	"github.com/git-laminar/git-laminar/internal/history"
@@ -475,7 +476,7 @@ func (r *runner) propose(ctx context.Context, tip string) (*promote.Proposal, er
 	}
 	for _, pr := range prop.Plan.Promotions {
 		r.rep.Promotions = append(r.rep.Promotions, Promotion{Image: pr.Image, From: pr.From, To: pr.To, Digest: pr.Digest, Rule: pr.Rule, Files: pr.Paths})
-		r.log.Info("promoted", "image", pr.Image, "from", pr.From, "to", pr.To, "files", promote.FileList(pr.Paths), "file_count", len(pr.Paths))
+		r.log.Info("promoted", "image", pr.Image, "from", pr.From, "to", pr.To, "files", commitmsg.FileList(pr.Paths), "file_count", len(pr.Paths))
 	}
 	return prop, nil
 }

@@ -14,8 +14,9 @@ const module = "github.com/git-laminar/git-laminar/"
 var allowed = map[string][]string{
 	"cmd/git-laminar":                {"internal/cli"},
 	"internal/cli":                   {"*"},
-	"internal/app":                   {"internal/config", "internal/gitrepo", "internal/history", "internal/imageref", "internal/metrics", "internal/notify", "internal/policy", "internal/promote", "internal/pullreq", "internal/registry", "internal/trailer"},
-	"internal/promote":               {"internal/printable", "internal/config", "internal/scan", "internal/registry", "internal/policy", "internal/plan", "internal/edit", "internal/gitrepo", "internal/imageref", "internal/trailer", "internal/trust", "internal/msgtemplate"},
+	"internal/app":                   {"internal/commitmsg", "internal/config", "internal/gitrepo", "internal/history", "internal/imageref", "internal/metrics", "internal/notify", "internal/policy", "internal/promote", "internal/pullreq", "internal/registry", "internal/trailer"},
+	"internal/promote":               {"internal/printable", "internal/config", "internal/scan", "internal/registry", "internal/policy", "internal/plan", "internal/edit", "internal/gitrepo", "internal/imageref", "internal/trailer", "internal/trust", "internal/commitmsg"},
+	"internal/commitmsg":             {"internal/msgtemplate", "internal/plan", "internal/trailer"},
 	"internal/config":                {"internal/printable", "internal/msgtemplate"},
 	"internal/msgtemplate":           {},
 	"internal/trust":                 {"internal/config", "internal/printable"},

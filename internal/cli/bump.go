@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/git-laminar/git-laminar/internal/commitmsg"
 	"github.com/git-laminar/git-laminar/internal/diff"
 	"github.com/git-laminar/git-laminar/internal/edit"
 	"github.com/git-laminar/git-laminar/internal/printable"
@@ -257,7 +258,7 @@ func printSummary(w io.Writer, p painter, r BumpResult) {
 	if len(r.Promotions) > 0 {
 		fmt.Fprintln(w, p.bold("Promotions:"))
 		for _, pr := range r.Promotions {
-			fmt.Fprintf(w, "  %s  %s -> %s  (%s)\n", pr.Image, p.red(pr.From), p.green(pr.To), printable.String(promote.FileList(pr.Files)))
+			fmt.Fprintf(w, "  %s  %s -> %s  (%s)\n", pr.Image, p.red(pr.From), p.green(pr.To), printable.String(commitmsg.FileList(pr.Files)))
 		}
 	}
 	if len(r.Failures) > 0 {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"sort"
 
+	"github.com/git-laminar/git-laminar/internal/commitmsg"
 	"github.com/git-laminar/git-laminar/internal/history"
 	"github.com/git-laminar/git-laminar/internal/printable"
 	"github.com/git-laminar/git-laminar/internal/promote"
@@ -68,7 +69,7 @@ func runRelease(c *cli.Context, s Streams, opt changeOptions, arg string) error 
 		res.Release = ""
 		return finishChange(s, opt, res, ExitOK)
 	}
-	msg, err := promote.ReleaseMessage(image, hold.Reason())
+	msg, err := commitmsg.Release(image, hold.Reason())
 	if err != nil {
 		return exit(ExitError, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/git-laminar/git-laminar/internal/commitmsg"
 	"github.com/git-laminar/git-laminar/internal/history"
 	"github.com/git-laminar/git-laminar/internal/printable"
 	"github.com/git-laminar/git-laminar/internal/promote"
@@ -85,7 +86,7 @@ func runRollback(c *cli.Context, s Streams, opt changeOptions, arg, to string) e
 	if found {
 		rollbackOf = target.Commit
 	}
-	msg, err := promote.RollbackMessage(sp.Plan, image, req.Tag, rollbackOf)
+	msg, err := commitmsg.Rollback(sp.Plan, image, req.Tag, rollbackOf)
 	if err != nil {
 		return exit(ExitError, err)
 	}

@@ -1,4 +1,4 @@
-package promote
+package commitmsg
 
 import (
 	"fmt"
@@ -17,7 +17,7 @@ func TestMessageManyFiles(t *testing.T) {
 		paths[i] = fmt.Sprintf("apps/service-%05d/deployment.yaml", i)
 	}
 	p := plan.Plan{Promotions: []plan.Promotion{{Image: "registry.example.com/acme/app", From: "1.0", To: "1.1", Rule: "prod", Paths: paths}}}
-	msg, err := Message(p)
+	msg, err := Bump(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,21 +39,21 @@ func TestTemplateMessage(t *testing.T) {
 	p := plan.Plan{Promotions: []plan.Promotion{
 		{Image: "registry.example.com/acme/app", From: "1.0", To: "1.1", Rule: "prod", Paths: []string{"a.yaml", "b.yaml"}},
 	}}
-	def, err := Message(p)
+	def, err := Bump(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg, err := TemplateMessage("\n\n  deploy {{range .Promotions}}{{.Name}}@{{.To}}{{end}}\n\n{{range .Promotions}}{{range .Files}}- {{.}}\n{{end}}{{end}}", p)
+	msg, err := Template("\n\n  deploy {{range .Promotions}}{{.Name}}@{{.To}}{{end}}\n\n{{range .Promotions}}{{range .Files}}- {{.}}\n{{end}}{{end}}", p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := "deploy app@1.1\n\n- a.yaml\n- b.yaml\n\n"
 	if !strings.HasPrefix(msg, want) {
-		t.Errorf("TemplateMessage = %q; want it to start with %q", msg, want)
+		t.Errorf("Template = %q; want it to start with %q", msg, want)
 	}
 	_, defTrailers, _ := strings.Cut(def, "\n\n- registry.example.com/acme/app: 1.0 -> 1.1\n  in a.yaml, b.yaml\n\n")
 	if !strings.HasSuffix(msg, "\n\n"+defTrailers) || defTrailers == "" {
-		t.Errorf("TemplateMessage trailers differ from Message's:\n%s\n---\n%s", msg, def)
+		t.Errorf("Template trailers differ from Bump's:\n%s\n---\n%s", msg, def)
 	}
 	for _, text := range []string{
 		"deploy\n\nLaminar-Promote: registry.example.com/acme/app 1.0 -> 9.9",
@@ -61,8 +61,8 @@ func TestTemplateMessage(t *testing.T) {
 		"",
 		"{{range .Promotions}}\n{{end}}",
 	} {
-		if msg, err := TemplateMessage(text, p); err == nil {
-			t.Errorf("TemplateMessage(%q) = %q; want an error", text, msg)
+		if msg, err := Template(text, p); err == nil {
+			t.Errorf("Template(%q) = %q; want an error", text, msg)
 		}
 	}
 }

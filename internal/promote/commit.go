@@ -9,10 +9,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/git-laminar/git-laminar/internal/commitmsg"
 	"github.com/git-laminar/git-laminar/internal/config"
 	"github.com/git-laminar/git-laminar/internal/edit"
 	"github.com/git-laminar/git-laminar/internal/gitrepo"
-	"github.com/git-laminar/git-laminar/internal/msgtemplate"
 	"github.com/git-laminar/git-laminar/internal/plan"
 	"github.com/git-laminar/git-laminar/internal/printable"
 	"github.com/git-laminar/git-laminar/internal/scan"
@@ -68,114 +68,18 @@ func (w *Workspace) Recover(ctx context.Context) (*gitrepo.Settled, error) {
 	return s, nil
 }
 
-// Message builds the commit message for a plan: a subject, a body listing the
-// promotions, and a trailer block that git interpret-trailers can read.
-func Message(p plan.Plan) (string, error) {
-	promos := p.Promotions
-	if len(promos) == 0 {
-		return "", errors.New("nothing to promote")
-	}
-	var subject string
-	if len(promos) == 1 {
-		subject = fmt.Sprintf("Promote %s to %s", path.Base(promos[0].Image), promos[0].To)
-	} else {
-		names := make([]string, 0, len(promos))
-		seen := map[string]bool{}
-		for _, pr := range promos {
-			n := path.Base(pr.Image)
-			if !seen[n] {
-				seen[n] = true
-				names = append(names, n)
-			}
-		}
-		list := strings.Join(names, ", ")
-		if len(names) > 4 {
-			list = strings.Join(names[:4], ", ") + fmt.Sprintf(" and %d more", len(names)-4)
-		}
-		subject = fmt.Sprintf("Promote %d images: %s", len(names), list)
-	}
-
-	var body strings.Builder
-	for _, pr := range promos {
-		fmt.Fprintf(&body, "- %s: %s -> %s\n", pr.Image, pr.From, pr.To)
-		fmt.Fprintf(&body, "  in %s\n", FileList(pr.Paths))
-	}
-	return trailer.Build(subject, strings.TrimRight(body.String(), "\n"), promotionTrailers(p))
-}
-
-// promotionTrailers are the trailers of p's promotions: each promotion,
-// then its digest and rule where known.
-func promotionTrailers(p plan.Plan) []trailer.Trailer {
-	var trailers []trailer.Trailer
-	for _, pr := range p.Promotions {
-		trailers = append(trailers, trailer.Promotion{Image: pr.Image, From: pr.From, To: pr.To}.Trailer())
-		if pr.Digest != "" {
-			trailers = append(trailers, trailer.Trailer{Key: trailer.KeyDigest, Value: pr.Image + " " + pr.Digest})
-		}
-		if pr.Rule != "" && !strings.ContainsAny(pr.Rule, " \t\r\n") {
-			trailers = append(trailers, trailer.Trailer{Key: trailer.KeyRule, Value: pr.Image + " " + pr.Rule})
-		}
-	}
-	return trailers
-}
-
-// FileListMax is how many files FileList names before "and N more".
-const FileListMax = 5
-
-// FileList names the first FileListMax paths, then how many more there
-// are, so that a promotion across thousands of files stays one short line.
-func FileList(paths []string) string {
-	if len(paths) <= FileListMax {
-		return strings.Join(paths, ", ")
-	}
-	return strings.Join(paths[:FileListMax], ", ") + fmt.Sprintf(" and %d more", len(paths)-FileListMax)
-}
-
 // Message is the commit message of bump and run for p: laminar.toml's
-// [commit] message template where it has one, else the built-in Message.
+// [commit] message template where it has one, else commitmsg.Bump.
 // The template writes the subject (its first line) and the body; the
-// Laminar-* trailers are always the ones Message writes, appended after it.
+// Laminar-* trailers are always the ones commitmsg writes, appended after it.
 func (w *Workspace) Message(p plan.Plan) (string, error) {
 	c := w.Config.Commit
 	if c.Message == "" {
-		return Message(p)
+		return commitmsg.Bump(p)
 	}
-	msg, err := TemplateMessage(c.Message, p)
+	msg, err := commitmsg.Template(c.Message, p)
 	if err != nil {
 		return "", &config.Error{File: w.Config.Path, Line: c.MessageLine, Key: "commit.message", Msg: err.Error()}
-	}
-	return msg, nil
-}
-
-// TemplateMessage renders the message template text over p's promotions
-// (see package msgtemplate) and appends p's trailers. Rendered text with a
-// line that reads as a Laminar-* trailer is refused.
-func TemplateMessage(text string, p plan.Plan) (string, error) {
-	if len(p.Promotions) == 0 {
-		return "", errors.New("nothing to promote")
-	}
-	t, err := msgtemplate.Parse(text)
-	if err != nil {
-		return "", fmt.Errorf("template %w", err)
-	}
-	d := msgtemplate.Data{Promotions: make([]msgtemplate.Promotion, 0, len(p.Promotions))}
-	for _, pr := range p.Promotions {
-		d.Promotions = append(d.Promotions, msgtemplate.Promotion{
-			Image: pr.Image, Name: path.Base(pr.Image), From: pr.From, To: pr.To,
-			Digest: pr.Digest, Rule: pr.Rule, Files: slices.Clone(pr.Paths),
-		})
-	}
-	out, err := t.Execute(d)
-	if err != nil {
-		return "", fmt.Errorf("template %w", err)
-	}
-	if err := trailer.CheckNotForged(out); err != nil {
-		return "", fmt.Errorf("rendered message %w", err)
-	}
-	subject, body, _ := strings.Cut(strings.TrimLeft(out, " \t\r\n"), "\n")
-	msg, err := trailer.Build(subject, body, promotionTrailers(p))
-	if err != nil {
-		return "", fmt.Errorf("rendered message: %w", err)
 	}
 	return msg, nil
 }
@@ -210,8 +114,8 @@ func (w *Workspace) Commit(ctx context.Context, p *Proposal, expectHead string) 
 	return w.CommitMessage(ctx, p, "", expectHead)
 }
 
-// CommitMessage is Commit with a message of the caller's (SetMessage,
-// RollbackMessage); an empty msg means the bump message (Workspace.Message).
+// CommitMessage is Commit with a message of the caller's (commitmsg.Set,
+// commitmsg.Rollback); an empty msg means the bump message (Workspace.Message).
 // Exec actions, trust and restoring on failure work as in Commit.
 func (w *Workspace) CommitMessage(ctx context.Context, p *Proposal, msg, expectHead string) (CommitResult, error) {
 	if msg == "" {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/git-laminar/git-laminar/internal/commitmsg"
 	"github.com/git-laminar/git-laminar/internal/edit"
 	"github.com/git-laminar/git-laminar/internal/gitrepo"
 	"github.com/git-laminar/git-laminar/internal/registry"
@@ -196,7 +197,7 @@ func TestLockExcludesASecondRun(t *testing.T) {
 func TestMessageReadsBackWithGit(t *testing.T) {
 	f := newFixture(t)
 	_, p, _ := f.propose()
-	msg, err := Message(p.Plan)
+	msg, err := commitmsg.Bump(p.Plan)
 	if err != nil {
 		t.Fatal(err)
 	}

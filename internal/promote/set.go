@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
 	"sort"
 	"strings"
 
 	"github.com/git-laminar/git-laminar/internal/imageref"
-	"github.com/git-laminar/git-laminar/internal/plan"
 	"github.com/git-laminar/git-laminar/internal/policy"
 	"github.com/git-laminar/git-laminar/internal/registry"
-	"github.com/git-laminar/git-laminar/internal/trailer"
 )
 
 // Images returns the distinct canonical names of the images refs refer to,
@@ -278,34 +275,4 @@ func isHex(s string) bool {
 		}
 	}
 	return s != ""
-}
-
-// SetMessage is the commit message of a set: the promotions it makes and,
-// when release is true, a Laminar-Release trailer that ends the image's hold.
-func SetMessage(p plan.Plan, image, tag string, release bool) (string, error) {
-	var extra []trailer.Trailer
-	note := ""
-	if release {
-		extra = append(extra, trailer.Trailer{Key: trailer.KeyRelease, Value: image})
-		note = fmt.Sprintf("Ends the hold on %s: bumps promote it again.", image)
-	}
-	return message(fmt.Sprintf("Set %s to %s", path.Base(image), tag), note, p, extra)
-}
-
-// message is a subject, a body listing the plan's promotions and a note,
-// and the trailers: each promotion (with its digest and rule), then extra.
-func message(subject, note string, p plan.Plan, extra []trailer.Trailer) (string, error) {
-	var body strings.Builder
-	for _, pr := range p.Promotions {
-		fmt.Fprintf(&body, "- %s: %s -> %s\n", pr.Image, pr.From, pr.To)
-		fmt.Fprintf(&body, "  in %s\n", FileList(pr.Paths))
-	}
-	if note != "" {
-		if body.Len() > 0 {
-			body.WriteString("\n")
-		}
-		body.WriteString(note)
-	}
-	trailers := append(promotionTrailers(p), extra...)
-	return trailer.Build(subject, strings.TrimRight(body.String(), "\n"), trailers)
 }

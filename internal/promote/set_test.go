@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/git-laminar/git-laminar/internal/commitmsg"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -108,7 +109,7 @@ func TestProposeSetAndCommit(t *testing.T) {
 	if len(sp.Skipped) != 1 || sp.Skipped[0].Path != "d.yaml" || !strings.HasPrefix(sp.Digest, "sha256:") {
 		t.Errorf("skipped %+v, digest %q", sp.Skipped, sp.Digest)
 	}
-	msg, err := SetMessage(sp.Plan, image, "develop-2", true)
+	msg, err := commitmsg.Set(sp.Plan, image, "develop-2", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +143,7 @@ func TestProposeSetAndCommit(t *testing.T) {
 	if got := sp.Plan.Paths(); !cmp.Equal(got, []string{"b.yaml", "c.yaml"}) {
 		t.Errorf("rollback paths %v", got)
 	}
-	msg, err = RollbackMessage(sp.Plan, image, "develop-1", res.Hash)
+	msg, err = commitmsg.Rollback(sp.Plan, image, "develop-1", res.Hash)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +157,7 @@ func TestProposeSetAndCommit(t *testing.T) {
 	}
 
 	// A release changes no file.
-	msg, err = ReleaseMessage(image, "rolled back in "+rb.Hash[:7])
+	msg, err = commitmsg.Release(image, "rolled back in "+rb.Hash[:7])
 	if err != nil {
 		t.Fatal(err)
 	}
