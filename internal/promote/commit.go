@@ -12,6 +12,7 @@ import (
 	"github.com/git-laminar/git-laminar/internal/commitmsg"
 	"github.com/git-laminar/git-laminar/internal/config"
 	"github.com/git-laminar/git-laminar/internal/edit"
+	"github.com/git-laminar/git-laminar/internal/execaction"
 	"github.com/git-laminar/git-laminar/internal/gitrepo"
 	"github.com/git-laminar/git-laminar/internal/plan"
 	"github.com/git-laminar/git-laminar/internal/printable"
@@ -90,7 +91,7 @@ type CommitResult struct {
 	Paths []string
 	// Exec lists the exec actions that ran; ExecPaths the files they
 	// changed or created (also in Paths).
-	Exec      []ExecRun
+	Exec      []execaction.Run
 	ExecPaths []string
 	// TrustErr is set when the commit succeeded but the trust record could
 	// not be brought along (see advanceTrust).
@@ -98,7 +99,7 @@ type CommitResult struct {
 }
 
 // Commit writes the proposal's changes, runs the exec actions of the rules
-// that promoted (see exec.go), and records the edits and every file the
+// that promoted (see package execaction), and records the edits and every file the
 // actions changed or created in one commit on the current branch. If
 // anything fails after the first file is written, every file is restored
 // (files the actions created are removed) and HEAD and the index are left
@@ -186,19 +187,20 @@ func (w *Workspace) CommitMessage(ctx context.Context, p *Proposal, msg, expectH
 		txn.Forget(untouched)
 		return CommitResult{}, undo(err, everyFile)
 	}
-	ex, err := w.runExec(ctx, p, p.Changes, txn)
+	// The trust was checked above, before anything was written.
+	ex, err := execaction.Execute(ctx, w.Repo, w.Config, w.execGroups(p.Plan), p.Changes, txn)
 	if err != nil {
 		return CommitResult{}, undo(err, everyFile)
 	}
-	paths := append(p.changedPaths(), ex.extra()...)
-	undoAdd, err := w.Repo.AddNew(ex.created())
+	paths := append(p.changedPaths(), ex.Committed()...)
+	undoAdd, err := w.Repo.AddNew(ex.New())
 	if err == nil {
 		var hash string
 		hash, err = w.Repo.Commit(ctx, gitrepo.CommitRequest{
 			Paths: paths, Message: msg, Author: author, Committer: committer, ExpectHead: expectHead,
 			Options: w.commitOptions(msg),
 		})
-		res := CommitResult{Hash: hash, Paths: paths, Exec: ex.runs(), ExecPaths: ex.Paths()}
+		res := CommitResult{Hash: hash, Paths: paths, Exec: ex.Ran(), ExecPaths: ex.Paths()}
 		if err == nil {
 			if err := txn.End(); err != nil {
 				return res, fmt.Errorf("commit %s was made: %w", hash, err)
@@ -221,10 +223,25 @@ func (w *Workspace) CommitMessage(ctx context.Context, p *Proposal, msg, expectH
 		}
 		err = errors.Join(err, undoAdd())
 	}
-	if rerr := ex.restore(); rerr != nil {
+	if rerr := ex.Restore(); rerr != nil {
 		err = errors.Join(err, rerr)
 	}
 	return CommitResult{}, undo(fmt.Errorf("committing: %w", err), " (files restored)")
+}
+
+// execGroups are the exec actions a commit of p runs, by rule.
+func (w *Workspace) execGroups(p plan.Plan) []execaction.Group {
+	updates := make([]config.Update, len(w.rules.list))
+	for i, r := range w.rules.list {
+		updates[i] = r.update
+	}
+	return execaction.Groups(updates, p)
+}
+
+// ExecCommands returns the exec actions a commit of p would run, as
+// "rule: command" lines; none when no rule with exec actions promotes.
+func (w *Workspace) ExecCommands(p plan.Plan) []string {
+	return execaction.Commands(w.execGroups(p))
 }
 
 // checkSparse refuses a plan that promotes an image a rule manages in a

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/git-laminar/git-laminar/internal/config"
+	"github.com/git-laminar/git-laminar/internal/execaction"
 	"github.com/git-laminar/git-laminar/internal/plan"
 )
 
@@ -86,9 +87,9 @@ func TestExecFailureRestoresEveryFile(t *testing.T) {
 	ws, p, head := trustAndPropose(f)
 
 	_, err := ws.Commit(context.Background(), p, head)
-	var ee *ExecError
+	var ee *execaction.Error
 	if !errors.As(err, &ee) {
-		t.Fatalf("err = %v, want an ExecError", err)
+		t.Fatalf("err = %v, want an execaction.Error", err)
 	}
 	msg := err.Error()
 	for _, want := range []string{`exec action "echo half-way`, "of rule dev failed: exit status 3", "its output:\n    broken", "Every file was restored"} {
@@ -172,7 +173,7 @@ func TestExecMayNotTouchUncommittedWork(t *testing.T) {
 	f.write("notes.txt", "committed\nthe user's uncommitted line\n")
 	ws, p, head := trustAndPropose(f)
 	_, err := ws.Commit(context.Background(), p, head)
-	var ce *ExecChangeError
+	var ce *execaction.ChangeError
 	if !errors.As(err, &ce) || ce.Path != "notes.txt" || !strings.Contains(err.Error(), "uncommitted changes") {
 		t.Fatalf("err = %v", err)
 	}
@@ -189,7 +190,7 @@ func TestExecTimeout(t *testing.T) {
 	ws, p, head := trustAndPropose(f)
 	start := time.Now()
 	_, err := ws.Commit(context.Background(), p, head)
-	var ee *ExecError
+	var ee *execaction.Error
 	if !errors.As(err, &ee) || ee.TimedOut != 300*time.Millisecond || !strings.Contains(err.Error(), "did not finish within 300ms") {
 		t.Fatalf("err = %v", err)
 	}
@@ -220,48 +221,6 @@ func TestExecFilesRestoredWhenTheCommitFails(t *testing.T) {
 	}
 	if got := f.git("ls-files", "out"); got != "" {
 		t.Errorf("index still holds %q", got)
-	}
-}
-
-// The promotions reach the commands only through the environment: a value
-// that looks like shell code stays text.
-func TestExecValuesAreNeverShellCode(t *testing.T) {
-	f := newFixture(t)
-	ws, err := Open(f.dir, OpenOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hostile := `x$(touch pwned)` + "`touch pwned2`;touch pwned3 'q\"\n"
-	g := execGroup{rule: "dev", update: config.Update{
-		Exec: []string{`printf '%s|%s|%s' "$LAMINAR_IMAGE" "$LAMINAR_FROM" "$LAMINAR_TO" > got.txt; cat "$LAMINAR_PROMOTIONS_FILE" >> got.txt`},
-	}, promotions: []plan.Promotion{{Image: hostile, From: "$(id)", To: "1.0;touch pwned4", Rule: "dev"}}}
-	out := &execOutcome{}
-	if err := ws.runCommands(context.Background(), []execGroup{g}, out); err != nil {
-		t.Fatal(err)
-	}
-	want := hostile + "|$(id)|1.0;touch pwned4" + hostile + " $(id) -> 1.0;touch pwned4\n"
-	if got := f.read("got.txt"); got != want {
-		t.Errorf("got.txt = %q, want %q", got, want)
-	}
-	for _, name := range []string{"pwned", "pwned2", "pwned3", "pwned4"} {
-		if _, err := os.Stat(filepath.Join(f.dir, name)); err == nil {
-			t.Errorf("%s exists: a value was run as code", name)
-		}
-	}
-}
-
-func TestExecEnvironmentIsOurs(t *testing.T) {
-	f := newFixture(t)
-	t.Setenv("LAMINAR_DIGEST", "sha256:stale")
-	t.Setenv("LAMINAR_EXTRA", "x")
-	ws, _ := Open(f.dir, OpenOptions{})
-	g := execGroup{rule: "dev", update: config.Update{Exec: []string{`echo "[$LAMINAR_DIGEST][$LAMINAR_EXTRA][$HOME]" > got.txt`}},
-		promotions: []plan.Promotion{{Image: "i", From: "1", To: "2"}}}
-	if err := ws.runCommands(context.Background(), []execGroup{g}, &execOutcome{}); err != nil {
-		t.Fatal(err)
-	}
-	if got := f.read("got.txt"); got != "[][]["+os.Getenv("HOME")+"]\n" {
-		t.Errorf("got %q", got)
 	}
 }
 
@@ -328,13 +287,13 @@ func TestExecEnvironmentWithoutSecrets(t *testing.T) {
 	}
 	for k, want := range map[string]string{
 		"PATH": os.Getenv("PATH"), "HOME": os.Getenv("HOME"), "ORDINARY_SETTING": "kept",
-		EnvImage: f.host + "/acme/app", EnvFrom: "develop-1", EnvTo: "develop-2", EnvRule: "dev", EnvRepoRoot: f.dir,
+		execaction.EnvImage: f.host + "/acme/app", execaction.EnvFrom: "develop-1", execaction.EnvTo: "develop-2", execaction.EnvRule: "dev", execaction.EnvRepoRoot: f.dir,
 	} {
 		if got[k] != want {
 			t.Errorf("%s = %q, want %q", k, got[k], want)
 		}
 	}
-	for _, k := range []string{EnvPromotionsFile, EnvPromotionsJSON, EnvConfig, EnvCount} {
+	for _, k := range []string{execaction.EnvPromotionsFile, execaction.EnvPromotionsJSON, execaction.EnvConfig, execaction.EnvCount} {
 		if got[k] == "" {
 			t.Errorf("%s missing", k)
 		}
@@ -345,8 +304,8 @@ func TestExecEnvironmentWithoutSecrets(t *testing.T) {
 	if err := os.WriteFile(userFile, []byte("[[registry]]\nprefix = \n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	g := execGroup{rule: "dev", update: config.Update{Exec: []string{"touch ran"}}, promotions: []plan.Promotion{{Image: "i", From: "1", To: "2"}}}
-	err := ws.runCommands(context.Background(), []execGroup{g}, &execOutcome{})
+	g := execaction.Group{Rule: "dev", Update: config.Update{Exec: []string{"touch ran"}}, Promotions: []plan.Promotion{{Image: "i", From: "1", To: "2"}}}
+	_, err := execaction.RunCommands(context.Background(), ws.Repo.Root, ws.Config, []execaction.Group{g})
 	if err == nil || !strings.Contains(err.Error(), userFile+":2") {
 		t.Errorf("err = %v, want the user-level file's error", err)
 	}

@@ -1,6 +1,6 @@
 //go:build unix
 
-package promote
+package execaction
 
 import (
 	"os/exec"

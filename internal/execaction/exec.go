@@ -1,4 +1,9 @@
-package promote
+// Package execaction runs the exec actions of [[update]] rules: commands
+// that re-render what is generated from the edited files, run after the
+// edits and before the commit. It finds what they changed or created, and
+// puts every file back when one fails. Whether they may run at all (trust)
+// is the caller's to decide first.
+package execaction
 
 import (
 	"bytes"
@@ -21,6 +26,7 @@ import (
 	"github.com/git-laminar/git-laminar/internal/gitrepo"
 	"github.com/git-laminar/git-laminar/internal/plan"
 	"github.com/git-laminar/git-laminar/internal/printable"
+	"github.com/git-laminar/git-laminar/internal/trust"
 )
 
 // Exec actions are commands of an [[update]] rule that run after the edits
@@ -28,13 +34,13 @@ import (
 // files (Helm output, jsonnet, kustomize builds). Each command runs once
 // per run in which its rule promoted something, as `sh -c <command>` at the
 // repository root. The command string is the configuration's own; the
-// promotions reach it only through the environment (see ExecEnv), never
+// promotions reach it only through the environment (the Env constants), never
 // through the command text, so no tag or image name is ever read by a
 // shell as code.
 //
 // laminar.toml is versioned, so whoever can push can change its commands
 // and the scripts they run: they run only when the local user has trusted
-// the file and every file they run as they are now (see trust.go). The files the commands change or create are committed with the
+// the file and every file they run as they are now (see package trust). The files the commands change or create are committed with the
 // edits; if one fails, every file is put back.
 
 // Environment variables an exec action receives. A contract.
@@ -51,17 +57,17 @@ const (
 	EnvConfig         = "LAMINAR_CONFIG_FILE"     // the laminar.toml the commands come from
 )
 
-// ExecRun is one exec action that ran.
-type ExecRun struct {
+// Run is one exec action that ran.
+type Run struct {
 	Rule     string
 	Command  string
 	Duration time.Duration
 	Output   []byte // standard output and error, interleaved (the last 64 KiB)
 }
 
-// ExecError is an exec action that failed: it exited non-zero, could not
+// Error is an exec action that failed: it exited non-zero, could not
 // start or ran out of time.
-type ExecError struct {
+type Error struct {
 	Rule     string
 	Command  string
 	Err      error
@@ -69,7 +75,7 @@ type ExecError struct {
 	Output   []byte
 }
 
-func (e *ExecError) Error() string {
+func (e *Error) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "exec action %q of rule %s ", e.Command, e.Rule)
 	if e.TimedOut > 0 {
@@ -91,21 +97,20 @@ func (e *ExecError) Error() string {
 	return b.String()
 }
 
-func (e *ExecError) Unwrap() error { return e.Err }
+func (e *Error) Unwrap() error { return e.Err }
 
-// ExecChangeError is a change of the exec actions that cannot be
-// committed: to a file with the user's uncommitted changes, a deletion, a
-// symlink.
-type ExecChangeError struct {
+// ChangeError is a change of the exec actions that cannot be committed:
+// to a file with the user's uncommitted changes, a deletion, a symlink.
+type ChangeError struct {
 	Path    string
 	Problem string // "changed %s, which has uncommitted changes"
 }
 
-func (e *ExecChangeError) Error() string {
+func (e *ChangeError) Error() string {
 	return "the exec actions " + fmt.Sprintf(e.Problem, e.Path)
 }
 
-func changeErr(path, problem string) error { return &ExecChangeError{Path: path, Problem: problem} }
+func changeErr(path, problem string) error { return &ChangeError{Path: path, Problem: problem} }
 
 const (
 	problemDirty   = "changed %s, which has uncommitted changes (commit or stash them first)"
@@ -113,50 +118,50 @@ const (
 	problemKind    = "made %s something other than a regular file"
 )
 
-// execGroup is one rule's commands and the promotions they see.
-type execGroup struct {
-	rule       string
-	update     config.Update
-	promotions []plan.Promotion
+// Group is one rule's commands and the promotions they see.
+type Group struct {
+	Rule       string // the rule's label, as promotions name it
+	Update     config.Update
+	Promotions []plan.Promotion
 }
 
-// execGroups lists, in the order of the rules in laminar.toml, the rules
-// with exec actions that promoted something in p.
-func (w *Workspace) execGroups(p plan.Plan) []execGroup {
-	var out []execGroup
-	for i, r := range w.rules.list {
-		if len(r.update.Exec) == 0 {
+// Groups lists, in the order of the rules (updates, as in laminar.toml),
+// the rules with exec actions that promoted something in p.
+func Groups(updates []config.Update, p plan.Plan) []Group {
+	var out []Group
+	for i, u := range updates {
+		if len(u.Exec) == 0 {
 			continue
 		}
-		label := ruleName(r.update, i)
-		g := execGroup{rule: label, update: r.update}
+		label := trust.RuleLabel(u, i)
+		g := Group{Rule: label, Update: u}
 		for _, pr := range p.Promotions {
 			if pr.Rule == label {
-				g.promotions = append(g.promotions, pr)
+				g.Promotions = append(g.Promotions, pr)
 			}
 		}
-		if len(g.promotions) > 0 {
+		if len(g.Promotions) > 0 {
 			out = append(out, g)
 		}
 	}
 	return out
 }
 
-// ExecCommands returns the exec actions a commit of p would run, as
-// "rule: command" lines; none when no rule with exec actions promotes.
-func (w *Workspace) ExecCommands(p plan.Plan) []string {
+// Commands returns the exec actions the groups run, as "rule: command"
+// lines.
+func Commands(groups []Group) []string {
 	var out []string
-	for _, g := range w.execGroups(p) {
-		for _, c := range g.update.Exec {
-			out = append(out, g.rule+": "+c)
+	for _, g := range groups {
+		for _, c := range g.Update.Exec {
+			out = append(out, g.Rule+": "+c)
 		}
 	}
 	return out
 }
 
-// execOutcome is what the exec actions did to the working tree.
-type execOutcome struct {
-	Runs     []ExecRun
+// Outcome is what the exec actions did to the working tree.
+type Outcome struct {
+	Runs     []Run
 	Changed  []string // tracked files they changed (besides the files we edited)
 	Created  []string // files they created (untracked before)
 	Rewrote  []string // files we edited that they changed again
@@ -164,7 +169,7 @@ type execOutcome struct {
 }
 
 // Paths are the files the exec actions changed or created, sorted.
-func (o *execOutcome) Paths() []string {
+func (o *Outcome) Paths() []string {
 	if o == nil {
 		return nil
 	}
@@ -173,38 +178,38 @@ func (o *execOutcome) Paths() []string {
 	return out
 }
 
-// restore puts back every file the exec actions touched (not the files we
+// Restore puts back every file the exec actions touched (not the files we
 // edited: edit.Applied restores those).
-func (o *execOutcome) restore() error {
+func (o *Outcome) Restore() error {
 	if o == nil || o.rollback == nil {
 		return nil
 	}
 	return o.rollback.Restore()
 }
 
-// runExec runs the exec actions for the plan after its edits were written
-// (ours are the files written, with their new content). On error every file
+// Execute runs the groups' exec actions in the working tree of repo after
+// the edits were written (ours are the files written, with their new
+// content); cfg is the configuration they come from. On error every file
 // the actions touched is already restored; the caller restores its own.
+// No groups: nothing runs and the Outcome is nil.
 //
 // txn journals the commit: while the actions run it holds the state of
 // every dirty and untracked file from before, so that after a kill the
 // files they may have changed are known (and refused, not guessed at);
 // once they finished, the files they changed or created, so that the
 // next run can undo them exactly.
-func (w *Workspace) runExec(ctx context.Context, p *Proposal, ours []edit.Change, txn *gitrepo.Txn) (*execOutcome, error) {
-	groups := w.execGroups(p.Plan)
+func Execute(ctx context.Context, repo *gitrepo.Repo, cfg *config.Config, groups []Group, ours []edit.Change, txn *gitrepo.Txn) (*Outcome, error) {
 	if len(groups) == 0 {
 		return nil, nil
 	}
-	// CommitMessage checked the trust before writing anything.
-	root := w.Repo.Root
+	root := repo.Root
 	mine := map[string]bool{}
 	for _, c := range ours {
 		mine[c.Path] = true
 	}
 
 	// What the working tree holds before: the state to return to.
-	tracked, err := w.Repo.TrackedFiles()
+	tracked, err := repo.TrackedFiles()
 	if err != nil {
 		return nil, err
 	}
@@ -217,11 +222,11 @@ func (w *Workspace) runExec(ctx context.Context, p *Proposal, ours []edit.Change
 			modes[f.Path] = 0o755
 		}
 	}
-	dirtyBefore, err := w.Repo.Dirty(trackedPaths)
+	dirtyBefore, err := repo.Dirty(trackedPaths)
 	if err != nil {
 		return nil, fmt.Errorf("before the exec actions: %w", err)
 	}
-	untrackedBefore, err := w.Repo.UntrackedFiles()
+	untrackedBefore, err := repo.UntrackedFiles()
 	if err != nil {
 		return nil, fmt.Errorf("before the exec actions: %w", err)
 	}
@@ -255,8 +260,8 @@ func (w *Workspace) runExec(ctx context.Context, p *Proposal, ours []edit.Change
 		return nil, err
 	}
 
-	out := &execOutcome{}
-	runErr := w.runCommands(ctx, groups, out)
+	out := &Outcome{}
+	runErr := runCommands(ctx, repo.Root, cfg, groups, out)
 
 	// What they did, whether they succeeded or not.
 	rollback := edit.NewBackup(root)
@@ -265,7 +270,7 @@ func (w *Workspace) runExec(ctx context.Context, p *Proposal, ours []edit.Change
 	}
 	var problems []error
 	headBlob := map[string]string{}
-	dirtyAfter, err := w.Repo.Dirty(trackedPaths)
+	dirtyAfter, err := repo.Dirty(trackedPaths)
 	if err != nil {
 		problems = append(problems, err)
 	}
@@ -279,7 +284,7 @@ func (w *Workspace) runExec(ctx context.Context, p *Proposal, ours []edit.Change
 			}
 			continue
 		}
-		head, err := w.Repo.ReadFile("HEAD", pth)
+		head, err := repo.ReadFile("HEAD", pth)
 		if err != nil {
 			problems = append(problems, fmt.Errorf("reading %s from HEAD to restore it: %w", pth, err))
 			continue
@@ -301,7 +306,7 @@ func (w *Workspace) runExec(ctx context.Context, p *Proposal, ours []edit.Change
 			problems = append(problems, changeErr(pth, problemDirty))
 		}
 	}
-	untrackedAfter, err := w.Repo.UntrackedFiles()
+	untrackedAfter, err := repo.UntrackedFiles()
 	if err != nil {
 		problems = append(problems, err)
 	}
@@ -376,32 +381,41 @@ func fileBlob(full string) string {
 	return gitrepo.BlobHash(data)
 }
 
+// RunCommands runs every group's commands in order at root, stopping at
+// the first failure, and returns those that ran. Unlike Execute it does not
+// watch what they change, nor put anything back.
+func RunCommands(ctx context.Context, root string, cfg *config.Config, groups []Group) ([]Run, error) {
+	out := &Outcome{}
+	err := runCommands(ctx, root, cfg, groups, out)
+	return out.Runs, err
+}
+
 // runCommands runs every group's commands in order, stopping at the first
 // failure.
-func (w *Workspace) runCommands(ctx context.Context, groups []execGroup, out *execOutcome) error {
+func runCommands(ctx context.Context, root string, cfg *config.Config, groups []Group, out *Outcome) error {
 	tmp, err := os.MkdirTemp("", "laminar-exec-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
 	for gi, g := range groups {
-		env, err := w.execEnv(g, filepath.Join(tmp, fmt.Sprintf("rule-%d", gi)))
+		env, err := execEnv(root, cfg, g, filepath.Join(tmp, fmt.Sprintf("rule-%d", gi)))
 		if err != nil {
 			return err
 		}
-		timeout := g.update.ExecTimeout
+		timeout := g.Update.ExecTimeout
 		if timeout <= 0 {
 			timeout = config.DefaultExecTimeout
 		}
-		for _, command := range g.update.Exec {
+		for _, command := range g.Update.Exec {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			run, err := runOne(ctx, w.Repo.Root, command, env, timeout)
-			run.Rule = g.rule
+			run, err := runOne(ctx, root, command, env, timeout)
+			run.Rule = g.Rule
 			out.Runs = append(out.Runs, run)
 			if err != nil {
-				err.Rule = g.rule
+				err.Rule = g.Rule
 				return err
 			}
 		}
@@ -412,14 +426,14 @@ func (w *Workspace) runCommands(ctx context.Context, groups []execGroup, out *ex
 // execEnv is the environment of a group's commands: the process's own,
 // without any LAMINAR_ variable it may hold and without the variables git
 // laminar reads secrets from (see config.SecretEnv), plus the promotions.
-func (w *Workspace) execEnv(g execGroup, prefix string) ([]string, error) {
+func execEnv(root string, cfg *config.Config, g Group, prefix string) ([]string, error) {
 	// The user-level file names the variables of registry passwords. A
 	// broken one stops the commands rather than hand them a secret.
 	user, err := config.LoadUser(config.UserPath(os.Getenv))
 	if err != nil {
 		return nil, fmt.Errorf("finding the variables to keep from exec actions: %w", err)
 	}
-	secret := config.SecretEnv(w.Config, user)
+	secret := config.SecretEnv(cfg, user)
 	var lines strings.Builder
 	type jsonPromotion struct {
 		Image  string   `json:"image"`
@@ -430,7 +444,7 @@ func (w *Workspace) execEnv(g execGroup, prefix string) ([]string, error) {
 		Files  []string `json:"files"`
 	}
 	list := []jsonPromotion{}
-	for _, pr := range g.promotions {
+	for _, pr := range g.Promotions {
 		fmt.Fprintf(&lines, "%s %s -> %s\n", pr.Image, pr.From, pr.To)
 		list = append(list, jsonPromotion{pr.Image, pr.From, pr.To, pr.Digest, pr.Rule, pr.Paths})
 	}
@@ -452,18 +466,18 @@ func (w *Workspace) execEnv(g execGroup, prefix string) ([]string, error) {
 			env = append(env, kv)
 		}
 	}
-	first := g.promotions[0]
-	cfgPath, _ := filepath.Abs(w.Config.Path)
+	first := g.Promotions[0]
+	cfgPath, _ := filepath.Abs(cfg.Path)
 	return append(env,
-		EnvRule+"="+g.rule,
+		EnvRule+"="+g.Rule,
 		EnvImage+"="+first.Image,
 		EnvFrom+"="+first.From,
 		EnvTo+"="+first.To,
 		EnvDigest+"="+first.Digest,
-		EnvCount+"="+fmt.Sprint(len(g.promotions)),
+		EnvCount+"="+fmt.Sprint(len(g.Promotions)),
 		EnvPromotionsFile+"="+txtFile,
 		EnvPromotionsJSON+"="+jsonFile,
-		EnvRepoRoot+"="+w.Repo.Root,
+		EnvRepoRoot+"="+root,
 		EnvConfig+"="+cfgPath,
 	), nil
 }
@@ -495,8 +509,8 @@ func (t *tailBuffer) bytes() []byte {
 // runOne runs one command with sh -c at root. Its standard input is empty;
 // its output is kept. When the time is up, its whole process group is
 // killed.
-func runOne(ctx context.Context, root, command string, env []string, timeout time.Duration) (ExecRun, *ExecError) {
-	run := ExecRun{Command: command}
+func runOne(ctx context.Context, root, command string, env []string, timeout time.Duration) (Run, *Error) {
+	run := Run{Command: command}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var output tailBuffer
@@ -514,7 +528,7 @@ func runOne(ctx context.Context, root, command string, env []string, timeout tim
 	if err == nil {
 		return run, nil
 	}
-	e := &ExecError{Command: command, Err: err, Output: run.Output}
+	e := &Error{Command: command, Err: err, Output: run.Output}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		e.TimedOut = timeout
 	} else if errors.Is(ctx.Err(), context.Canceled) {
@@ -523,22 +537,25 @@ func runOne(ctx context.Context, root, command string, env []string, timeout tim
 	return run, e
 }
 
-// extra are the files to commit besides the edited ones.
-func (o *execOutcome) extra() []string {
+// Committed are the files to commit besides the edited ones: those the
+// actions changed or created.
+func (o *Outcome) Committed() []string {
 	if o == nil {
 		return nil
 	}
 	return append(append([]string(nil), o.Changed...), o.Created...)
 }
 
-func (o *execOutcome) created() []string {
+// New are the files the actions created.
+func (o *Outcome) New() []string {
 	if o == nil {
 		return nil
 	}
 	return o.Created
 }
 
-func (o *execOutcome) runs() []ExecRun {
+// Ran are the actions that ran.
+func (o *Outcome) Ran() []Run {
 	if o == nil {
 		return nil
 	}
