@@ -12,6 +12,7 @@ import (
 	"github.com/git-laminar/git-laminar/internal/printable"
 	"github.com/git-laminar/git-laminar/internal/promote"
 	"github.com/git-laminar/git-laminar/internal/trust"
+	"github.com/git-laminar/git-laminar/internal/truststore"
 	"github.com/urfave/cli/v2"
 )
 
@@ -169,14 +170,14 @@ func runTrust(s Streams, opt trustOptions) error {
 	case trusted:
 		fmt.Fprintln(s.Out, "Already trusted.")
 	default:
-		fmt.Fprintf(s.Out, "Trusted. %s = %s is in this repository's git config.\n", promote.TrustKey, cfg.Hash)
-		fmt.Fprintf(s.Out, "With it, %d file(s) the commands run, in %s in the git dir.\n", len(st.Files), promote.TrustFile)
+		fmt.Fprintf(s.Out, "Trusted. %s = %s is in this repository's git config.\n", truststore.Key, cfg.Hash)
+		fmt.Fprintf(s.Out, "With it, %d file(s) the commands run, in %s in the git dir.\n", len(st.Files), truststore.File)
 	}
 	return nil
 }
 
 // printCovered lists the files trust covers and why.
-func printCovered(w io.Writer, p painter, st *promote.TrustStatus) {
+func printCovered(w io.Writer, p painter, st *truststore.Status) {
 	if len(st.Covered) == 0 {
 		fmt.Fprintln(w, "Files they run: none of the commands names a tracked file (list what they run in exec_trust).")
 		return
@@ -192,7 +193,7 @@ func printCovered(w io.Writer, p painter, st *promote.TrustStatus) {
 }
 
 // printTrustDiff says what changed since the trusted state.
-func printTrustDiff(w io.Writer, st *promote.TrustStatus) {
+func printTrustDiff(w io.Writer, st *truststore.Status) {
 	d := st.Diff
 	fmt.Fprintln(w, "Changed since `git laminar trust`:")
 	if d.ConfigChanged {
@@ -208,7 +209,7 @@ func printTrustDiff(w io.Writer, st *promote.TrustStatus) {
 	}
 }
 
-func trustResult(ws *promote.Workspace, st *promote.TrustStatus) TrustResult {
+func trustResult(ws *promote.Workspace, st *truststore.Status) TrustResult {
 	d := st.Diff
 	r := TrustResult{
 		Config: st.Config, ConfigHash: st.ConfigHash, HasExec: ws.Config.HasExec(),

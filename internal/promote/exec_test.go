@@ -12,6 +12,7 @@ import (
 	"github.com/git-laminar/git-laminar/internal/config"
 	"github.com/git-laminar/git-laminar/internal/execaction"
 	"github.com/git-laminar/git-laminar/internal/plan"
+	"github.com/git-laminar/git-laminar/internal/truststore"
 )
 
 // render.sh rewrites a tracked generated file, creates a new one in a new
@@ -134,7 +135,7 @@ func TestExecRefusesUntrustedConfig(t *testing.T) {
 	if added, err := ws.Trust(); err != nil || !added {
 		t.Fatalf("trust: %v %v", added, err)
 	}
-	if got := f.git("config", "--local", "--get-all", TrustKey); got != ws.Config.Hash {
+	if got := f.git("config", "--local", "--get-all", truststore.Key); got != ws.Config.Hash {
 		t.Errorf("recorded %q", got)
 	}
 	if _, err := ws.Commit(context.Background(), p, head); err != nil {
@@ -157,7 +158,7 @@ func TestExecRefusesUntrustedConfig(t *testing.T) {
 	if _, err := ws2.Trust(); err != nil {
 		t.Fatal(err)
 	}
-	if got := f.git("config", "--local", "--get-all", TrustKey); got != ws2.Config.Hash {
+	if got := f.git("config", "--local", "--get-all", truststore.Key); got != ws2.Config.Hash {
 		t.Errorf("trust kept the old hash: %q", got)
 	}
 	if n, err := ws2.Revoke(); err != nil || n != 1 {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/git-laminar/git-laminar/internal/truststore"
 )
 
 // markerScript writes a file outside the repository when it runs: what an
@@ -25,7 +27,7 @@ func TestTrustCoversTheScriptsTheCommandsRun(t *testing.T) {
 	if len(st.Covered) != 1 || st.Covered[0].Path != "render.sh" || st.Files[0].Mode != "100755" || !st.Trusted() {
 		t.Fatalf("status %+v", st)
 	}
-	record, err := os.ReadFile(filepath.Join(f.dir, ".git", TrustFile))
+	record, err := os.ReadFile(filepath.Join(f.dir, ".git", truststore.File))
 	if err != nil || !strings.Contains(string(record), `"path": "render.sh"`) {
 		t.Fatalf("record %s (%v)", record, err)
 	}
@@ -196,7 +198,7 @@ func TestProposeSkipsUntrustedRules(t *testing.T) {
 func TestTrustRecordKept(t *testing.T) {
 	f := execFixture(t, `"./render.sh"`)
 	ws, _, _ := trustAndPropose(f)
-	record := filepath.Join(f.dir, ".git", TrustFile)
+	record := filepath.Join(f.dir, ".git", truststore.File)
 
 	// A key set by hand, or by a version that recorded only laminar.toml,
 	// trusts no file.
@@ -209,7 +211,7 @@ func TestTrustRecordKept(t *testing.T) {
 	// A record whose configuration the key does not name (the key was
 	// unset by hand) trusts nothing.
 	ws.Trust()
-	f.git("config", "--unset-all", TrustKey)
+	f.git("config", "--unset-all", truststore.Key)
 	if st, _ := ws.TrustStatus(); st.Trusted() || !st.Diff.NoRecord {
 		t.Fatalf("without the key: %+v", st.Diff)
 	}

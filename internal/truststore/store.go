@@ -1,4 +1,9 @@
-package promote
+// Package truststore keeps, in a clone's git directory, what the local
+// user trusts of laminar.toml's exec actions: the configuration's hash (a
+// git config key) and every file the commands run (a JSON record). No
+// push reaches either. Package trust compares; this package reads, writes
+// and revokes the record.
+package truststore
 
 import (
 	"crypto/sha256"
@@ -12,25 +17,31 @@ import (
 	"slices"
 
 	"github.com/git-laminar/git-laminar/internal/config"
-	"github.com/git-laminar/git-laminar/internal/plan"
+	"github.com/git-laminar/git-laminar/internal/gitrepo"
 	"github.com/git-laminar/git-laminar/internal/trust"
 )
+
+// Store is the trust record of one clone, for one configuration.
+type Store struct {
+	Repo   *gitrepo.Repo
+	Config *config.Config
+}
 
 // Exec actions run code from the repository: the commands in laminar.toml
 // and the scripts they run, all versioned, so whoever can push could
 // change them. They run only when the local user has trusted what they
 // run as it is now (see internal/trust): the configuration and every
 // covered file. The trusted state lives in the repository's common git
-// dir, which no push reaches: the configuration's hash under TrustKey in
-// its config file, and the covered files in TrustFile.
+// dir, which no push reaches: the configuration's hash under Key in its
+// config file, and the covered files in File.
 
-// TrustKey is the local git configuration key that records the hash of the
+// Key is the local git configuration key that records the hash of the
 // laminar.toml whose exec actions the user trusts.
-const TrustKey = "laminar.trusted"
+const Key = "laminar.trusted"
 
-// TrustFile is the trust record in the common git dir: the configuration's
+// File is the trust record in the common git dir: the configuration's
 // hash and each covered file's path, mode and content hash (JSON).
-const TrustFile = "laminar-trust.json"
+const File = "laminar-trust.json"
 
 // UntrustedError refuses to run exec actions whose configuration or
 // covered files are not as the local user trusted them.
@@ -47,9 +58,9 @@ func (e *UntrustedError) Error() string {
 		"(laminar.toml and those files are versioned: whoever can push could change them)", e.Config, e.Diff)
 }
 
-// TrustStatus is what trust covers now and how it compares with the
-// trusted state.
-type TrustStatus struct {
+// Status is what trust covers now and how it compares with the trusted
+// state.
+type Status struct {
 	Config     string // the configuration file, relative to the root when inside
 	ConfigHash string
 	Covered    []trust.Covered
@@ -63,15 +74,15 @@ type TrustStatus struct {
 
 // Trusted reports whether the configuration and every covered file are as
 // trusted.
-func (s *TrustStatus) Trusted() bool { return s.Diff.Trusted() }
+func (s *Status) Trusted() bool { return s.Diff.Trusted() }
 
-// TrustStatus reads the covered files and the trusted state.
-func (w *Workspace) TrustStatus() (*TrustStatus, error) {
+// Status reads the covered files and the trusted state.
+func (w Store) Status() (*Status, error) {
 	entries, err := w.trustEntries()
 	if err != nil {
 		return nil, err
 	}
-	st := &TrustStatus{Config: w.configName(), ConfigHash: w.Config.Hash}
+	st := &Status{Config: w.configName(), ConfigHash: w.Config.Hash}
 	st.Covered = trust.Cover(w.Config, entries, w.Repo.Root)
 	byPath := make(map[string]trust.Entry, len(entries))
 	for _, e := range entries {
@@ -94,29 +105,17 @@ func (w *Workspace) TrustStatus() (*TrustStatus, error) {
 
 // Trusted reports whether the configuration and what its exec actions run
 // are as the local user trusted them.
-func (w *Workspace) Trusted() (bool, error) {
-	st, err := w.TrustStatus()
+func (w Store) Trusted() (bool, error) {
+	st, err := w.Status()
 	if err != nil {
 		return false, err
 	}
 	return st.Trusted(), nil
 }
 
-// CheckTrust returns an *UntrustedError when committing p would run exec
-// actions that are not trusted, and nil otherwise.
-func (w *Workspace) CheckTrust(p plan.Plan) error {
-	if len(w.ExecCommands(p)) == 0 {
-		return nil
-	}
-	st, err := w.TrustStatus()
-	if err != nil {
-		return err
-	}
-	return w.checkTrust(p, st)
-}
-
-func (w *Workspace) checkTrust(p plan.Plan, st *TrustStatus) error {
-	cmds := w.ExecCommands(p)
+// Check returns an *UntrustedError when cmds, the exec actions a commit
+// would run ("rule: command"), are not trusted in st, and nil otherwise.
+func (w Store) Check(cmds []string, st *Status) error {
 	if len(cmds) == 0 || st.Trusted() {
 		return nil
 	}
@@ -125,8 +124,8 @@ func (w *Workspace) checkTrust(p plan.Plan, st *TrustStatus) error {
 
 // Trust records the configuration and its covered files as they are now.
 // It reports whether anything was recorded (false: already trusted).
-func (w *Workspace) Trust() (bool, error) {
-	st, err := w.TrustStatus()
+func (w Store) Trust() (bool, error) {
+	st, err := w.Status()
 	if err != nil {
 		return false, err
 	}
@@ -135,7 +134,7 @@ func (w *Workspace) Trust() (bool, error) {
 
 // TrustAs records st, the state the user was shown, as trusted; false when
 // it was trusted already.
-func (w *Workspace) TrustAs(st *TrustStatus) (bool, error) {
+func (w Store) TrustAs(st *Status) (bool, error) {
 	if st.Trusted() {
 		return false, nil
 	}
@@ -144,7 +143,7 @@ func (w *Workspace) TrustAs(st *TrustStatus) (bool, error) {
 
 // Revoke removes every trust recorded in this repository; it returns how
 // many records it removed.
-func (w *Workspace) Revoke() (int, error) {
+func (w Store) Revoke() (int, error) {
 	err := os.Remove(w.trustPath())
 	removed := 0
 	if err == nil {
@@ -152,15 +151,15 @@ func (w *Workspace) Revoke() (int, error) {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return 0, fmt.Errorf("removing the trust record: %w", err)
 	}
-	n, err := w.Repo.UnsetLocalConfig(TrustKey, nil)
+	n, err := w.Repo.UnsetLocalConfig(Key, nil)
 	return max(n, removed), err
 }
 
-// advanceTrust keeps the trust across git-laminar's own commit: when the
+// Advance keeps the trust across git-laminar's own commit: when the
 // state before it was trusted, the covered files the commit wrote (edited
 // tags, what the trusted exec actions rendered) are trusted as they are
 // now too. before is nil when the configuration has no exec actions.
-func (w *Workspace) advanceTrust(before *TrustStatus, committed []string) error {
+func (w Store) Advance(before *Status, committed []string) error {
 	if before == nil || !before.Trusted() {
 		return nil
 	}
@@ -168,7 +167,7 @@ func (w *Workspace) advanceTrust(before *TrustStatus, committed []string) error 
 	for _, p := range committed {
 		touched[p] = true
 	}
-	after, err := w.TrustStatus()
+	after, err := w.Status()
 	if err != nil {
 		return err
 	}
@@ -182,11 +181,11 @@ func (w *Workspace) advanceTrust(before *TrustStatus, committed []string) error 
 	return w.writeTrust(before.Record.Advance(after.ConfigHash, before.Files, after.Files, touched))
 }
 
-func (w *Workspace) trustPath() string { return filepath.Join(w.Repo.CommonDir, TrustFile) }
+func (w Store) trustPath() string { return filepath.Join(w.Repo.CommonDir, File) }
 
 // configName is the configuration's path as the record names it: relative
 // to the repository root when it lies inside.
-func (w *Workspace) configName() string {
+func (w Store) configName() string {
 	if rel, err := filepath.Rel(w.Repo.Root, w.Config.Path); err == nil && filepath.IsLocal(rel) {
 		return filepath.ToSlash(rel)
 	}
@@ -197,10 +196,10 @@ func (w *Workspace) configName() string {
 // says which configuration is trusted. A record whose configuration the key
 // does not name (the key was unset or changed by hand, or by a version of
 // git-laminar that recorded only the configuration) covers no file.
-func (w *Workspace) readTrust() (*trust.Record, error, error) {
-	vals, err := w.Repo.LocalConfig(TrustKey)
+func (w Store) readTrust() (*trust.Record, error, error) {
+	vals, err := w.Repo.LocalConfig(Key)
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading %s: %w", TrustKey, err)
+		return nil, nil, fmt.Errorf("reading %s: %w", Key, err)
 	}
 	var rec *trust.Record
 	var recErr error
@@ -227,14 +226,14 @@ func (w *Workspace) readTrust() (*trust.Record, error, error) {
 }
 
 // writeTrust writes the record, then names its configuration under
-// TrustKey. Stopped between the two, the key names another configuration
+// Key. Stopped between the two, the key names another configuration
 // and nothing is trusted: never more than the user trusted.
-func (w *Workspace) writeTrust(rec *trust.Record) error {
+func (w Store) writeTrust(rec *trust.Record) error {
 	data, err := rec.Encode()
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(w.Repo.CommonDir, TrustFile+".*.tmp")
+	tmp, err := os.CreateTemp(w.Repo.CommonDir, File+".*.tmp")
 	if err != nil {
 		return fmt.Errorf("writing the trust record: %w", err)
 	}
@@ -252,22 +251,22 @@ func (w *Workspace) writeTrust(rec *trust.Record) error {
 		os.Remove(tmp.Name())
 		return fmt.Errorf("writing the trust record: %w", err)
 	}
-	vals, err := w.Repo.LocalConfig(TrustKey)
+	vals, err := w.Repo.LocalConfig(Key)
 	if err != nil {
 		return err
 	}
 	if len(vals) == 1 && vals[0] == rec.ConfigHash {
 		return nil
 	}
-	if _, err := w.Repo.UnsetLocalConfig(TrustKey, nil); err != nil {
+	if _, err := w.Repo.UnsetLocalConfig(Key, nil); err != nil {
 		return err
 	}
-	return w.Repo.AddLocalConfig(TrustKey, rec.ConfigHash)
+	return w.Repo.AddLocalConfig(Key, rec.ConfigHash)
 }
 
 // trustEntries lists the tracked regular files and symlinks, with each
 // symlink's target.
-func (w *Workspace) trustEntries() ([]trust.Entry, error) {
+func (w Store) trustEntries() ([]trust.Entry, error) {
 	files, err := w.Repo.TrackedFiles()
 	if err != nil {
 		return nil, fmt.Errorf("listing tracked files: %w", err)
@@ -294,7 +293,7 @@ func (w *Workspace) trustEntries() ([]trust.Entry, error) {
 // what a command runs: a symlink by its target, a regular file by its
 // contents, with the mode the index gives it. A file the working tree
 // lacks has no mode and no hash.
-func (w *Workspace) coveredFile(e trust.Entry) (trust.File, error) {
+func (w Store) coveredFile(e trust.Entry) (trust.File, error) {
 	f := trust.File{Path: e.Path}
 	full := filepath.Join(w.Repo.Root, filepath.FromSlash(e.Path))
 	fi, err := os.Lstat(full)
@@ -326,9 +325,6 @@ func (w *Workspace) coveredFile(e trust.Entry) (trust.File, error) {
 	f.Mode, f.Hash = e.Mode, "sha256:"+hex.EncodeToString(h.Sum(nil))
 	return f, nil
 }
-
-// ruleName is how promotions, logs and messages name the i-th rule.
-func ruleName(u config.Update, i int) string { return trust.RuleLabel(u, i) }
 
 func hashOf(b []byte) string {
 	sum := sha256.Sum256(b)
