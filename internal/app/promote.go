@@ -200,6 +200,9 @@ func (p *promoter) run(ctx context.Context) (Status, error) {
 	}
 	tg, err := pushOnce(ctx, ws, p.opt.Remote, p.opt.Branch, r.deps)
 	p.rep.Remote, p.rep.Branch = tg.remote.Name, tg.branch
+	if tg.remote.URL != "" {
+		p.rep.Repository = gitrepo.Redact(tg.remote.URL)
+	}
 	if err != nil {
 		return StatusPushFailed, err
 	}

@@ -151,7 +151,7 @@ func (r *runner) lock(ctx context.Context) (func() error, Status, error) {
 		return nil, StatusUnfinished, err
 	}
 	r.rep.Recovered = settled
-	LogRecovered(r.log, settled)
+	logRecovered(r.log, settled)
 	return unlock, StatusOK, nil
 }
 
@@ -481,8 +481,8 @@ func (r *runner) propose(ctx context.Context, tip string) (*promote.Proposal, er
 	return prop, nil
 }
 
-// LogRecovered logs what was settled of an interrupted run.
-func LogRecovered(log *slog.Logger, s *gitrepo.Settled) {
+// logRecovered logs what was settled of an interrupted run.
+func logRecovered(log *slog.Logger, s *gitrepo.Settled) {
 	if s == nil {
 		return
 	}

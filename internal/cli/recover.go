@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"strings"
 
 	"github.com/git-laminar/git-laminar/internal/gitrepo"
@@ -58,14 +57,4 @@ func recoveredText(s *gitrepo.Settled) string {
 	}
 	b.WriteString(".")
 	return b.String()
-}
-
-// logRecovered logs what was settled of an interrupted run.
-func logRecovered(log *slog.Logger, s *gitrepo.Settled) {
-	if s == nil {
-		return
-	}
-	log.Warn("recovered an interrupted run", "op", s.Op, "pid", s.PID, "started", s.Started,
-		"committed", s.Committed, "restored", len(s.Restored), "completed", len(s.Completed),
-		"index", len(s.Index), "locks", len(s.Locks), "temps", len(s.Temps))
 }
