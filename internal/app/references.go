@@ -33,7 +33,8 @@ type ReferencesOptions struct {
 // repositories its laminar.toml rules manage, sorted by Image: what a
 // registry's "image X has a new tag" concerns. References no rule manages
 // are left out. It reads the working tree as it is, takes no lock and
-// asks no registry.
+// asks no registry. A clone without laminar.toml is an error wrapping
+// config.ErrNotFound.
 func References(ctx context.Context, dir string, opt ReferencesOptions) ([]ManagedImage, error) {
 	ws, err := promote.Open(dir, promote.OpenOptions{ConfigPath: opt.ConfigPath, Warn: opt.Warn})
 	if err != nil {
