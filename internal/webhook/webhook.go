@@ -222,8 +222,9 @@ func readBody(r *http.Request) ([]byte, *failure) {
 	if r.ContentLength > MaxBody {
 		return nil, &failure{msg: fmt.Sprintf("the body is longer than %d bytes", MaxBody), err: ErrTooLarge}
 	}
-	if r.Body == nil || r.Body == http.NoBody {
-		return nil, badPayload("no body")
+	if r.Body == nil {
+		// An empty body is bad JSON, said after the proof is checked.
+		return nil, nil
 	}
 	tooLarge := &failure{msg: fmt.Sprintf("the body is longer than %d bytes", MaxBody), err: ErrTooLarge}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
