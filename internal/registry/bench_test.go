@@ -87,3 +87,59 @@ func work(b *testing.B, c *registry.Client, repos []string, images bool) {
 		}
 	}
 }
+
+// BenchmarkThrottled lists R repositories from a registry that answers 429
+// (with Retry-After) beyond 50 requests per second, in bursts of 50 or of
+// 5, with 15ms latency, from a cold client with the default settings: the
+// host's rate has to be learned. x50rps is the time taken over what the
+// registry's bucket allows for the requests it served, (served - burst) /
+// 50 (target: at most 1.2); late429% is the share of requests answered 429
+// more than a second after the first (target: under 5).
+func BenchmarkThrottled(b *testing.B) {
+	const (
+		repoCount = 500
+		limit     = 50
+	)
+	s := registrytest.NewServer(registrytest.ServerOptions{})
+	defer s.Close()
+	var repos []string
+	for r := range repoCount {
+		repo := s.Repo(fmt.Sprintf("acme/app%03d", r))
+		if _, err := registrytest.PushTags(context.Background(), repo, map[string]time.Time{"v1": t0}); err != nil {
+			b.Fatal(err)
+		}
+		repos = append(repos, repo)
+	}
+	for _, burst := range []int{limit, 5} {
+		b.Run(fmt.Sprintf("burst=%d", burst), func(b *testing.B) {
+			var took time.Duration
+			var served, total, late int
+			for i := range b.N {
+				b.StopTimer()
+				// A fresh, full bucket for every round (a new Throttle
+				// value makes a new bucket).
+				s.Update(func(o *registrytest.ServerOptions) {
+					o.Latency = 15 * time.Millisecond
+					o.Throttle = registrytest.Throttle{RPS: limit + float64(i%2)/1000, Burst: burst}
+				})
+				s.ResetCounts()
+				c := registry.New(registry.Options{Keychain: keychain{}})
+				b.StartTimer()
+				start := time.Now()
+				for repo, tl := range c.TagsOf(context.Background(), repos) {
+					if tl.Err != nil {
+						b.Fatalf("%s: %v", repo, tl.Err)
+					}
+				}
+				took += time.Since(start)
+				cs := s.Counts()
+				served += cs.Total - cs.Throttled - burst
+				total += cs.Total
+				late += cs.ThrottledLate
+			}
+			b.ReportMetric(took.Seconds()/(float64(served)/limit), "x50rps")
+			b.ReportMetric(100*float64(late)/float64(total), "late429%")
+			b.ReportMetric(float64(total)/float64(b.N), "requests/op")
+		})
+	}
+}

@@ -29,8 +29,8 @@ var (
 	// repositories from anonymous users also answer this way.
 	ErrNotFound = errors.New("not found")
 	// ErrRateLimited: the registry answered 429 Too Many Requests and kept
-	// doing so through the retries, or asked to wait longer than a request
-	// may take. Waiting, a lower rps for the registry, or logging in (for
+	// doing so through the retries, or asked to wait (Retry-After, a spent
+	// quota) longer than a request may take. Waiting, a lower rps for the registry, or logging in (for
 	// registries with higher limits for known users) helps.
 	ErrRateLimited = errors.New("rate limited by the registry")
 )
@@ -112,6 +112,10 @@ func classify(err error) error {
 	var cerr *CredentialError
 	if errors.As(err, &cerr) {
 		return ErrUnauthorized
+	}
+	var perr *pausedError
+	if errors.As(err, &perr) {
+		return ErrRateLimited
 	}
 	var terr *transport.Error
 	if errors.As(err, &terr) {

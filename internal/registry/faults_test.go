@@ -68,8 +68,10 @@ func TestRetryAfter(t *testing.T) {
 			minGap:  95 * time.Millisecond, maxGap: time.Second, wantLists: 3},
 		{name: "longer than the budget: no wait, rate limited", retryAfter: func() string { return "3600" }, fails: 100,
 			budget: 5 * time.Second, maxTotal: time.Second, wantLists: 1, want: registry.ErrRateLimited},
+		// Each 429 halves the host's rate, down to one request a second:
+		// the third try waits for it.
 		{name: "attempts run out: rate limited", retryAfter: func() string { return "0" }, fails: 100,
-			backoff: remote.Backoff{Duration: time.Millisecond, Factor: 1, Steps: 3}, maxTotal: time.Second, wantLists: 3, want: registry.ErrRateLimited},
+			backoff: remote.Backoff{Duration: time.Millisecond, Factor: 1, Steps: 3}, maxTotal: 5 * time.Second, wantLists: 3, want: registry.ErrRateLimited},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,9 +6,10 @@
 // bump run at scale needs:
 //
 //   - each repository listed once per run, many at once, within limits on
-//     requests in flight overall and per registry host and a token-bucket
-//     rate per host, so that a slow or failing registry holds up only its
-//     own images;
+//     requests in flight overall and per registry host and a rate per host
+//     that adapts to the host's 429s, 503s and quota headers (see pace.go),
+//     so that a slow, failing or throttling registry holds up only its own
+//     images;
 //   - per-request timeouts, and retries of 429, 408 and 5xx answers with
 //     exponential backoff and jitter that honour Retry-After;
 //   - tag lists read in pages of a configurable size, up to a cap;
@@ -55,10 +56,6 @@ const (
 	// host: enough to hide latency, few enough not to look like abuse. A
 	// slow host fills its own slots, not the others'.
 	DefaultHostConcurrency = 8
-	// DefaultRPS is the steady request rate per registry host, with a
-	// burst of as many. Below the published read limits of ECR, GHCR and
-	// Docker Hub's API; a warm run sends nothing at all.
-	DefaultRPS = 20
 	// DefaultPageSize is the n= of tag list requests: the largest page
 	// every major registry accepts (Quay rejects more than 100; ECR takes
 	// up to 1000, GHCR and Docker Hub return up to 100 anyway). A thousand
@@ -111,8 +108,10 @@ type Options struct {
 	// HostConcurrency bounds the requests in flight to one registry host.
 	// Default DefaultHostConcurrency; Settings.Concurrency overrides it.
 	HostConcurrency int
-	// RPS is the request rate allowed per registry host. Default
-	// DefaultRPS; negative: unlimited. Settings.RPS overrides it.
+	// RPS is a hard cap on the request rate per registry host, with a
+	// burst of as many. Default (zero or negative): none; every host's rate
+	// adapts to its answers either way (see pace.go). Settings.RPS
+	// overrides it.
 	RPS float64
 	// Timeout bounds one request. Default DefaultTimeout.
 	Timeout time.Duration
@@ -199,12 +198,7 @@ func New(opt Options) *Client {
 	}
 	opt.Concurrency = cmp.Or(max(opt.Concurrency, 0), DefaultConcurrency)
 	opt.HostConcurrency = cmp.Or(max(opt.HostConcurrency, 0), DefaultHostConcurrency)
-	switch {
-	case opt.RPS == 0:
-		opt.RPS = DefaultRPS
-	case opt.RPS < 0:
-		opt.RPS = 0 // unlimited
-	}
+	opt.RPS = max(opt.RPS, 0)
 	opt.Timeout = cmp.Or(max(opt.Timeout, 0), DefaultTimeout)
 	opt.PageSize = cmp.Or(max(opt.PageSize, 0), DefaultPageSize)
 	switch {

@@ -42,7 +42,7 @@ type Settings struct {
 
 	PageSize    int           // n= of tag list requests; default DefaultPageSize
 	MaxTags     int           // tags read per repository at most; default DefaultMaxTags
-	RPS         float64       // requests per second to the host; default DefaultRPS
+	RPS         float64       // hard cap on requests per second to the host; default none (adaptive)
 	Concurrency int           // requests in flight to the host; default DefaultHostConcurrency
 	Timeout     time.Duration // per request, body included; default DefaultTimeout
 	// API names the registry's own API that its repositories are listed

@@ -78,7 +78,17 @@ func TestParseRetryAfter(t *testing.T) {
 		{"Fri, 02 Jan 2026 03:00:00 GMT", 0, true},
 		{"soon", 0, false},
 		{"", 0, false},
-		{"999999999", 24 * time.Hour, true},
+		// Capped: a registry asking for days gets MaxRetryAfter.
+		{"999999999", MaxRetryAfter, true},
+		{"99999999999999999999999999", MaxRetryAfter, true},
+		{"60", time.Minute, true},
+		{"Sat, 02 Jan 2027 03:04:05 GMT", MaxRetryAfter, true},
+		// Garbage is no Retry-After: the backoff applies.
+		{"1.5", 0, false},
+		{"+3", 0, false},
+		{"3 seconds", 0, false},
+		{"-99999999999999999999999", 0, false},
+		{"Fri, 32 Jan 2026 03:04:15 GMT", 0, false},
 	} {
 		if got, ok := parseRetryAfter(tt.in, now); got != tt.want || ok != tt.ok {
 			t.Errorf("parseRetryAfter(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.ok)

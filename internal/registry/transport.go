@@ -19,18 +19,17 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // limiter is the bottom of the client's HTTP stack, under ggcr's
 // authentication: every request to a registry, token exchanges and pings
 // included, passes through it once per attempt. It gives each host its own
-// bound on requests in flight, its own token bucket and its own pause after
-// a 429, so a slow or failing registry never holds up another; it bounds
-// requests in flight overall; it times out each request; it retries 429,
-// 408 and 5xx answers and dropped connections with exponential backoff and
-// jitter, honouring Retry-After; and it counts what it sends.
+// bound on requests in flight and its own adaptive rate and pause after a
+// 429 or 503 (see pace.go), so a slow, failing or throttling registry
+// never holds up another; it bounds requests in flight overall; it times
+// out each request; it retries 429, 408 and 5xx answers and dropped
+// connections with exponential backoff and jitter, honouring Retry-After;
+// and it counts what it sends.
 //
 // Connections are reused: hosts without TLS settings of their own share one
 // *http.Transport; a host with a CA bundle, client certificate or insecure
@@ -66,7 +65,7 @@ type retryPolicy struct {
 type host struct {
 	name    string
 	sem     chan struct{}
-	lim     *rate.Limiter // nil: unlimited
+	pace    *pace
 	timeout time.Duration
 	rt      http.RoundTripper
 	initErr error
@@ -74,9 +73,6 @@ type host struct {
 	forceTLS  bool        // CA or client certificate configured: speak HTTPS even where ggcr chose HTTP
 	insecure  bool        // may fall back to plain HTTP
 	plainHTTP atomic.Bool // learned: the host does not speak TLS
-
-	pauseMu    sync.Mutex
-	pauseUntil time.Time
 }
 
 func newLimiter(base http.RoundTripper, concurrency int, rp retryPolicy, defs hostSettings, set *settingsSet, stats *counters) *limiter {
@@ -122,11 +118,7 @@ func (l *limiter) host(name string) *host {
 		rt:       l.base,
 		forceTLS: hs.caFile != "" || hs.certFile != "",
 		insecure: hs.insecure,
-	}
-	if rps := cmpOr(hs.rps, l.defs.rps); rps > 0 && !math.IsInf(rps, 1) {
-		// A burst of one second's worth: a run's first requests go out at
-		// once, a long run settles at rps.
-		h.lim = rate.NewLimiter(rate.Limit(rps), max(1, int(rps)))
+		pace:     newPace(cmpOr(hs.rps, l.defs.rps)),
 	}
 	if h.forceTLS || h.insecure {
 		h.rt, h.initErr = tlsTransport(l.base, hs)
@@ -210,6 +202,8 @@ func (l *limiter) roundTrip(req *http.Request) (*http.Response, error) {
 	}
 	ctx := req.Context()
 	start := time.Now()
+	deadline := start.Add(l.retry.budget)
+	counted := quotaCounts(h.name, req)
 	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 	for attempt := 1; ; attempt++ {
 		try := req
@@ -221,7 +215,13 @@ func (l *limiter) roundTrip(req *http.Request) (*http.Response, error) {
 			try = req.Clone(ctx)
 			try.Body = body
 		}
-		resp, err := l.once(try, h)
+		resp, sentAt, err := l.once(try, h, deadline, counted)
+		if throttle(resp) {
+			// Everyone asking this host waits, not only this request,
+			// and the host is asked more slowly from now on.
+			wait, _ := l.retryAfter(resp, nil, attempt)
+			h.pace.throttled(sentAt, time.Now(), wait)
+		}
 		if ctx.Err() != nil || !replayable || attempt >= l.retry.attempts {
 			return resp, err
 		}
@@ -234,11 +234,10 @@ func (l *limiter) roundTrip(req *http.Request) (*http.Response, error) {
 			// the failure (often a 429 with a long Retry-After) up.
 			return resp, err
 		}
+		if dl, ok := ctx.Deadline(); ok && time.Now().Add(wait).After(dl) {
+			return resp, err // nor waiting past the caller's deadline
+		}
 		if resp != nil {
-			if resp.StatusCode == http.StatusTooManyRequests {
-				// Everyone asking this host waits, not only this request.
-				h.pause(wait)
-			}
 			io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 			resp.Body.Close()
 		}
@@ -249,37 +248,47 @@ func (l *limiter) roundTrip(req *http.Request) (*http.Response, error) {
 	}
 }
 
-// once sends one attempt within the host's and the overall limits.
-func (l *limiter) once(req *http.Request, h *host) (*http.Response, error) {
+// once sends one attempt within the host's and the overall limits, and
+// says when it went out. A request that would have to wait for its host's
+// pause beyond deadline fails at once, rate limited.
+func (l *limiter) once(req *http.Request, h *host, deadline time.Time, counted bool) (*http.Response, time.Time, error) {
 	ctx := req.Context()
 	select {
 	case h.sem <- struct{}{}:
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, time.Time{}, ctx.Err()
 	}
 	defer func() { <-h.sem }()
-	if err := h.waitPause(ctx); err != nil {
-		return nil, err
-	}
-	if h.lim != nil {
-		if err := h.lim.Wait(ctx); err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			return nil, err
+	for {
+		if err := h.waitPause(ctx, deadline, counted); err != nil {
+			return nil, time.Time{}, err
+		}
+		r := h.pace.reserve(time.Now())
+		if !r.OK() || r.Delay() == 0 {
+			break
+		}
+		if err := sleep(ctx, r.Delay()); err != nil {
+			r.Cancel()
+			return nil, time.Time{}, err
+		}
+		// Paused while it waited its turn: its turn was at the old rate.
+		if !h.pace.pausedUntil(counted).After(time.Now()) {
+			break
 		}
 	}
 	select {
 	case l.global <- struct{}{}:
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, time.Time{}, ctx.Err()
 	}
 	defer func() { <-l.global }()
 
 	// Charged per attempt: retries and token exchanges cost requests too.
 	if err := budgetFrom(ctx).take(); err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
+	sentAt := time.Now()
+	h.pace.sent(sentAt)
 	l.stats.count(req)
 	tctx, cancel := context.WithTimeout(ctx, h.timeout)
 	out := req.WithContext(tctx)
@@ -304,21 +313,28 @@ func (l *limiter) once(req *http.Request, h *host) (*http.Response, error) {
 	}
 	if err != nil {
 		cancel()
-		return nil, err
+		return nil, sentAt, err
 	}
 	if resp.StatusCode == http.StatusTooManyRequests {
 		l.stats.rateLimited.Add(1)
 	}
+	now := time.Now()
+	if q, ok := parseQuota(resp.Header); ok && counted {
+		h.pace.quota(q, now)
+	}
+	if !throttle(resp) && resp.StatusCode < 500 {
+		h.pace.answered(sentAt, now)
+	}
 	if err := l.limits.guardAnswer(req, resp); err != nil {
 		cancel()
-		return nil, err
+		return nil, sentAt, err
 	}
 	// The timeout covers the body too: it ends when the body is closed.
 	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
 	// ggcr resolves Link headers and checks schemes against the request
 	// it made, not the one we rewrote.
 	resp.Request = req
-	return resp, nil
+	return resp, sentAt, nil
 }
 
 func cloneURL(req *http.Request, scheme string) *url.URL {
@@ -348,22 +364,34 @@ func (b *cancelBody) Close() error {
 	return err
 }
 
-func (h *host) pause(d time.Duration) {
-	h.pauseMu.Lock()
-	defer h.pauseMu.Unlock()
-	if until := time.Now().Add(d); until.After(h.pauseUntil) {
-		h.pauseUntil = until
-	}
-}
-
-func (h *host) waitPause(ctx context.Context) error {
-	h.pauseMu.Lock()
-	d := time.Until(h.pauseUntil)
-	h.pauseMu.Unlock()
+// waitPause waits while the host is paused, or fails at once when the
+// pause lasts beyond deadline or ctx's: waiting for nothing helps no one,
+// and a Retry-After of days must not hold a run until its --timeout.
+func (h *host) waitPause(ctx context.Context, deadline time.Time, counted bool) error {
+	until := h.pace.pausedUntil(counted)
+	d := time.Until(until)
 	if d <= 0 {
 		return nil
 	}
+	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
+		deadline = dl
+	}
+	if until.After(deadline) {
+		return &pausedError{host: h.name, wait: d}
+	}
 	return sleep(ctx, d)
+}
+
+// pausedError is a request not sent because its host asked to be left
+// alone (Retry-After, a spent quota) for longer than the request may wait.
+type pausedError struct {
+	host string
+	wait time.Duration
+}
+
+func (e *pausedError) Error() string {
+	return fmt.Sprintf("%s asked to be left alone for %s more (Retry-After or a spent quota), longer than a request may wait",
+		e.host, e.wait.Round(time.Second))
 }
 
 // retryAfter decides whether an attempt that ended with resp or err is
@@ -399,23 +427,21 @@ func (l *limiter) backoff(attempt int) time.Duration {
 }
 
 // parseRetryAfter reads a Retry-After header: delay-seconds or an
-// HTTP-date.
+// HTTP-date, at most MaxRetryAfter. Anything else (a negative number, a
+// fraction, a date that does not parse) is not a Retry-After at all.
 func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0, false
 	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs < 0 {
-			return 0, false
-		}
-		if secs > int64(24*time.Hour/time.Second) {
-			secs = int64(24 * time.Hour / time.Second)
+	if secs, err := strconv.ParseUint(v, 10, 64); err == nil || errors.Is(err, strconv.ErrRange) && strings.Trim(v, "0123456789") == "" {
+		if err != nil || secs > uint64(MaxRetryAfter/time.Second) {
+			return MaxRetryAfter, true
 		}
 		return time.Duration(secs) * time.Second, true
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0), true
+		return min(max(t.Sub(now), 0), MaxRetryAfter), true
 	}
 	return 0, false
 }

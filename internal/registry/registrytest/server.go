@@ -11,6 +11,7 @@ package registrytest
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/tls"
@@ -22,6 +23,7 @@ import (
 	"io"
 	"log"
 	"maps"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -32,6 +34,7 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/registry"
+	"golang.org/x/time/rate"
 )
 
 // ServerOptions switch on the behaviours of a Server. The zero value is a
@@ -79,8 +82,22 @@ type ServerOptions struct {
 	// times, from what the server notes of pushed manifests as ListTimes
 	// does. See harbor.go. It may be switched on and off at any time.
 	Harbor bool
+	// Throttle, when its RPS is set, holds every request (pings and token
+	// exchanges included) to a token bucket, as a registry with a rate
+	// limit does: a request beyond it is answered 429 TOOMANYREQUESTS with
+	// Retry-After, the whole seconds until the bucket has a token again
+	// (at least one). The bucket is kept across Update calls that leave
+	// Throttle as it is.
+	Throttle Throttle
 	// Log receives the inner registry's log lines. Default: discarded.
 	Log *log.Logger
+}
+
+// Throttle is a token bucket: RPS requests per second, bursts of Burst
+// (default: one second's worth).
+type Throttle struct {
+	RPS   float64
+	Burst int
 }
 
 // Kind is what a request asks of the registry.
@@ -140,6 +157,12 @@ type Counts struct {
 	Total          int
 	// MaxInFlight is the most requests that were being served at once.
 	MaxInFlight int
+	// Throttled counts the requests answered 429 by Throttle, and
+	// ThrottledLate those of them answered more than a second after First.
+	Throttled, ThrottledLate int
+	// First and Last are when the first and the last request counted
+	// arrived.
+	First, Last time.Time
 }
 
 // Server is a registry on 127.0.0.1. Close it when done.
@@ -151,6 +174,8 @@ type Server struct {
 
 	mu       sync.Mutex
 	counts   Counts
+	bucket   *rate.Limiter // of opt.Throttle
+	bucketOf Throttle
 	inFlight int
 	pushed   map[string]map[string]pushedManifest // repo → tag → what it names (ListTimes, Harbor)
 	pushes   int64                                // manifests noted so far, to order them
@@ -269,7 +294,12 @@ func (s *Server) resetLocked() {
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	kind, repo := KindOf(r)
+	now := time.Now()
 	s.mu.Lock()
+	if s.counts.First.IsZero() {
+		s.counts.First = now
+	}
+	s.counts.Last = now
 	s.inFlight++
 	s.counts.Total++
 	s.counts.ByKind[kind]++
@@ -296,6 +326,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			t.Stop()
 			return
 		}
+	}
+	if opt.Throttle.RPS > 0 && s.throttled(w, r, opt.Throttle) {
+		return
 	}
 	if opt.Username != "" {
 		u, p, ok := r.BasicAuth()
@@ -328,6 +361,31 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.inner.ServeHTTP(w, r)
+}
+
+// throttled takes a token from the bucket of t, or answers r 429.
+func (s *Server) throttled(w http.ResponseWriter, r *http.Request, t Throttle) bool {
+	now := time.Now()
+	s.mu.Lock()
+	if s.bucket == nil || s.bucketOf != t {
+		s.bucket = rate.NewLimiter(rate.Limit(t.RPS), cmp.Or(t.Burst, max(1, int(t.RPS))))
+		s.bucketOf = t
+	}
+	res := s.bucket.ReserveN(now, 1)
+	wait := res.DelayFrom(now)
+	if wait == 0 {
+		s.mu.Unlock()
+		return false
+	}
+	res.CancelAt(now)
+	s.counts.Throttled++
+	if now.Sub(s.counts.First) > time.Second {
+		s.counts.ThrottledLate++
+	}
+	s.mu.Unlock()
+	w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
+	writeError(w, r, http.StatusTooManyRequests)
+	return true
 }
 
 // WriteError answers r with status and the error body a registry would

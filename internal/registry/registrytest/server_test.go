@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
@@ -126,8 +128,42 @@ func TestAuthFailAndCounts(t *testing.T) {
 		Total:          3,
 		MaxInFlight:    1,
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(Counts{}, "First", "Last")); diff != "" {
 		t.Errorf("Counts (-want +got):\n%s", diff)
+	}
+	if got.First.IsZero() || got.Last.Before(got.First) {
+		t.Errorf("first request at %v, last at %v", got.First, got.Last)
+	}
+}
+
+// Throttle answers 429 with Retry-After once its bucket is empty, and
+// counts those answers.
+func TestThrottle(t *testing.T) {
+	s := NewServer(ServerOptions{Throttle: Throttle{RPS: 0.01, Burst: 2}})
+	defer s.Close()
+	var codes []int
+	var retryAfter string
+	for range 4 {
+		resp, err := http.Get(s.URL() + "/v2/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		codes = append(codes, resp.StatusCode)
+		if resp.StatusCode == http.StatusTooManyRequests {
+			retryAfter = resp.Header.Get("Retry-After")
+		}
+	}
+	if want := []int{200, 200, 429, 429}; !cmp.Equal(codes, want) {
+		t.Errorf("answers %v, want %v", codes, want)
+	}
+	// A token every 100 s: the next is 100 s away, give or take the time
+	// the requests took.
+	if n, err := strconv.Atoi(retryAfter); err != nil || n < 99 || n > 100 {
+		t.Errorf("Retry-After %q, want about 100", retryAfter)
+	}
+	if c := s.Counts(); c.Throttled != 2 || c.Total != 4 {
+		t.Errorf("%d throttled of %d, want 2 of 4", c.Throttled, c.Total)
 	}
 }
 
