@@ -54,7 +54,7 @@ type preset struct{ n, r, t, runs int }
 
 var presets = map[string]preset{
 	"small":  {500, 20, 50, 5},
-	"medium": {5000, 100, 150, 3},
+	"medium": {5000, 100, 100, 3},
 	"large":  {20000, 500, 300, 3},
 }
 
@@ -62,6 +62,8 @@ type options struct {
 	preset        string
 	n, r, t, runs int
 	latency       time.Duration
+	spread        time.Duration
+	throttle      float64
 	pageSize      int
 	bin           string
 	json, keep    bool
@@ -80,12 +82,14 @@ func main() {
 		return
 	}
 	var o options
-	flag.StringVar(&o.preset, "preset", "small", "small (N=500,R=20,T=50) | medium (5000,100,150) | large (20000,500,300)")
+	flag.StringVar(&o.preset, "preset", "small", "small (N=500,R=20,T=50) | medium (5000,100,100) | large (20000,500,300)")
 	flag.IntVar(&o.n, "n", 0, "files in the manifests repository (overrides the preset)")
 	flag.IntVar(&o.r, "r", 0, "managed repositories in the registry (overrides the preset)")
 	flag.IntVar(&o.t, "t", 0, "tags per repository (overrides the preset)")
 	flag.IntVar(&o.runs, "runs", 0, "timed runs per phase (default 5 for small, 3 otherwise)")
-	flag.DurationVar(&o.latency, "latency", 20*time.Millisecond, "latency the registry adds to every request")
+	flag.DurationVar(&o.latency, "latency", 10*time.Millisecond, "latency the registry adds to every request")
+	flag.DurationVar(&o.spread, "latency-spread", 10*time.Millisecond, "a random part of up to this much added to each request's latency")
+	flag.Float64Var(&o.throttle, "throttle", 50, "requests per second (bursts of as many) of the throttled phase's registry, which answers 429\nwith Retry-After beyond them; 0: no throttled phase")
 	flag.IntVar(&o.pageSize, "page-size", 100, "tags per page of a tag list")
 	flag.StringVar(&o.bin, "bin", "", "the git-laminar binary (default: go build ./cmd/git-laminar into the temp dir)")
 	flag.BoolVar(&o.json, "json", false, "print the results as JSON")
@@ -93,12 +97,12 @@ func main() {
 	flag.Uint64Var(&o.seed, "seed", 1, "seed of the generator")
 	flag.StringVar(&o.refresh, "refresh", "auto", "how the newest phase expires the cached tag lists: flag (bump --refresh), ttl (LAMINAR_CACHE_TTL=1s\nafter a second), none, or auto (flag if bump has it, else ttl if the binary knows the variable)")
 	flag.StringVar(&o.extraTOML, "toml", "", "TOML appended to the generated laminar.toml")
-	flag.StringVar(&o.regSettings, "registry-settings", "rps = 1000000",
-		"TOML keys for the bench's [[registry]] table, ';'-separated. The default lifts the tool's\nper-host rate limit, which would bound the listing of the large preset alone to minutes;\n'' measures the tool's defaults")
+	flag.StringVar(&o.regSettings, "registry-settings", "",
+		"TOML keys for the bench's [[registry]] table, ';'-separated, e.g. 'concurrency = 32'. Default: none,\nthe tool's defaults")
 	flag.StringVar(&o.tmp, "tmp", "", "directory for the temp dir (default $TMPDIR; /dev/shm keeps a slow disk out of the figures)")
 	flag.StringVar(&o.ttl, "ttl", "1h", `[cache] ttl of the generated laminar.toml, so that warm runs are within it ("": leave the table out)`)
-	flag.IntVar(&o.concurrency, "concurrency", min(registry.DefaultConcurrency, registry.DefaultHostConcurrency),
-		"repositories listed at once by the lower bound (the tool's default for one registry host)")
+	flag.IntVar(&o.concurrency, "concurrency", registry.DefaultConcurrency,
+		"repositories listed at once by the lower bound (the tool's default over all registries)")
 	flag.Parse()
 	p, ok := presets[o.preset]
 	if !ok {
@@ -127,6 +131,9 @@ func main() {
 	}
 	res.print(os.Stdout)
 }
+
+// throttleBurst is the burst of the throttled registry: one second's worth.
+func throttleBurst(rps float64) int { return max(1, int(rps)) }
 
 func or(v, def int) int {
 	if v > 0 {
@@ -180,7 +187,8 @@ func run(ctx context.Context, o options) (*result, error) {
 
 	res := &result{
 		RegistrySettings: o.regSettings, TTL: o.ttl,
-		Preset: o.preset, N: o.n, R: o.r, T: o.t, Runs: o.runs, Latency: o.latency.String(),
+		Preset: o.preset, N: o.n, R: o.r, T: o.t, Runs: o.runs, Latency: o.latency.String(), Spread: o.spread.String(),
+		Throttle: o.throttle,
 		PageSize: o.pageSize, Concurrency: o.concurrency, Cores: numCPU(), Date: time.Now().UTC().Format(time.RFC3339),
 		Bin: bin,
 	}
@@ -228,7 +236,12 @@ func run(ctx context.Context, o options) (*result, error) {
 	logf("generated %d files (%.1f MB), %d managed and %d other references, in %s",
 		gen.Files, float64(gen.Bytes)/1e6, gen.ManagedRefs, gen.UnmanagedRefs, res.GenTime)
 
-	srv.Update(func(so *registrytest.ServerOptions) { so.Latency = o.latency })
+	srv.Update(func(so *registrytest.ServerOptions) { so.Latency, so.LatencySpread = o.latency, o.spread })
+	base, err := r.gitOut(ctx, "rev-parse", "HEAD")
+	if err != nil {
+		return nil, err
+	}
+	base = strings.TrimSpace(base)
 
 	// Features of the binary.
 	var feat features
@@ -292,6 +305,13 @@ func run(ctx context.Context, o options) (*result, error) {
 	listTimes := &phase{Name: "list-times", What: fmt.Sprintf("ggcr remote.List x%d repos, %d at once, tag lists with build times (GCR's manifest map)", len(gen.Referenced), o.concurrency)}
 	coldTimes := &phase{Name: "cold-times", What: "git laminar bump --dry-run, empty cache, tag lists with build times (GCR's manifest map)", Baseline: "list-times"}
 	setListTimes := func(on bool) { srv.Update(func(so *registrytest.ServerOptions) { so.ListTimes = on }) }
+	// The cold run again, committing: what a bump costs beyond its diff.
+	yes := &phase{Name: "yes", What: "git laminar bump --yes, empty cache (the commit reset after each run)", Baseline: "cold"}
+	// The version rules against the same registry throttled: it answers
+	// 429 with Retry-After beyond o.throttle requests per second. Its bound
+	// is what the bucket allows for the requests it served.
+	throttled := &phase{Name: "throttled", What: fmt.Sprintf("git laminar --config semver-only.toml bump --dry-run, empty cache, registry answering 429 beyond %g rps (bursts of %d)", o.throttle, throttleBurst(o.throttle)), Baseline: "throttle-bound"}
+	throttleBound := &phase{Name: "throttle-bound", What: fmt.Sprintf("(requests served - burst) / %g rps: what the throttled registry allows for them", o.throttle)}
 	for i := range o.runs {
 		logf("round %d/%d: list, grep, scan, cold bump", i+1, o.runs)
 		s, err := listLowerBound(ctx, srv, gen.Referenced, o.concurrency)
@@ -322,6 +342,37 @@ func run(ctx context.Context, o options) (*result, error) {
 		}
 		coldSemver.add(s)
 
+		if err := os.RemoveAll(coldDir); err != nil {
+			return nil, err
+		}
+		if s, err = r.tool(ctx, coldDir, "bump", "--yes"); err != nil {
+			return nil, err
+		}
+		yes.add(s)
+		if _, err := r.gitOut(ctx, "reset", "-q", "--hard", base); err != nil {
+			return nil, err
+		}
+
+		if o.throttle > 0 {
+			if err := os.RemoveAll(coldDir); err != nil {
+				return nil, err
+			}
+			srv.ResetThrottle()
+			srv.Update(func(so *registrytest.ServerOptions) {
+				so.Throttle = registrytest.Throttle{RPS: o.throttle, Burst: throttleBurst(o.throttle)}
+			})
+			s, err = r.tool(ctx, coldDir, "--config", semverOnly, "bump", "--dry-run")
+			srv.Update(func(so *registrytest.ServerOptions) { so.Throttle = registrytest.Throttle{} })
+			if err != nil {
+				return nil, err
+			}
+			throttled.add(s)
+			served := max(s.Total-s.Throttled-throttleBurst(o.throttle), 0)
+			throttleBound.add(sample{Wall: time.Duration(float64(served) / o.throttle * float64(time.Second)), Total: served})
+			logf("  throttled %s: %d requests, %d answered 429 (%d after the first second); bound %s", round(s.Wall), s.Total,
+				s.Throttled, s.ThrottledLate, round(throttleBound.last()))
+		}
+
 		setListTimes(true)
 		if s, err = listLowerBound(ctx, srv, gen.Referenced, o.concurrency); err != nil {
 			return nil, err
@@ -336,8 +387,8 @@ func run(ctx context.Context, o options) (*result, error) {
 			return nil, err
 		}
 		coldTimes.add(s)
-		logf("  list %s, grep %s, scan %s, cold %s, cold-semver %s, list-times %s, cold-times %s", round(list.last()), round(grep.last()),
-			round(scan.last()), round(cold.last()), round(coldSemver.last()), round(listTimes.last()), round(coldTimes.last()))
+		logf("  list %s, grep %s, scan %s, cold %s, cold-semver %s, yes %s, list-times %s, cold-times %s", round(list.last()), round(grep.last()),
+			round(scan.last()), round(cold.last()), round(coldSemver.last()), round(yes.last()), round(listTimes.last()), round(coldTimes.last()))
 	}
 
 	// Warm: one run fills the cache, then runs within the TTL.
@@ -412,7 +463,11 @@ func run(ctx context.Context, o options) (*result, error) {
 	}
 
 	res.Features = feat
-	res.Phases = []*phase{list, grep, scan, cold, coldSemver, listTimes, coldTimes, fill, warm}
+	res.Phases = []*phase{list, grep, scan, cold, coldSemver, yes, listTimes, coldTimes}
+	if o.throttle > 0 {
+		res.Phases = append(res.Phases, throttleBound, throttled)
+	}
+	res.Phases = append(res.Phases, fill, warm)
 	if nb.NA == "" {
 		res.Phases = append(res.Phases, newest)
 	}

@@ -27,6 +27,10 @@ type sample struct {
 	Requests map[string]int `json:"requests,omitempty"` // by kind
 	Total    int            `json:"requests_total"`     // every request
 	InFlight int            `json:"max_in_flight"`      // most requests served at once
+	// Answered 429 by a throttled registry, and those of them more than a
+	// second after the first request.
+	Throttled     int `json:"throttled,omitempty"`
+	ThrottledLate int `json:"throttled_late,omitempty"`
 	Exit     int            `json:"exit"`               // the child's exit status
 	Notes    []string       `json:"notes,omitempty"`    // e.g. failures the tool reported
 	// Promotions a bump proposed, counted in its summary.
@@ -112,6 +116,7 @@ func (s *sample) setCounts(c registrytest.Counts) {
 	}
 	s.Total = c.Total
 	s.InFlight = c.MaxInFlight
+	s.Throttled, s.ThrottledLate = c.Throttled, c.ThrottledLate
 }
 
 // promotions counts the summary lines of a bump ("Promotions:" block).

@@ -118,6 +118,8 @@ type result struct {
 	T                int            `json:"t"`
 	Runs             int            `json:"runs"`
 	Latency          string         `json:"latency"`
+	Spread           string         `json:"latency_spread"`
+	Throttle         float64        `json:"throttle_rps"`
 	PageSize         int            `json:"page_size"`
 	Concurrency      int            `json:"concurrency"`
 	Bin              string         `json:"bin"`
@@ -151,6 +153,8 @@ func (r *result) finish(gen genResult) {
 		p.summarise()
 	}
 	lat, _ := time.ParseDuration(r.Latency)
+	spread, _ := time.ParseDuration(r.Spread)
+	lat += spread / 2 // the mean
 	for _, p := range r.Phases {
 		if r.Concurrency > 0 {
 			p.Floor = time.Duration(p.Total) * lat / time.Duration(r.Concurrency)
@@ -166,7 +170,7 @@ func (r *result) finish(gen genResult) {
 	r.Listed = map[string]int{}
 	var toolSamples []sample
 	for _, p := range r.Phases {
-		if p.Name == "list" || p.Name == "list-times" {
+		if p.Name == "list" || p.Name == "list-times" || p.Name == "throttle-bound" {
 			continue
 		}
 		for _, s := range p.Samples {
@@ -219,6 +223,30 @@ func (r *result) finish(gen genResult) {
 		}
 		r.Targets = append(r.Targets, target{c.what, verdict(p.Ratio <= 1.3), d})
 	}
+	if y, c := r.phase("yes"), r.phase("cold"); y != nil && c != nil {
+		r.Targets = append(r.Targets, target{"bump --yes within 1.3x of the dry run", verdict(y.Ratio <= 1.3), ratio(y, c)})
+	}
+	if th, b := r.phase("throttled"), r.phase("throttle-bound"); th != nil && b != nil {
+		var late []int // per mille of each run's requests
+		fails := 0
+		for _, s := range th.Samples {
+			if s.Total > 0 {
+				late = append(late, 1000*s.ThrottledLate/s.Total)
+			}
+			if s.Exit != 0 {
+				fails++
+			}
+		}
+		pct := float64(medianOf(late)) / 10
+		d := fmt.Sprintf("median %.1f%% of %d requests answered 429 after the first second; %d 429s in all", pct, th.Total, sumThrottled(th))
+		if fails > 0 {
+			d += fmt.Sprintf("; %d run(s) did not finish cleanly", fails)
+		}
+		r.Targets = append(r.Targets,
+			target{fmt.Sprintf("throttled registry (%g rps): under 5%% 429s after the first second", r.Throttle), verdict(pct < 5 && fails == 0), d},
+			target{fmt.Sprintf("throttled registry (%g rps): within 1.2x of what it allows", r.Throttle), boundVerdict(b, th.Ratio <= 1.2), ratio(th, b)},
+		)
+	}
 	r.Targets = append(r.Targets,
 		target{"scan within 2x of git grep", verdict(scan.Ratio <= 2), ratio(scan, grep)},
 	)
@@ -252,6 +280,27 @@ func (r *result) finish(gen genResult) {
 		rss = max(rss, s.MaxRSS)
 	}
 	r.Targets = append(r.Targets, target{"peak RSS under 200 MB", verdict(rss < 200<<20), fmt.Sprintf("%s (worst git-laminar run)", mb(rss))})
+}
+
+// boundVerdict is verdict(ok), or n/a when the bound is nothing: every
+// request fitted in the registry's burst.
+func boundVerdict(b *phase, ok bool) string {
+	switch {
+	case b.Median == 0:
+		return "n/a"
+	case ok:
+		return "PASS"
+	}
+	return "FAIL"
+}
+
+// sumThrottled is the median of the 429s a phase's runs met.
+func sumThrottled(p *phase) int {
+	var n []int
+	for _, s := range p.Samples {
+		n = append(n, s.Throttled)
+	}
+	return medianOf(n)
 }
 
 func round(d time.Duration) string {
@@ -292,8 +341,8 @@ func requestsString(m map[string]int) string {
 }
 
 func (r *result) print(w io.Writer) {
-	fmt.Fprintf(w, "git-laminar bench: preset %s, N=%d files, R=%d repositories, T=%d tags, latency %s, page size %d, %d cores, %s\n",
-		r.Preset, r.N, r.R, r.T, r.Latency, r.PageSize, r.Cores, r.Date)
+	fmt.Fprintf(w, "git-laminar bench: preset %s, N=%d files, R=%d repositories, T=%d tags, latency %s + up to %s, page size %d, %d cores, %s\n",
+		r.Preset, r.N, r.R, r.T, r.Latency, r.Spread, r.PageSize, r.Cores, r.Date)
 	fmt.Fprintf(w, "  %s\n", r.Command)
 	fmt.Fprintf(w, "  repository: %d files (%.1f MB), %d managed + %d other references (scan found %d + %d), %d repositories referenced; git grep matches %d lines\n",
 		r.Repo.Files, float64(r.Repo.Bytes)/1e6, r.Repo.ManagedRefs, r.Repo.UnmanagedRefs, r.Repo.ScanManaged, r.Repo.ScanOther, r.Repo.Referenced, r.GrepLines)
@@ -337,7 +386,7 @@ func (r *result) print(w io.Writer) {
 	for _, p := range r.Phases {
 		fmt.Fprintf(w, "  %-11s %s\n", p.Name, p.What)
 	}
-	fmt.Fprintf(w, "  net floor = requests x %s / %d: the phase's requests back to back at the lower bound's concurrency\n", r.Latency, r.Concurrency)
+	fmt.Fprintf(w, "  net floor = requests x mean latency / %d: the phase's requests back to back at the lower bound's concurrency\n", r.Concurrency)
 	fmt.Fprintln(w, "\ntargets:")
 	for _, t := range r.Targets {
 		mark := t.Verdict

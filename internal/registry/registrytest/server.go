@@ -24,6 +24,7 @@ import (
 	"log"
 	"maps"
 	"math"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -43,6 +44,9 @@ type ServerOptions struct {
 	// Latency is added before every request is served (the wait ends early
 	// if the client gives up).
 	Latency time.Duration
+	// LatencySpread, if > 0, adds a random part of up to this much to
+	// Latency for each request, as a real registry's answers vary.
+	LatencySpread time.Duration
 	// PageSize, if > 0, serves tag lists in pages of at most this many tags
 	// (fewer if the client asks ?n= for fewer), in sorted order, starting
 	// after ?last=, with a Link header to the next page as the OCI
@@ -318,8 +322,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if opt.Observe != nil {
 		opt.Observe(r)
 	}
-	if opt.Latency > 0 {
-		t := time.NewTimer(opt.Latency)
+	if lat := opt.Latency + spread(opt.LatencySpread); lat > 0 {
+		t := time.NewTimer(lat)
 		select {
 		case <-t.C:
 		case <-r.Context().Done():
@@ -361,6 +365,21 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.inner.ServeHTTP(w, r)
+}
+
+func spread(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return rand.N(d)
+}
+
+// ResetThrottle fills the Throttle's bucket again, as after a long quiet
+// spell.
+func (s *Server) ResetThrottle() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.bucket = nil
 }
 
 // throttled takes a token from the bucket of t, or answers r 429.
