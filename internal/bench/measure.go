@@ -29,10 +29,10 @@ type sample struct {
 	InFlight int            `json:"max_in_flight"`      // most requests served at once
 	// Answered 429 by a throttled registry, and those of them more than a
 	// second after the first request.
-	Throttled     int `json:"throttled,omitempty"`
-	ThrottledLate int `json:"throttled_late,omitempty"`
-	Exit     int            `json:"exit"`               // the child's exit status
-	Notes    []string       `json:"notes,omitempty"`    // e.g. failures the tool reported
+	Throttled     int      `json:"throttled,omitempty"`
+	ThrottledLate int      `json:"throttled_late,omitempty"`
+	Exit          int      `json:"exit"`            // the child's exit status
+	Notes         []string `json:"notes,omitempty"` // e.g. failures the tool reported
 	// Promotions a bump proposed, counted in its summary.
 	Promotions int                 `json:"promotions,omitempty"`
 	counts     registrytest.Counts // raw
