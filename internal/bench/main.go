@@ -23,6 +23,13 @@
 //	newest   the same after new tags were pushed, with the tag lists refreshed:
 //	         metadata may be fetched for the new tags only
 //
+// With -history N it measures history instead: N commits with Laminar-*
+// trailers are put on top of the manifests with git fast-import, and it
+// times git log printing the Laminar-Promote trailers (the lower bound),
+// git laminar log (and --json), and git laminar status with warm tag lists,
+// first without the holds state file (all of history is read) and then
+// with it.
+//
 // The git-laminar process is run directly (not through git), so that its
 // rusage (peak RSS, CPU) is its own. Nothing leaves 127.0.0.1: other
 // registries are sent to a local proxy that counts and hangs up.
@@ -74,6 +81,7 @@ type options struct {
 	regSettings   string
 	tmp           string
 	concurrency   int
+	history       int
 }
 
 func main() {
@@ -103,6 +111,7 @@ func main() {
 	flag.StringVar(&o.ttl, "ttl", "1h", `[cache] ttl of the generated laminar.toml, so that warm runs are within it ("": leave the table out)`)
 	flag.IntVar(&o.concurrency, "concurrency", registry.DefaultConcurrency,
 		"repositories listed at once by the lower bound (the tool's default over all registries)")
+	flag.IntVar(&o.history, "history", 0, "measure log and status on a history of `N` commits (e.g. 100000) instead of bump;\nthe preset sizes the manifests and registry")
 	flag.Parse()
 	p, ok := presets[o.preset]
 	if !ok {
@@ -273,6 +282,18 @@ func run(ctx context.Context, o options) (*result, error) {
 	// the page cache for every phase alike)
 	if err := checkScan(ctx, r, tmp, gen, res); err != nil {
 		return nil, err
+	}
+	if o.history > 0 {
+		var images []string
+		for _, repo := range gen.Referenced {
+			images = append(images, srv.Host()+"/"+repo)
+		}
+		if err := runHistory(ctx, o, r, res, images); err != nil {
+			return nil, err
+		}
+		res.Egress = trap.Hosts()
+		res.finish(gen)
+		return res, nil
 	}
 	grepArgs := []string{"grep", "-nIE", `[Ii]mage|IMAGE|^FROM |newName:|repository:|` + strings.ReplaceAll(g.Prefix(), ".", `\.`)}
 	if out, err := r.gitOut(ctx, "grep", "-cIE", grepArgs[2]); err == nil {

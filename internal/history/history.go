@@ -62,7 +62,7 @@ type Filter struct {
 // records of every kind, newest first; within one commit, in trailer order.
 func Read(ctx context.Context, repo *gitrepo.Repo, rev string, f Filter) ([]Record, error) {
 	var out []Record
-	err := repo.Log(ctx, rev, func(c gitrepo.Commit) error {
+	err := repo.LogWith(ctx, gitrepo.LogOptions{Rev: rev, Grep: laminarGrep}, func(c gitrepo.Commit) error {
 		if !f.Since.IsZero() && c.Committer.When.Before(f.Since) {
 			return nil
 		}
@@ -82,6 +82,10 @@ func Read(ctx context.Context, repo *gitrepo.Repo, rev string, f Filter) ([]Reco
 	}
 	return out, nil
 }
+
+// laminarGrep is in every message with a Laminar-* trailer: git skips the
+// other commits without printing them.
+const laminarGrep = "laminar-"
 
 func stamp(r Record, c gitrepo.Commit) Record {
 	r.Commit = c.Hash

@@ -56,30 +56,66 @@ func Holds(ctx context.Context, repo *gitrepo.Repo) (map[string]string, error) {
 // the last of them counts. Images are named as the trailers name them,
 // which for git laminar's own commits is the canonical name
 // ("registry.example.com/acme/app", "docker.io/library/nginx").
+//
+// For HEAD the answer is kept in the git dir (see headHolds), so that a
+// run reads only the commits made since the last one.
 func HeldAt(ctx context.Context, repo *gitrepo.Repo, rev string) (map[string]HoldInfo, error) {
-	var s holdState
-	err := repo.Log(ctx, rev, func(c gitrepo.Commit) error {
-		s.add(c)
-		return nil
-	})
+	if rev == "" {
+		s, _, err := headHolds(ctx, repo)
+		if err != nil {
+			return nil, err
+		}
+		return s.held(), nil
+	}
+	s, err := walkHolds(ctx, repo, rev)
 	if err != nil {
 		return nil, err
 	}
 	return s.held(), nil
 }
 
+// walkHolds folds all of rev's history.
+func walkHolds(ctx context.Context, repo *gitrepo.Repo, rev string) (*holdState, error) {
+	s := &holdState{}
+	err := repo.LogWith(ctx, gitrepo.LogOptions{Rev: rev, Grep: laminarGrep}, func(c gitrepo.Commit) error {
+		s.add(c)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
 // holdState folds commits, newest first, into the current holds.
 type holdState struct {
-	decided map[string]*HoldInfo // nil value: released
+	// decided has, for each image a commit already had the last word on,
+	// what that commit said: a hold, or a release (Released).
+	decided map[string]decision
+}
+
+type decision struct {
+	HoldInfo // Commit is the deciding commit, a release's too
+	Released bool
 }
 
 func (s *holdState) add(c gitrepo.Commit) {
-	if !strings.Contains(strings.ToLower(c.Message), "laminar-") {
+	if !strings.Contains(strings.ToLower(c.Message), laminarGrep) {
 		return
 	}
 	if s.decided == nil {
-		s.decided = map[string]*HoldInfo{}
+		s.decided = map[string]decision{}
 	}
+	for _, d := range decisions(c) {
+		if _, done := s.decided[d.Image]; !done {
+			s.decided[d.Image] = d
+		}
+	}
+}
+
+// decisions are the last words of one commit on each image it holds or
+// releases, in the order the images first appear.
+func decisions(c gitrepo.Commit) []decision {
 	recs := FromMessage(c.Message)
 	rollback := false
 	for _, r := range recs {
@@ -97,23 +133,22 @@ func (s *holdState) add(c gitrepo.Commit) {
 		}
 		last[r.Image] = r.Kind
 	}
+	out := make([]decision, 0, len(order))
 	for _, image := range order {
-		if _, done := s.decided[image]; done {
-			continue
-		}
 		if last[image] == Release {
-			s.decided[image] = nil
+			out = append(out, decision{HoldInfo: HoldInfo{Image: image, Commit: c.Hash}, Released: true})
 			continue
 		}
-		s.decided[image] = &HoldInfo{Image: image, Commit: c.Hash, Author: c.Author.Name, Date: c.Committer.When, Rollback: rollback}
+		out = append(out, decision{HoldInfo: HoldInfo{Image: image, Commit: c.Hash, Author: c.Author.Name, Date: c.Committer.When, Rollback: rollback}})
 	}
+	return out
 }
 
 func (s *holdState) held() map[string]HoldInfo {
 	out := map[string]HoldInfo{}
-	for image, h := range s.decided {
-		if h != nil {
-			out[image] = *h
+	for image, d := range s.decided {
+		if !d.Released {
+			out[image] = d.HoldInfo
 		}
 	}
 	return out
