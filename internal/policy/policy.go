@@ -30,6 +30,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -446,6 +447,31 @@ func (p *Policy) Candidates(current string, tags []string) (kept []string, rejec
 		}
 	}
 	return kept, rejected
+}
+
+// Sieve filters one repository's tag list for a rule once for every
+// current tag of a kind, however many references ask: the filter looks at
+// the current tag only to know whether it is a pre-release. It is safe for
+// concurrent use; the slices it returns are shared and must not be changed.
+type Sieve struct {
+	p    *Policy
+	tags []string
+	once [2]sync.Once
+	kept [2][]string
+	rej  [2][]Verdict
+}
+
+// Sieve returns a Sieve of tags for p.
+func (p *Policy) Sieve(tags []string) *Sieve { return &Sieve{p: p, tags: tags} }
+
+// Candidates is p.Candidates(current, tags).
+func (s *Sieve) Candidates(current string) (kept []string, rejected []Verdict) {
+	k := 0
+	if s.p.isPre(current) {
+		k = 1
+	}
+	s.once[k].Do(func() { s.kept[k], s.rej[k] = s.p.Candidates(current, s.tags) })
+	return s.kept[k], s.rej[k]
 }
 
 // NeedsCreated reports whether Select needs the creation times of kept (and

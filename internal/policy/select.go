@@ -173,6 +173,23 @@ var orderWords = map[order]string{
 //     unknown time, is not chosen.
 //   - Order "digest" keeps the current tag and sets FollowDigest.
 func (p *Policy) Select(current Tag, candidates []Tag, now time.Time) Choice {
+	return p.choose(current, candidates, now, true, false)
+}
+
+// Decide is Select without the explanations of the tags that lost:
+// Choice.Verdicts is nil, the rest is what Select returns. candidates must
+// be tags Candidates kept for the same current tag (so they are not
+// filtered again), each with its Created and Digest.
+//
+// A bump needs only the choice; building a sentence for each of hundreds
+// of tags, and sorting them, was most of the cost of deciding.
+func (p *Policy) Decide(current Tag, candidates []Tag, now time.Time) Choice {
+	return p.choose(current, candidates, now, false, true)
+}
+
+// choose is Select; with explain false it leaves out the verdicts, and
+// with filtered it trusts that candidates passed the filter.
+func (p *Policy) choose(current Tag, candidates []Tag, now time.Time, explain, filtered bool) Choice {
 	ch := Choice{Current: current.Name, Tag: current.Name}
 
 	// Deduplicate, in a way that does not depend on the input order.
@@ -208,27 +225,32 @@ func (p *Policy) Select(current Tag, candidates []Tag, now time.Time) Choice {
 	if why := checkTag(current.Name); why != "" {
 		ch.Err = fmt.Errorf("current tag %q is not a valid tag: %s", current.Name, why)
 		cur.reason = "not a valid tag"
-		p.rejectAll(items, "no choice: the current tag is not valid")
-		ch.Verdicts = p.verdicts(orderSemver, cur, items)
+		if explain {
+			p.rejectAll(items, "no choice: the current tag is not valid")
+			ch.Verdicts = p.verdicts(orderSemver, cur, items)
+		}
 		ch.Order = p.order.String()
 		ch.Reason = ch.Err.Error()
 		return ch
 	}
 
 	curPre := p.isPre(current.Name)
-	var live []*item // items that passed the filter
-	for _, it := range items {
-		if o, why := p.filter(it.Name, curPre); o != "" {
-			it.outcome, it.reason = o, why
-			continue
+	live := items // the items that passed the filter
+	if !filtered {
+		live = nil
+		for _, it := range items {
+			if o, why := p.filter(it.Name, curPre); o != "" {
+				it.outcome, it.reason = o, why
+				continue
+			}
+			live = append(live, it)
 		}
-		live = append(live, it)
 	}
 
 	o := p.effectiveOrder(current.Name)
 	ch.Order = o.String()
 	if o == orderDigest {
-		return p.selectDigest(ch, cur, listed, items, live, now)
+		return p.selectDigest(ch, cur, listed, items, live, now, explain)
 	}
 
 	// Place the current tag, then every candidate.
@@ -316,6 +338,18 @@ func (p *Policy) Select(current Tag, candidates []Tag, now time.Time) Choice {
 		}
 	}
 
+	switch {
+	case ch.Err != nil:
+		ch.Reason = ch.Err.Error()
+	case ch.Changed:
+		ch.Reason = strconv.Quote(ch.Tag) + " " + best.reason
+	default:
+		ch.Reason = strconv.Quote(ch.Current) + " " + cur.reason
+	}
+	if !explain {
+		return ch
+	}
+
 	// Reasons for the placed items that lost.
 	for _, it := range placed {
 		if it.outcome != "" {
@@ -338,22 +372,13 @@ func (p *Policy) Select(current Tag, candidates []Tag, now time.Time) Choice {
 	for _, it := range unknown {
 		it.reason = "creation time unknown and not a version; cannot be ordered"
 	}
-
-	switch {
-	case ch.Err != nil:
-		ch.Reason = ch.Err.Error()
-	case ch.Changed:
-		ch.Reason = strconv.Quote(ch.Tag) + " " + best.reason
-	default:
-		ch.Reason = strconv.Quote(ch.Current) + " " + cur.reason
-	}
 	ch.Verdicts = p.verdicts(o, cur, items)
 	return ch
 }
 
 // selectDigest implements order "digest": the tag never changes; its digest
 // is followed unless min_age holds it back.
-func (p *Policy) selectDigest(ch Choice, cur *item, listed bool, items, live []*item, now time.Time) Choice {
+func (p *Policy) selectDigest(ch Choice, cur *item, listed bool, items, live []*item, now time.Time, explain bool) Choice {
 	for _, it := range live {
 		it.outcome, it.reason = Unordered, `order "digest" keeps the current tag`
 	}
@@ -373,7 +398,9 @@ func (p *Policy) selectDigest(ch Choice, cur *item, listed bool, items, live []*
 	if ch.Reason == "" {
 		ch.Reason = strconv.Quote(cur.Name) + " " + cur.reason
 	}
-	ch.Verdicts = p.verdicts(orderDigest, cur, items)
+	if explain {
+		ch.Verdicts = p.verdicts(orderDigest, cur, items)
+	}
 	return ch
 }
 

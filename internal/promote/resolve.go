@@ -392,16 +392,23 @@ func (w *Workspace) Resolve(ctx context.Context, reg *registry.Client, opt Optio
 		if list.Warning != "" {
 			warned[repo] = list.Warning
 		}
+		// The decisions of one rule share its filtering of the tag list.
+		sieves := map[int]*policy.Sieve{}
 		for _, d := range byRepo[repo] {
 			if list.Err != nil {
 				failed[d.Image] = list.Err
 				report()
 				continue
 			}
+			sieve := sieves[d.rule]
+			if sieve == nil {
+				sieve = w.rules.list[d.rule].policy.Sieve(list.Tags)
+				sieves[d.rule] = sieve
+			}
 			wg.Go(func() {
 				sem <- struct{}{}
 				defer func() { <-sem }()
-				err := w.decide(ctx, reg, d, list.Tags, now, opt.KeepVerdict, !opt.NoDigests)
+				err := w.decide(ctx, reg, d, sieve, now, opt.KeepVerdict, !opt.NoDigests)
 				mu.Lock()
 				defer mu.Unlock()
 				if err != nil && failed[d.Image] == nil {
@@ -448,9 +455,9 @@ func (e *DirtyError) Error() string {
 }
 
 // decide fetches what the policy needs and lets it choose.
-func (w *Workspace) decide(ctx context.Context, reg *registry.Client, d *Decision, tags []string, now time.Time, keep func(int, policy.Verdict) bool, digests bool) error {
+func (w *Workspace) decide(ctx context.Context, reg *registry.Client, d *Decision, sieve *policy.Sieve, now time.Time, keep func(int, policy.Verdict) bool, digests bool) error {
 	pol := w.rules.list[d.rule].policy
-	kept, rejected := pol.Candidates(d.Current, tags)
+	kept, rejected := sieve.Candidates(d.Current)
 	current := policy.Tag{Name: d.Current}
 	candidates := make([]policy.Tag, len(kept))
 	for i, t := range kept {
@@ -461,13 +468,23 @@ func (w *Workspace) decide(ctx context.Context, reg *registry.Client, d *Decisio
 			return err
 		}
 	}
-	d.Choice = pol.Select(current, candidates, now)
-	all := append(d.Choice.Verdicts, rejected...)
-	d.Considered = len(all)
-	d.Choice.Verdicts = nil
-	for i, v := range all {
-		if keep != nil && keep(i, v) {
-			d.Choice.Verdicts = append(d.Choice.Verdicts, v)
+	if keep == nil {
+		// Nothing to explain: the choice alone. It judged every tag, the
+		// current one once (kept is sorted and has each tag once).
+		d.Choice = pol.Decide(current, candidates, now)
+		d.Considered = 1 + len(kept) + len(rejected)
+		if _, found := slices.BinarySearch(kept, d.Current); found {
+			d.Considered--
+		}
+	} else {
+		d.Choice = pol.Select(current, candidates, now)
+		all := append(d.Choice.Verdicts, rejected...)
+		d.Considered = len(all)
+		d.Choice.Verdicts = nil
+		for i, v := range all {
+			if keep(i, v) {
+				d.Choice.Verdicts = append(d.Choice.Verdicts, v)
+			}
 		}
 	}
 	if d.Choice.Err != nil {
