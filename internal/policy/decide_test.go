@@ -111,7 +111,9 @@ func TestDecideAgreesWithSelect(t *testing.T) {
 	shapes := []func(r *rand.Rand) string{
 		func(r *rand.Rand) string { return fmt.Sprintf("%d.%d.%d", r.IntN(3), r.IntN(4), r.IntN(4)) },
 		func(r *rand.Rand) string { return fmt.Sprintf("v%d.%d", r.IntN(3), r.IntN(4)) },
-		func(r *rand.Rand) string { return fmt.Sprintf("%d.%d.%d-rc.%d", r.IntN(3), r.IntN(4), r.IntN(4), r.IntN(3)) },
+		func(r *rand.Rand) string {
+			return fmt.Sprintf("%d.%d.%d-rc.%d", r.IntN(3), r.IntN(4), r.IntN(4), r.IntN(3))
+		},
 		func(r *rand.Rand) string { return fmt.Sprintf("%d.%d-alpine", r.IntN(3), r.IntN(4)) },
 		func(r *rand.Rand) string { return fmt.Sprintf("develop-%04x", r.IntN(1<<16)) },
 		func(r *rand.Rand) string { return fmt.Sprintf("build-%d", r.IntN(50)) },
