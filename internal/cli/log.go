@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -73,35 +76,59 @@ func runLog(c *cli.Context, s Streams, g global, f history.Filter, rev string, a
 	if err != nil {
 		return exit(ExitError, err)
 	}
-	recs, err := history.Read(c.Context, repo, rev, f)
-	if err != nil {
-		return exit(ExitError, fmt.Errorf("reading history: %w", err))
-	}
-	if asJSON {
-		out := make([]LogEntry, 0, len(recs))
-		for _, r := range recs {
-			out = append(out, LogEntry{Kind: string(r.Kind), RollbackOf: r.RollbackOf, Commit: r.Commit, Date: r.Date, Author: r.Author, Email: r.Email, Image: r.Image, From: r.From, To: r.To, Digest: r.Digest, Rule: r.Rule})
-		}
-		return writeJSON(s.Out, out)
-	}
+	// Each record is printed as it is read: a long history is never held.
+	out := bufio.NewWriterSize(s.Out, 64<<10)
 	p := newPainter(g.color)
-	for _, r := range recs {
+	n := 0
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("  ", "  ")
+	enc.SetEscapeHTML(false)
+	err = history.Each(c.Context, repo, rev, f, func(r history.Record) error {
+		n++
+		if asJSON {
+			// As writeJSON prints the whole array, one element at a time.
+			buf.Reset()
+			if n == 1 {
+				buf.WriteString("[\n  ")
+			} else {
+				buf.WriteString(",\n  ")
+			}
+			err := enc.Encode(LogEntry{Kind: string(r.Kind), RollbackOf: r.RollbackOf, Commit: r.Commit, Date: r.Date, Author: r.Author, Email: r.Email, Image: r.Image, From: r.From, To: r.To, Digest: r.Digest, Rule: r.Rule})
+			if err != nil {
+				return err
+			}
+			buf.Truncate(buf.Len() - 1) // the encoder's newline
+			_, err = out.Write(printable.JSON(buf.Bytes()))
+			return err
+		}
 		head := fmt.Sprintf("%s %s %-20s %s", p.yellow(short(r.Commit)), r.Date.Format("2006-01-02 15:04"), printable.String(r.Author), printable.String(r.Image))
 		switch r.Kind {
 		case history.Hold:
-			fmt.Fprintf(s.Out, "%s %s\n", head, p.yellow("held"))
+			fmt.Fprintf(out, "%s %s\n", head, p.yellow("held"))
 		case history.Release:
-			fmt.Fprintf(s.Out, "%s %s\n", head, p.green("released"))
+			fmt.Fprintf(out, "%s %s\n", head, p.green("released"))
 		case history.Rollback:
-			fmt.Fprintf(s.Out, "%s %s -> %s (rollback of %s)\n", head, p.red(printable.String(r.From)), p.green(printable.String(r.To)), printable.String(short(r.RollbackOf)))
+			fmt.Fprintf(out, "%s %s -> %s (rollback of %s)\n", head, p.red(printable.String(r.From)), p.green(printable.String(r.To)), printable.String(short(r.RollbackOf)))
 		default:
-			fmt.Fprintf(s.Out, "%s %s -> %s\n", head, p.red(printable.String(r.From)), p.green(printable.String(r.To)))
+			fmt.Fprintf(out, "%s %s -> %s\n", head, p.red(printable.String(r.From)), p.green(printable.String(r.To)))
 		}
+		return nil
+	})
+	if err != nil {
+		// What was printed stays printed; the error says the rest is missing.
+		out.Flush()
+		return exit(ExitError, fmt.Errorf("reading history: %w", err))
 	}
-	if len(recs) == 0 {
+	switch {
+	case asJSON && n == 0:
+		out.WriteString("[]\n")
+	case asJSON:
+		out.WriteString("\n]\n")
+	case n == 0:
 		fmt.Fprintln(s.Err, "No promotions recorded.")
 	}
-	return nil
+	return out.Flush()
 }
 
 func parseSince(s string, now time.Time) (time.Time, error) {

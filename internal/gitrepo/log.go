@@ -2,7 +2,6 @@ package gitrepo
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -35,9 +34,9 @@ type LogOptions struct {
 	// Exclude, when set, leaves out the commits reachable from it (the
 	// walk is Exclude..Rev). It must name a commit by its full id.
 	Exclude string
-	// Grep keeps only the commits whose message contains it, ASCII case
-	// ignored (git log -i -F --grep). The others are never read.
-	Grep string
+	// Grep keeps only the commits whose message contains one of these,
+	// ASCII case ignored (git log -i -F --grep). The others are never read.
+	Grep []string
 }
 
 // Log walks history from HEAD, or from rev when rev is not empty, newest
@@ -92,8 +91,11 @@ func (r *Repo) LogWith(ctx context.Context, opt LogOptions, fn func(Commit) erro
 		revs = append(revs, "^"+opt.Exclude)
 	}
 	var extra []string
-	if opt.Grep != "" {
-		extra = append(extra, "--regexp-ignore-case", "--fixed-strings", "--grep="+opt.Grep)
+	if len(opt.Grep) > 0 {
+		extra = append(extra, "--regexp-ignore-case", "--fixed-strings")
+		for _, g := range opt.Grep {
+			extra = append(extra, "--grep="+g)
+		}
 	}
 	return r.streamLog(ctx, extra, revs, "", fn)
 }
@@ -296,5 +298,10 @@ func isObjectID(s string) bool {
 	if len(s) != 40 && len(s) != 64 {
 		return false
 	}
-	return !bytes.ContainsFunc([]byte(s), func(c rune) bool { return !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') })
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }

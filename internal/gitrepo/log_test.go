@@ -35,8 +35,12 @@ func TestLogWith(t *testing.T) {
 	r := open(t, root)
 
 	// Grep: case ignored, a fixed string, the other commits never read.
-	if got, want := logHashes(t, r, LogOptions{Grep: "laminar-"}), []string{c, a}; !cmp.Equal(got, want) {
+	if got, want := logHashes(t, r, LogOptions{Grep: []string{"laminar-"}}), []string{c, a}; !cmp.Equal(got, want) {
 		t.Errorf("Grep = %v, want %v", got, want)
+	}
+	// Several: any of them.
+	if got, want := logHashes(t, r, LogOptions{Grep: []string{"x 1 -> 2", "-hold"}}), []string{c, a}; !cmp.Equal(got, want) {
+		t.Errorf("Grep of two = %v, want %v", got, want)
 	}
 	// Exclude: the commits since base.
 	if got := logHashes(t, r, LogOptions{Exclude: base}); len(got) != 3 || got[0] != c || got[2] != a {

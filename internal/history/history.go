@@ -62,7 +62,22 @@ type Filter struct {
 // records of every kind, newest first; within one commit, in trailer order.
 func Read(ctx context.Context, repo *gitrepo.Repo, rev string, f Filter) ([]Record, error) {
 	var out []Record
-	err := repo.LogWith(ctx, gitrepo.LogOptions{Rev: rev, Grep: laminarGrep}, func(c gitrepo.Commit) error {
+	err := Each(ctx, repo, rev, f, func(r Record) error {
+		out = append(out, r)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Each is Read calling fn for each record as history is read, so that
+// none need be kept. An error from fn ends the walk and is returned.
+func Each(ctx context.Context, repo *gitrepo.Repo, rev string, f Filter, fn func(Record) error) error {
+	n := 0
+	var fnErr error
+	err := repo.LogWith(ctx, gitrepo.LogOptions{Rev: rev, Grep: []string{laminarGrep}}, func(c gitrepo.Commit) error {
 		if !f.Since.IsZero() && c.Committer.When.Before(f.Since) {
 			return nil
 		}
@@ -70,17 +85,19 @@ func Read(ctx context.Context, repo *gitrepo.Repo, rev string, f Filter) ([]Reco
 			if !f.matches(r.Image) {
 				continue
 			}
-			out = append(out, stamp(r, c))
-			if f.Limit > 0 && len(out) >= f.Limit {
+			if fnErr = fn(stamp(r, c)); fnErr != nil {
+				return gitrepo.ErrStop
+			}
+			if n++; f.Limit > 0 && n >= f.Limit {
 				return gitrepo.ErrStop
 			}
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
+	if fnErr != nil {
+		return fnErr
 	}
-	return out, nil
+	return err
 }
 
 // laminarGrep is in every message with a Laminar-* trailer: git skips the
@@ -102,8 +119,8 @@ func stamp(r Record, c gitrepo.Commit) Record {
 // such commit.
 func FromMessage(msg string) []Record {
 	ts := trailer.Parse(msg)
-	digests := byImage(trailer.Values(ts, trailer.KeyDigest))
-	rules := byImage(trailer.Values(ts, trailer.KeyRule))
+	digests := trailer.Values(ts, trailer.KeyDigest)
+	rules := trailer.Values(ts, trailer.KeyRule)
 	rollbackOf := ""
 	for _, v := range trailer.Values(ts, trailer.KeyRollback) {
 		if trailer.Validate(trailer.Trailer{Key: trailer.KeyRollback, Value: v}) == nil {
@@ -119,7 +136,7 @@ func FromMessage(msg string) []Record {
 			if err != nil {
 				continue
 			}
-			r := Record{Kind: Promote, Image: p.Image, From: p.From, To: p.To, Digest: digests[p.Image], Rule: rules[p.Image]}
+			r := Record{Kind: Promote, Image: p.Image, From: p.From, To: p.To, Digest: forImage(digests, p.Image), Rule: forImage(rules, p.Image)}
 			if rollbackOf != "" {
 				r.Kind, r.RollbackOf = Rollback, rollbackOf
 			}
@@ -138,16 +155,17 @@ func FromMessage(msg string) []Record {
 	return out
 }
 
-// byImage maps "<image> <value>" trailer values by image (a later value for
-// the same image replaces an earlier one).
-func byImage(values []string) map[string]string {
-	m := map[string]string{}
+// forImage returns the value for image among "<image> <value>" trailer
+// values; a later value for the same image replaces an earlier one. (A
+// commit has a few: a map for each would cost more than the search.)
+func forImage(values []string, image string) string {
+	out := ""
 	for _, v := range values {
-		if image, rest, ok := strings.Cut(v, " "); ok {
-			m[image] = strings.TrimSpace(rest)
+		if img, rest, ok := strings.Cut(v, " "); ok && img == image {
+			out = strings.TrimSpace(rest)
 		}
 	}
-	return m
+	return out
 }
 
 func (f Filter) matches(image string) bool {

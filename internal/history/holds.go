@@ -77,7 +77,7 @@ func HeldAt(ctx context.Context, repo *gitrepo.Repo, rev string) (map[string]Hol
 // walkHolds folds all of rev's history.
 func walkHolds(ctx context.Context, repo *gitrepo.Repo, rev string) (*holdState, error) {
 	s := &holdState{}
-	err := repo.LogWith(ctx, gitrepo.LogOptions{Rev: rev, Grep: laminarGrep}, func(c gitrepo.Commit) error {
+	err := repo.LogWith(ctx, gitrepo.LogOptions{Rev: rev, Grep: holdGrep[:]}, func(c gitrepo.Commit) error {
 		s.add(c)
 		return nil
 	})
@@ -86,6 +86,11 @@ func walkHolds(ctx context.Context, repo *gitrepo.Repo, rev string) (*holdState,
 	}
 	return s, nil
 }
+
+// holdGrep is in every message with a Laminar-Hold or Laminar-Release
+// trailer. (Not the whole key: trailer keys compare under Unicode case
+// folding, where "ſ" is an "s"; none of these letters has such a twin.)
+var holdGrep = [2]string{"laminar-hold", "laminar-relea"}
 
 // holdState folds commits, newest first, into the current holds.
 type holdState struct {
@@ -100,7 +105,7 @@ type decision struct {
 }
 
 func (s *holdState) add(c gitrepo.Commit) {
-	if !strings.Contains(strings.ToLower(c.Message), laminarGrep) {
+	if lower := strings.ToLower(c.Message); !strings.Contains(lower, holdGrep[0]) && !strings.Contains(lower, holdGrep[1]) {
 		return
 	}
 	if s.decided == nil {
