@@ -75,8 +75,8 @@ func writeHistory(out io.Writer, branch, head string, n int, images []string, se
 		from := fmt.Sprintf("v1.%d.0", version[i])
 		version[i]++
 		to := fmt.Sprintf("v1.%d.0", version[i])
-		return fmt.Sprintf("Promote %s to %s\n\nLaminar-Promote: %s %s -> %s\nLaminar-Digest: %s sha256:%064x\nLaminar-Rule: prod\n",
-			img[strings.LastIndexByte(img, '/')+1:], to, img, from, to, img, rng.Uint64())
+		return fmt.Sprintf("Promote %s to %s\n\nLaminar-Promote: %s %s -> %s\nLaminar-Digest: %s sha256:%064x\nLaminar-Rule: %s prod\n",
+			img[strings.LastIndexByte(img, '/')+1:], to, img, from, to, img, rng.Uint64(), img)
 	}
 	for written < n {
 		i := rng.IntN(len(images))
