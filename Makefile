@@ -7,6 +7,7 @@
 #   make install   install the binary, the man page, shell completions and
 #                  laminar.toml.example (PREFIX, DESTDIR honoured)
 #   make bench     micro-benchmarks, then the end-to-end bench (medium preset)
+#   make bench-history  log and status on 100,000 commits, next to git log
 
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
@@ -23,7 +24,7 @@ LDFLAGS := -s -w -X github.com/git-laminar/git-laminar/internal/cli.Version=$(VE
 BIN := bin/git-laminar
 MAN := man/git-laminar.1
 
-.PHONY: all build man completions install uninstall test e2e fuzz bench bench-small bench-large demo clean
+.PHONY: all build man completions install uninstall test e2e fuzz bench bench-small bench-large bench-history demo clean
 
 all: build man
 
@@ -94,6 +95,11 @@ bench-small:
 # 300 tags each, 20ms per request. Takes several minutes.
 bench-large:
 	$(GO) run ./internal/bench -preset large $(BENCHFLAGS)
+
+# log and status on a history of 100,000 commits (written with git
+# fast-import), next to git log printing the same trailers.
+bench-history:
+	$(GO) run ./internal/bench -preset small -history 100000 $(BENCHFLAGS)
 
 demo: build
 	$(GO) run ./internal/demo -bin $(BIN)
