@@ -58,6 +58,10 @@ func TestHoldState(t *testing.T) {
 		{"within one commit the last counts", []gitrepo.Commit{
 			commit("x", msg("Laminar-Hold: "+app, "Laminar-Release: "+app, "Laminar-Release: "+api, "Laminar-Hold: "+api)),
 		}, map[string]string{api: "held in x"}},
+		{"keys in any case", []gitrepo.Commit{
+			commit("r", msg("LAMINAR-RELEASE: "+api)),
+			commit("h", msg("laminar-hold: "+app, "Laminar-HOLD: "+api)),
+		}, map[string]string{app: "held in h"}},
 		{"an old hold released long ago", []gitrepo.Commit{
 			commit("n", "Unrelated\n"),
 			commit("r", msg("Laminar-Release: "+app)),

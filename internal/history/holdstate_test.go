@@ -119,7 +119,7 @@ func (g *gitRepo) check(ctx context.Context, repo *gitrepo.Repo, head, what stri
 // history.
 func TestHoldsStateAgreesWithWalk(t *testing.T) {
 	images := []string{app, api, "r.example.com/acme/db"}
-	seeds, steps := 3, 40
+	seeds, steps := 2, 40
 	if testing.Short() {
 		seeds, steps = 1, 30
 	}
