@@ -20,7 +20,10 @@ type Stats struct {
 	Pings         int64 // GET /v2/, once per scheme and host per run (authentication handshake)
 	Other         int64 // token exchanges with an auth server, and the rest
 	Retries       int64 // attempts repeated after a 429, 5xx or dropped connection
-	RateLimited   int64 // 429 answers received
+	// RateLimited counts 429 answers received, retried or not: a request
+	// whose 429 was retried and then answered is no failure, and only a
+	// request that failed in the end is reported as rate limited.
+	RateLimited int64
 
 	CachedTagLists int64 // tag lists answered from the cache
 	CachedDigests  int64 // tag → digest answered from the cache
