@@ -232,7 +232,7 @@ func newRepo(t *testing.T) (string, *gitrepo.Repo) {
 	return root, r
 }
 
-func rules(host string) string {
+func rulesFile(host string) string {
 	return `[[registry]]
 prefix = "` + host + `/acme"
 
@@ -248,7 +248,7 @@ func TestTreeReferences(t *testing.T) {
 	root, repo := newRepo(t)
 	host := "registry.example.com:5000"
 	first := commit(t, root, "init", map[string]string{
-		"laminar.toml":      rules(host),
+		"laminar.toml":      rulesFile(host),
 		"dev/app.yaml":      "a:\n  image: " + host + "/acme/app:develop-1\nb:\n  image: " + host + "/acme/app:1.0.0\nc:\n  image: nginx:develop-1\n",
 		"dev/legacy/x.yaml": "image: " + host + "/acme/old:develop-1\n",
 		"prod/app.yaml":     "image: " + host + "/acme/app:develop-1\n",
@@ -276,20 +276,20 @@ func TestTreeReferences(t *testing.T) {
 	}
 
 	// The rules come from the tree being checked.
-	third := commit(t, root, "manage prod too", map[string]string{"laminar.toml": strings.Replace(rules(host), `files = ["dev/"]`, `files = ["dev/", "prod/"]`, 1), "dev/app.yaml": "a:\n  image: " + host + "/acme/app:develop-2\n"})
+	third := commit(t, root, "manage prod too", map[string]string{"laminar.toml": strings.Replace(rulesFile(host), `files = ["dev/"]`, `files = ["dev/", "prod/"]`, 1), "dev/app.yaml": "a:\n  image: " + host + "/acme/app:develop-2\n"})
 	refs, _, _ := TreeReferences(ctx, repo, third, TreeOptions{})
 	if len(refs) != 2 || refs[1].Path != "prod/app.yaml" {
 		t.Errorf("with the new rules: %+v", refs)
 	}
 	// ... unless a configuration file is named.
 	alt := filepath.Join(t.TempDir(), "alt.toml")
-	os.WriteFile(alt, []byte(rules(host)), 0o644)
+	os.WriteFile(alt, []byte(rulesFile(host)), 0o644)
 	if refs, _, _ := TreeReferences(ctx, repo, third, TreeOptions{ConfigPath: alt}); len(refs) != 1 {
 		t.Errorf("with --config: %+v", refs)
 	}
 
 	// A bad laminar.toml is a problem naming its line; none is no rules.
-	bad := commit(t, root, "bad rules", map[string]string{"laminar.toml": rules(host) + "\n[[update]]\nname = \"x\"\npattern = \"regex:([\"\n"})
+	bad := commit(t, root, "bad rules", map[string]string{"laminar.toml": rulesFile(host) + "\n[[update]]\nname = \"x\"\npattern = \"regex:([\"\n"})
 	_, ps, err := TreeReferences(ctx, repo, bad, TreeOptions{})
 	if err != nil || len(ps) != 1 || ps[0].Kind != BadConfig || ps[0].File != "laminar.toml" || ps[0].Line != 12 || !strings.Contains(ps[0].String(), "laminar.toml:12: update \"x\".pattern") {
 		t.Errorf("bad rules: %+v %v", ps, err)
@@ -312,7 +312,7 @@ func TestPush(t *testing.T) {
 	git(t, root, "remote", "add", "origin", remoteDir)
 
 	// An old malformed trailer already on the remote is not our business now.
-	commit(t, root, "old\n\nLaminar-Promote: nonsense", map[string]string{"laminar.toml": rules(host), "dev/app.yaml": "image: " + host + "/acme/app:develop-1\n"})
+	commit(t, root, "old\n\nLaminar-Promote: nonsense", map[string]string{"laminar.toml": rulesFile(host), "dev/app.yaml": "image: " + host + "/acme/app:develop-1\n"})
 	git(t, root, "push", "-q", "origin", "main")
 	pushed := git(t, root, "rev-parse", "HEAD")
 

@@ -9,6 +9,7 @@ import (
 	"github.com/git-laminar/git-laminar/internal/config"
 	"github.com/git-laminar/git-laminar/internal/gitrepo"
 	"github.com/git-laminar/git-laminar/internal/promote"
+	"github.com/git-laminar/git-laminar/internal/rules"
 	"github.com/git-laminar/git-laminar/internal/scan"
 )
 
@@ -46,11 +47,11 @@ func TreeReferences(ctx context.Context, repo *gitrepo.Repo, rev string, opt Tre
 	if err != nil {
 		return nil, []Problem{configProblem(err, config.FileName)}, nil
 	}
-	rules, err := promote.CompileRules(cfg)
+	rs, err := rules.Compile(cfg)
 	if err != nil {
 		return nil, []Problem{configProblem(err, cfg.Path)}, nil
 	}
-	if rules.Empty() {
+	if rs.Empty() {
 		return nil, nil, nil
 	}
 	files, err := repo.TreeFiles(rev)
@@ -62,7 +63,7 @@ func TreeReferences(ctx context.Context, repo *gitrepo.Repo, rev string, opt Tre
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
 		}
-		if f.Size > scan.DefaultMaxFileSize || !rules.Covers(f.Path) {
+		if f.Size > scan.DefaultMaxFileSize || !rs.Covers(f.Path) {
 			continue
 		}
 		if why := promote.OddName(f.Path); why != "" {
@@ -79,7 +80,7 @@ func TreeReferences(ctx context.Context, repo *gitrepo.Repo, rev string, opt Tre
 			continue
 		}
 		for _, m := range scan.File(f.Path, content) {
-			if r := rules.Assign(m); r.Managed() {
+			if r := rs.Assign(m); r.Managed() {
 				refs = append(refs, Reference{Path: m.Path, Line: m.Line, Ref: m.Ref})
 			}
 		}

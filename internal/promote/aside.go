@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/git-laminar/git-laminar/internal/gitrepo"
+	"github.com/git-laminar/git-laminar/internal/rules"
 )
 
 // Rules returns the rules that have promotions in p, in the plan's order,
@@ -67,7 +68,7 @@ func (w *Workspace) CommitAside(ctx context.Context, p *Proposal, msg, head stri
 func (w *Workspace) RuleLabels() []string {
 	out := make([]string, len(w.rules.list))
 	for i, r := range w.rules.list {
-		out[i] = ruleLabel(r.update)
+		out[i] = rules.Name(r.update)
 	}
 	return out
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/git-laminar/git-laminar/internal/config"
 	"github.com/git-laminar/git-laminar/internal/gitrepo"
 	"github.com/git-laminar/git-laminar/internal/printable"
+	"github.com/git-laminar/git-laminar/internal/rules"
 	"github.com/git-laminar/git-laminar/internal/scan"
 )
 
@@ -22,7 +23,7 @@ import (
 type Workspace struct {
 	Repo   *gitrepo.Repo
 	Config *config.Config
-	rules  *Rules
+	rules  *ruleSet
 	warn   func(string)
 	// Recovered is what LockAndRecover or Recover settled of an interrupted run;
 	// nil when there was nothing.
@@ -63,11 +64,11 @@ func Open(dir string, opt OpenOptions) (*Workspace, error) {
 	}
 	if opt.NoConfig {
 		cfg := &config.Config{Path: configPath}
-		rules, err := CompileRules(cfg)
+		rs, err := compileRules(cfg)
 		if err != nil {
 			return nil, err
 		}
-		return &Workspace{Repo: repo, Config: cfg, rules: rules, warn: opt.Warn}, nil
+		return &Workspace{Repo: repo, Config: cfg, rules: rs, warn: opt.Warn}, nil
 	}
 	cfg, err := config.Load(configPath)
 	if err != nil {
@@ -79,11 +80,11 @@ func Open(dir string, opt OpenOptions) (*Workspace, error) {
 		}
 		cfg = &config.Config{Path: configPath}
 	}
-	rules, err := CompileRules(cfg)
+	rs, err := compileRules(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &Workspace{Repo: repo, Config: cfg, rules: rules, warn: opt.Warn}, nil
+	return &Workspace{Repo: repo, Config: cfg, rules: rs, warn: opt.Warn}, nil
 }
 
 // Reload reads the configuration file again, as the working tree holds it
@@ -94,11 +95,11 @@ func (w *Workspace) Reload() (*Workspace, error) {
 	if err != nil {
 		return nil, err
 	}
-	rules, err := CompileRules(cfg)
+	rs, err := compileRules(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &Workspace{Repo: w.Repo, Config: cfg, rules: rules, warn: w.warn}, nil
+	return &Workspace{Repo: w.Repo, Config: cfg, rules: rs, warn: w.warn}, nil
 }
 
 // Reference is one scanned image reference and the rule that manages it.
@@ -109,7 +110,7 @@ type Reference struct {
 	rule     int    // index into rules, -1 when unmanaged
 	// Passed are the rules that do not manage the reference, in file
 	// order, each with the reason.
-	Passed []PassedRule
+	Passed []rules.Passed
 }
 
 // Managed reports whether a rule manages the reference.
