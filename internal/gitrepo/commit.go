@@ -10,9 +10,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
 // ErrNothingToCommit is returned by Commit when the paths are unchanged
@@ -84,7 +82,7 @@ func (r *Repo) Commit(ctx context.Context, req CommitRequest) (hash string, err 
 	}
 
 	// Blobs and index updates.
-	changes := map[string]object.TreeEntry{}
+	changes := map[string]treeItem{}
 	var updates []entryUpdate
 	for _, p := range paths {
 		if err := ctx.Err(); err != nil {
@@ -110,14 +108,14 @@ func (r *Repo) Commit(ctx context.Context, req CommitRequest) (hash string, err 
 		if err != nil {
 			return "", err
 		}
-		changes[p] = object.TreeEntry{Name: p, Mode: filemode.FileMode(canonicalMode(d.mode)), Hash: d.hash}
+		changes[p] = treeItem{Name: p, Mode: filemode.FileMode(canonicalMode(d.mode)), Hash: d.hash}
 		updates = append(updates, entryUpdate{i: i, entryData: d})
 	}
 
 	// Tree and commit.
-	parent, err := object.GetCommit(r.repo.Storer, plumbing.NewHash(headHash))
+	parent, err := r.commitByName(headHash)
 	if err != nil {
-		return "", fmt.Errorf("commit: read HEAD %s: %w", headHash, err)
+		return "", fmt.Errorf("commit: read HEAD: %w", err)
 	}
 	newTree, err := r.replaceInTree(parent.TreeHash, "", changes)
 	if err != nil {
@@ -202,9 +200,9 @@ func (r *Repo) commitHead(expectHead string) (headHash, headRef string, err erro
 
 // newCommit is a commit to make on top of HEAD.
 type newCommit struct {
-	headHash, headRef string         // HEAD when the commit was prepared; headRef "" when detached
-	parent            *object.Commit // the commit headHash names
-	tree              plumbing.Hash
+	headHash, headRef string     // HEAD when the commit was prepared; headRef "" when detached
+	parent            *commitObj // the commit headHash names
+	tree              oid
 	msg               string // normalized
 	author, committer Signature
 	logAll            bool // core.logAllRefUpdates
@@ -337,7 +335,7 @@ func (r *Repo) stageFile(op, p string, wc *worktreeConfig, mode uint32) (entryDa
 			mode = modeRegular | 0o755
 		}
 	}
-	h, err := r.writeObject(plumbing.BlobObject, content)
+	h, err := r.store.write("blob", content)
 	if err != nil {
 		return entryData{}, err
 	}
@@ -424,43 +422,15 @@ func (r *Repo) readWorktreeFile(p string) ([]byte, statData, bool, error) {
 	return content, sa, after.Mode()&0o100 != 0, nil
 }
 
-func (r *Repo) writeObject(t plumbing.ObjectType, content []byte) (plumbing.Hash, error) {
-	h := plumbing.ComputeHash(t, content)
-	if err := r.repo.Storer.HasEncodedObject(h); err == nil {
-		return h, nil
-	}
-	obj := r.repo.Storer.NewEncodedObject()
-	obj.SetType(t)
-	obj.SetSize(int64(len(content)))
-	w, err := obj.Writer()
-	if err != nil {
-		return plumbing.ZeroHash, err
-	}
-	if _, err := w.Write(content); err != nil {
-		return plumbing.ZeroHash, err
-	}
-	if err := w.Close(); err != nil {
-		return plumbing.ZeroHash, err
-	}
-	got, err := r.repo.Storer.SetEncodedObject(obj)
-	if err != nil {
-		return plumbing.ZeroHash, fmt.Errorf("write %s object: %w", t, err)
-	}
-	if got != h {
-		return plumbing.ZeroHash, fmt.Errorf("write %s object: hash %s, expected %s", t, got, h)
-	}
-	return h, nil
-}
-
 // replaceInTree returns the hash of the tree treeHash (at dir, "" for the
 // top) with the blobs in changes (keyed by full path) put in place. A zero
 // treeHash is an empty tree (a new directory).
-func (r *Repo) replaceInTree(treeHash plumbing.Hash, dir string, changes map[string]object.TreeEntry) (plumbing.Hash, error) {
-	var entries []object.TreeEntry
-	if !treeHash.IsZero() {
-		t, err := object.GetTree(r.repo.Storer, treeHash)
+func (r *Repo) replaceInTree(treeHash oid, dir string, changes map[string]treeItem) (oid, error) {
+	var entries []treeItem
+	if !treeHash.isZero() {
+		t, err := r.getTree(treeHash)
 		if err != nil {
-			return plumbing.ZeroHash, fmt.Errorf("read tree %s: %w", treeHash, err)
+			return oid{}, fmt.Errorf("read tree %s: %w", treeHash, err)
 		}
 		entries = append(entries, t.Entries...)
 	}
@@ -469,13 +439,13 @@ func (r *Repo) replaceInTree(treeHash plumbing.Hash, dir string, changes map[str
 		prefix = dir + "/"
 	}
 	// Group changes by the first path component below dir.
-	files := map[string]object.TreeEntry{}
-	subdirs := map[string]map[string]object.TreeEntry{}
+	files := map[string]treeItem{}
+	subdirs := map[string]map[string]treeItem{}
 	for p, e := range changes {
 		rest := strings.TrimPrefix(p, prefix)
 		if name, _, ok := strings.Cut(rest, "/"); ok {
 			if subdirs[name] == nil {
-				subdirs[name] = map[string]object.TreeEntry{}
+				subdirs[name] = map[string]treeItem{}
 			}
 			subdirs[name][p] = e
 		} else {
@@ -492,46 +462,36 @@ func (r *Repo) replaceInTree(treeHash plumbing.Hash, dir string, changes map[str
 	}
 	for name, e := range files {
 		i := find(name)
-		ne := object.TreeEntry{Name: name, Mode: e.Mode, Hash: e.Hash}
+		ne := treeItem{Name: name, Mode: e.Mode, Hash: e.Hash}
 		switch {
 		case i < 0:
 			entries = append(entries, ne)
 		case entries[i].Mode == filemode.Regular || entries[i].Mode == filemode.Executable || entries[i].Mode == filemode.Deprecated:
 			entries[i] = ne
 		default:
-			return plumbing.ZeroHash, fmt.Errorf("%s%s is a %s in HEAD, not a file", prefix, name, modeName(entries[i].Mode))
+			return oid{}, fmt.Errorf("%s%s is a %s in HEAD, not a file", prefix, name, modeName(entries[i].Mode))
 		}
 	}
 	for name, sub := range subdirs {
 		i := find(name)
-		var old plumbing.Hash
+		var old oid
 		if i >= 0 {
 			if entries[i].Mode != filemode.Dir {
-				return plumbing.ZeroHash, fmt.Errorf("%s%s is a %s in HEAD, not a directory", prefix, name, modeName(entries[i].Mode))
+				return oid{}, fmt.Errorf("%s%s is a %s in HEAD, not a directory", prefix, name, modeName(entries[i].Mode))
 			}
 			old = entries[i].Hash
 		}
 		h, err := r.replaceInTree(old, prefix+name, sub)
 		if err != nil {
-			return plumbing.ZeroHash, err
+			return oid{}, err
 		}
 		if i < 0 {
-			entries = append(entries, object.TreeEntry{Name: name, Mode: filemode.Dir, Hash: h})
+			entries = append(entries, treeItem{Name: name, Mode: filemode.Dir, Hash: h})
 		} else {
 			entries[i].Hash = h
 		}
 	}
-	sort.Stable(object.TreeEntrySorter(entries))
-	t := &object.Tree{Entries: entries}
-	obj := r.repo.Storer.NewEncodedObject()
-	if err := t.Encode(obj); err != nil {
-		return plumbing.ZeroHash, fmt.Errorf("encode tree %s: %w", dir, err)
-	}
-	content, err := readAll(obj)
-	if err != nil {
-		return plumbing.ZeroHash, err
-	}
-	return r.writeObject(plumbing.TreeObject, content)
+	return r.store.write("tree", encodeTree(entries))
 }
 
 func modeName(m filemode.FileMode) string {

@@ -3,9 +3,6 @@ package gitrepo
 import (
 	"context"
 	"fmt"
-
-	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
 // CommitEmpty records a commit whose tree is HEAD's, like `git commit
@@ -28,9 +25,9 @@ func (r *Repo) CommitEmpty(ctx context.Context, message string, author, committe
 	if err != nil {
 		return "", err
 	}
-	parent, err := object.GetCommit(r.repo.Storer, plumbing.NewHash(headHash))
+	parent, err := r.commitByName(headHash)
 	if err != nil {
-		return "", fmt.Errorf("commit: read HEAD %s: %w", headHash, err)
+		return "", fmt.Errorf("commit: read HEAD: %w", err)
 	}
 	hooks, err := r.commitHooks(cfg, opts)
 	if err != nil {

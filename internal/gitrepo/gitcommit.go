@@ -301,7 +301,7 @@ func (r *Repo) commitTreeObject(ctx context.Context, c newCommit, msg string, cf
 		return "", fmt.Errorf("commit: %w", err)
 	}
 	h := strings.TrimSpace(out)
-	if !isHexHash(h) {
+	if !r.IsID(h) {
 		return "", fmt.Errorf("commit: git commit-tree printed %q, not a commit hash", printable.String(h))
 	}
 	return h, nil

@@ -2,7 +2,6 @@ package gitrepo
 
 import (
 	"bytes"
-	"crypto/sha1"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -49,7 +48,7 @@ type indexEntry struct {
 	name  string
 	off   int // offset of the entry in the index file
 	mode  uint32
-	hash  [20]byte
+	hash  oid
 	flags uint16
 	ext   uint16
 }
@@ -65,6 +64,7 @@ type indexExtension struct {
 }
 
 type indexFile struct {
+	format   *hashFormat // object names and the trailing checksum
 	data     []byte
 	version  uint32
 	entries  []indexEntry // in file order: sorted by name, then stage
@@ -80,12 +80,12 @@ func (r *Repo) readIndex() (*indexFile, error) {
 	p := r.indexPath()
 	data, err := os.ReadFile(p)
 	if errors.Is(err, os.ErrNotExist) {
-		return &indexFile{version: 2}, nil
+		return &indexFile{version: 2, format: r.format}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read index: %w", err)
 	}
-	idx, err := parseIndex(data)
+	idx, err := parseIndex(data, r.format)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
@@ -94,37 +94,44 @@ func (r *Repo) readIndex() (*indexFile, error) {
 
 var errSplitIndex = errors.New("split index (core.splitIndex) is not supported; run `git update-index --no-split-index` to turn it off")
 
-func parseIndex(data []byte) (*indexFile, error) {
-	if len(data) < 12+20 || string(data[:4]) != "DIRC" {
+// parseIndex reads an index of a repository of object format f: object
+// names of f.size bytes in each entry, and f's hash as the trailing
+// checksum.
+func parseIndex(data []byte, f *hashFormat) (*indexFile, error) {
+	hs := f.size
+	fixed := entryFixedSize(hs)
+	if len(data) < 12+hs || string(data[:4]) != "DIRC" {
 		return nil, errors.New("not an index file (bad signature)")
 	}
-	sum := data[len(data)-20:]
-	body := data[:len(data)-20]
-	if !bytes.Equal(sum, make([]byte, 20)) { // all zero: index.skipHash
-		if got := sha1.Sum(body); !bytes.Equal(got[:], sum) {
-			return nil, errors.New("index checksum mismatch")
+	sum := data[len(data)-hs:]
+	body := data[:len(data)-hs]
+	if !bytes.Equal(sum, make([]byte, hs)) { // all zero: index.skipHash
+		h := f.new()
+		h.Write(body)
+		if !bytes.Equal(h.Sum(nil), sum) {
+			return nil, fmt.Errorf("index checksum mismatch (is it a %s index?)", f.name)
 		}
 	}
-	idx := &indexFile{data: data, version: binary.BigEndian.Uint32(data[4:8])}
+	idx := &indexFile{format: f, data: data, version: binary.BigEndian.Uint32(data[4:8])}
 	if idx.version < 2 || idx.version > 4 {
 		return nil, fmt.Errorf("index version %d is not supported", idx.version)
 	}
 	n := binary.BigEndian.Uint32(data[8:12])
-	if uint64(n) > uint64(len(body))/62 {
+	if uint64(n) > uint64(len(body))/uint64(fixed) {
 		return nil, errors.New("index entry count larger than the file")
 	}
 	idx.entries = make([]indexEntry, 0, n)
 	off := 12
 	prev := ""
 	for i := uint32(0); i < n; i++ {
-		if off+62 > len(body) {
+		if off+fixed > len(body) {
 			return nil, errors.New("index truncated")
 		}
 		e := indexEntry{off: off}
 		e.mode = binary.BigEndian.Uint32(body[off+24:])
-		copy(e.hash[:], body[off+40:off+60])
-		e.flags = binary.BigEndian.Uint16(body[off+60:])
-		p := off + 62
+		e.hash = oidFromBytes(body[off+40 : off+40+hs])
+		e.flags = binary.BigEndian.Uint16(body[off+40+hs:])
+		p := off + fixed
 		if e.flags&flagExtended != 0 {
 			if idx.version < 3 {
 				return nil, errors.New("extended entry flags in a version 2 index")
@@ -249,9 +256,14 @@ type statData struct {
 // name and flags: mode, object name and stat data.
 type entryData struct {
 	mode uint32
-	hash [20]byte
+	hash oid
 	stat statData
 }
+
+// entryFixedSize is the size of an on-disk entry before its extended
+// flags and name: stat data and mode (40 bytes), the object name (20 or
+// 32 bytes), the flags (2).
+func entryFixedSize(hashSize int) int { return 40 + hashSize + 2 }
 
 // put writes d into the fixed-size fields at the start of an on-disk entry
 // b: ctime through size (mode among them), then the object name.
@@ -260,7 +272,7 @@ func (d *entryData) put(b []byte) {
 	for j, v := range []uint32{s.ctimeSec, s.ctimeNsec, s.mtimeSec, s.mtimeNsec, s.dev, s.ino, d.mode, s.uid, s.gid, s.size} {
 		binary.BigEndian.PutUint32(b[4*j:], v)
 	}
-	copy(b[40:60], d.hash[:])
+	copy(b[40:40+int(d.hash.n)], d.hash.b[:d.hash.n])
 }
 
 // entryUpdate is new content for the existing entry idx.entries[i].
@@ -300,7 +312,7 @@ func (idx *indexFile) encode(updates []entryUpdate) []byte {
 		}
 		out = append(out, x.data...)
 	}
-	return appendChecksum(out)
+	return idx.appendChecksum(out)
 }
 
 // knownSafeExtension lists optional extensions that stay valid when only
@@ -319,29 +331,32 @@ func (idx *indexFile) splice(add []newIndexEntry, remove map[string]bool) []byte
 		name  string
 		fixed []byte // stat data through flags, and extended flags when present
 	}
+	hs := idx.format.size
+	fixed := entryFixedSize(hs)
 	entries := make([]entry, 0, len(idx.entries)+len(add))
 	for i := range idx.entries {
 		e := &idx.entries[i]
 		if remove[e.name] && e.stage() == 0 {
 			continue
 		}
-		n := 62
+		n := fixed
 		if e.flags&flagExtended != 0 {
 			n += 2
 		}
 		entries = append(entries, entry{name: e.name, fixed: idx.data[e.off : e.off+n]})
 	}
 	for _, a := range add {
-		b := make([]byte, 62)
+		b := make([]byte, fixed)
 		a.put(b)
-		binary.BigEndian.PutUint16(b[60:], uint16(min(len(a.name), 0xfff)))
+		binary.BigEndian.PutUint16(b[40+hs:], uint16(min(len(a.name), 0xfff)))
 		entries = append(entries, entry{name: a.name, fixed: b})
 	}
+	stage := func(e entry) uint16 { return binary.BigEndian.Uint16(e.fixed[40+hs:]) & flagStageMask }
 	sort.SliceStable(entries, func(i, j int) bool {
 		if entries[i].name != entries[j].name {
 			return entries[i].name < entries[j].name
 		}
-		return binary.BigEndian.Uint16(entries[i].fixed[60:])&flagStageMask < binary.BigEndian.Uint16(entries[j].fixed[60:])&flagStageMask
+		return stage(entries[i]) < stage(entries[j])
 	})
 
 	out := make([]byte, 0, len(idx.data)+len(add)*80)
@@ -371,13 +386,15 @@ func (idx *indexFile) splice(add []newIndexEntry, remove map[string]bool) []byte
 			out = append(out, x.data...)
 		}
 	}
-	return appendChecksum(out)
+	return idx.appendChecksum(out)
 }
 
-// appendChecksum appends the trailer of an index file: the SHA-1 of body.
-func appendChecksum(body []byte) []byte {
-	sum := sha1.Sum(body)
-	return append(body, sum[:]...)
+// appendChecksum appends the trailer of an index file: the hash of body,
+// SHA-1 or SHA-256 as the repository's object format.
+func (idx *indexFile) appendChecksum(body []byte) []byte {
+	h := idx.format.new()
+	h.Write(body)
+	return h.Sum(body)
 }
 
 // appendV4Varint appends git's offset varint (varint.c encode_varint).

@@ -31,7 +31,7 @@ func indexExtensions(t *testing.T, root string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx, err := parseIndex(b)
+	idx, err := parseIndex(b, formatSHA1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func checkAgainstGoGit(t *testing.T, root string) {
 		t.Fatalf("go-git decode: %v", err)
 	}
 	b, _ := os.ReadFile(filepath.Join(root, ".git", "index"))
-	ours, err := parseIndex(b)
+	ours, err := parseIndex(b, formatSHA1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func checkAgainstGoGit(t *testing.T, root string) {
 		a = append(a, ent{e.Name, uint32(e.Mode), e.Hash.String(), int(e.Stage), e.SkipWorktree, e.IntentToAdd})
 	}
 	for _, e := range ours.entries {
-		o = append(o, ent{e.name, e.mode, fmt.Sprintf("%x", e.hash), e.stage(), e.skipWorktree(), e.intentToAdd()})
+		o = append(o, ent{e.name, e.mode, e.hash.String(), e.stage(), e.skipWorktree(), e.intentToAdd()})
 	}
 	if diff := cmp.Diff(a, o); diff != "" {
 		t.Errorf("index entries (-go-git +ours):\n%s", diff)
@@ -255,15 +255,15 @@ func TestParseIndexSkipHash(t *testing.T) {
 	root := newRepo(t, manyFiles())
 	b, _ := os.ReadFile(filepath.Join(root, ".git", "index"))
 	copy(b[len(b)-20:], make([]byte, 20)) // index.skipHash writes a zero trailer
-	if _, err := parseIndex(b); err != nil {
+	if _, err := parseIndex(b, formatSHA1); err != nil {
 		t.Errorf("zero trailer: %v", err)
 	}
 	b[len(b)-1] = 1
-	if _, err := parseIndex(b); err == nil {
+	if _, err := parseIndex(b, formatSHA1); err == nil {
 		t.Error("bad checksum accepted")
 	}
 	for _, n := range []int{0, 11, 40, len(b) / 2} {
-		if _, err := parseIndex(b[:n]); err == nil {
+		if _, err := parseIndex(b[:n], formatSHA1); err == nil {
 			t.Errorf("truncated index (%d bytes) accepted", n)
 		}
 	}
@@ -285,7 +285,7 @@ func TestIndexLongName(t *testing.T) {
 			checkAgainstGoGit(t, root)
 			checkTrackedFiles(t, r, root)
 			b, _ := os.ReadFile(filepath.Join(root, ".git", "index"))
-			idx, err := parseIndex(b)
+			idx, err := parseIndex(b, formatSHA1)
 			if err != nil {
 				t.Fatal(err)
 			}

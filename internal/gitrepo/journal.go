@@ -12,8 +12,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/go-git/go-git/v5/plumbing"
 )
 
 // An operation that rewrites files of the working tree and then moves HEAD
@@ -204,9 +202,10 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// BlobHash is the name git gives a blob of data.
+// BlobHash is the name a SHA-1 repository gives a blob of data; Repo's
+// BlobHash names it in the repository's own format.
 func BlobHash(data []byte) string {
-	return plumbing.ComputeHash(plumbing.BlobObject, data).String()
+	return formatSHA1.sum("blob", data).String()
 }
 
 // Txn is a running journaled operation (see Begin).

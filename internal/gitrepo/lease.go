@@ -35,7 +35,7 @@ func (r *Repo) RemoteBranch(ctx context.Context, rm Remote, branch string, t Tra
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {
 		hash, ref, ok := strings.Cut(sc.Text(), "\t")
-		if ok && ref == "refs/heads/"+branch && isHexHash(hash) {
+		if ok && ref == "refs/heads/"+branch && r.IsID(hash) {
 			return hash, nil
 		}
 	}
@@ -54,7 +54,7 @@ func (r *Repo) PushLease(ctx context.Context, rm Remote, commit, branch, expect 
 	if err := checkBranchName(branch); err != nil {
 		return err
 	}
-	if !isHexHash(commit) || (expect != "" && !isHexHash(expect)) {
+	if !r.IsID(commit) || (expect != "" && !r.IsID(expect)) {
 		return errors.New("push: commit and lease must be full commit hashes")
 	}
 	ref := "refs/heads/" + branch

@@ -11,9 +11,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
 // ErrWouldOverwrite is wrapped by MoveBranch when a file it has to change
@@ -48,7 +46,7 @@ type MoveRequest struct {
 // Submodule changes, paths that git would convert on checkout
 // (eol, filters) and a sparse or split index are refused.
 func (r *Repo) MoveBranch(ctx context.Context, req MoveRequest) error {
-	if !isHexHash(req.To) || !isHexHash(req.ExpectHead) {
+	if !r.IsID(req.To) || !r.IsID(req.ExpectHead) {
 		return errors.New("move: To and ExpectHead must be full commit hashes")
 	}
 	// Journaled from before the index is locked, so that a kill at any
@@ -83,13 +81,13 @@ func (r *Repo) MoveBranch(ctx context.Context, req MoveRequest) error {
 	if op := r.operationInProgress(); op != "" {
 		return fmt.Errorf("move: a %s is in progress; finish or abort it first", op)
 	}
-	oldC, err := object.GetCommit(r.repo.Storer, plumbing.NewHash(headHash))
+	oldC, err := r.commitByName(headHash)
 	if err != nil {
-		return fmt.Errorf("move: commit %s: %w", headHash, err)
+		return fmt.Errorf("move: %w", err)
 	}
-	newC, err := object.GetCommit(r.repo.Storer, plumbing.NewHash(req.To))
+	newC, err := r.commitByName(req.To)
 	if err != nil {
-		return fmt.Errorf("move: commit %s: %w", req.To, err)
+		return fmt.Errorf("move: %w", err)
 	}
 	var changes []treeChange
 	if err := r.diffTrees(oldC.TreeHash, newC.TreeHash, "", &changes); err != nil {
@@ -222,7 +220,7 @@ func (r *Repo) MoveBranch(ctx context.Context, req MoveRequest) error {
 
 type treeEntry struct {
 	mode filemode.FileMode
-	hash plumbing.Hash
+	hash oid
 }
 
 type treeChange struct {
@@ -234,16 +232,16 @@ type treeChange struct {
 
 // diffTrees appends the paths (files, symlinks, submodules) that differ
 // between two trees, skipping identical subtrees.
-func (r *Repo) diffTrees(oldHash, newHash plumbing.Hash, prefix string, out *[]treeChange) error {
+func (r *Repo) diffTrees(oldHash, newHash oid, prefix string, out *[]treeChange) error {
 	if oldHash == newHash {
 		return nil
 	}
-	entries := func(h plumbing.Hash) (map[string]object.TreeEntry, error) {
-		m := map[string]object.TreeEntry{}
-		if h.IsZero() {
+	entries := func(h oid) (map[string]treeItem, error) {
+		m := map[string]treeItem{}
+		if h.isZero() {
 			return m, nil
 		}
-		t, err := object.GetTree(r.repo.Storer, h)
+		t, err := r.getTree(h)
 		if err != nil {
 			return nil, fmt.Errorf("tree %s: %w", h, err)
 		}
@@ -280,7 +278,7 @@ func (r *Repo) diffTrees(oldHash, newHash plumbing.Hash, prefix string, out *[]t
 		nw, inNew := nm[n]
 		p := prefix + n
 		oDir, nDir := inOld && o.Mode == filemode.Dir, inNew && nw.Mode == filemode.Dir
-		var oSub, nSub plumbing.Hash
+		var oSub, nSub oid
 		if oDir {
 			oSub = o.Hash
 		}
@@ -349,7 +347,7 @@ func (r *Repo) pathAt(idx *indexFile, p string, e *treeEntry, fileMode bool) (bo
 		if err != nil {
 			return false, nil
 		}
-		return plumbing.ComputeHash(plumbing.BlobObject, []byte(target)) == e.hash, nil
+		return r.format.sum("blob", []byte(target)) == e.hash, nil
 	default:
 		if !fi.Mode().IsRegular() {
 			return false, nil
@@ -362,12 +360,12 @@ func (r *Repo) pathAt(idx *indexFile, p string, e *treeEntry, fileMode bool) (bo
 			return false, err
 		}
 		defer f.Close()
-		h := plumbing.NewHasher(plumbing.BlobObject, fi.Size())
+		h := r.format.hasher("blob", fi.Size())
 		n, err := io.Copy(h, f)
 		if err != nil {
 			return false, err
 		}
-		return n == fi.Size() && h.Sum() == e.hash, nil
+		return n == fi.Size() && r.format.oidOf(h) == e.hash, nil
 	}
 }
 
@@ -504,7 +502,7 @@ func (r *Repo) UpdateRef(name, hash, expect, msg string, who Signature) error {
 	if !strings.HasPrefix(name, "refs/") || strings.Contains(name, "..") || path.Clean(name) != name || strings.ContainsAny(name, " \t\n~^:?*[\\") {
 		return fmt.Errorf("update-ref: %q is not a ref name", name)
 	}
-	if !isHexHash(hash) {
+	if !r.IsID(hash) {
 		return fmt.Errorf("update-ref: %q is not a full hash", hash)
 	}
 	l, err := r.lockRef(name)
@@ -524,7 +522,7 @@ func (r *Repo) UpdateRef(name, hash, expect, msg string, who Signature) error {
 	}
 	old := cur
 	if !ok {
-		old = strings.Repeat("0", 40)
+		old = r.format.zeroID()
 	}
 	if err := r.appendReflog(name, old, hash, who, msg, true); err != nil {
 		return err

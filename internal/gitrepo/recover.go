@@ -12,9 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
 // Settled says what settling a journal did.
@@ -175,7 +173,7 @@ func (t *Txn) Settle(ctx context.Context) (*Settled, error) {
 
 	type state struct {
 		f       JournalFile
-		head    *object.TreeEntry // nil: HEAD has no such file
+		head    *treeItem // nil: HEAD has no such file
 		h, i, w string
 	}
 	var states []state
@@ -193,7 +191,7 @@ func (t *Txn) Settle(ctx context.Context) (*Settled, error) {
 		case err == nil:
 			problems = append(problems, PathProblem{f.Path, "is not a regular file in HEAD"})
 			continue
-		case !errors.Is(err, object.ErrEntryNotFound) && !errors.Is(err, object.ErrDirectoryNotFound):
+		case !errors.Is(err, errEntryNotFound):
 			return unsettled(&UnsettledError{Cause: fmt.Errorf("%s in HEAD: %w", f.Path, err)})
 		}
 		if st.h != f.New {
@@ -205,7 +203,7 @@ func (t *Txn) Settle(ctx context.Context) (*Settled, error) {
 			continue
 		}
 		if i >= 0 {
-			st.i = plumbing.Hash(idx.entries[i].hash).String()
+			st.i = idx.entries[i].hash.String()
 		}
 		w, err := r.worktreeBlob(f.Path)
 		if err != nil {
@@ -331,14 +329,14 @@ func (r *Repo) worktreeBlob(p string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return BlobHash(data), nil
+	return r.BlobHash(data), nil
 }
 
 // watchProblems lists the files an interrupted command may have changed:
 // tracked files that were clean and are not, dirty or untracked files that
 // changed, files that are new. Whether the command or someone since did
 // it cannot be told, so none of them is touched.
-func (r *Repo) watchProblems(idx *indexFile, tree *object.Tree, wc *worktreeConfig, j *journal) ([]PathProblem, error) {
+func (r *Repo) watchProblems(idx *indexFile, tree *treeObj, wc *worktreeConfig, j *journal) ([]PathProblem, error) {
 	mine := map[string]bool{}
 	for _, f := range j.Files {
 		mine[f.Path] = true
@@ -388,7 +386,7 @@ func (r *Repo) watchProblems(idx *indexFile, tree *object.Tree, wc *worktreeConf
 // fails for want of space, it overwrites the file in place where that
 // needs no new space (see overwriteInPlace), so that a full disk does not
 // keep a file from going back.
-func (r *Repo) restoreFile(full string, head *object.TreeEntry) error {
+func (r *Repo) restoreFile(full string, head *treeItem) error {
 	content, err := r.ReadBlob(head.Hash.String())
 	if err != nil {
 		return err

@@ -38,7 +38,7 @@ func (r *Repo) readRef(name string) (hash string, ok bool, err error) {
 				name = strings.TrimSpace(target)
 				continue
 			}
-			if !isHexHash(content) {
+			if !r.IsID(content) {
 				return "", false, fmt.Errorf("%s: invalid ref content %q", name, content)
 			}
 			return content, true, nil
@@ -70,7 +70,7 @@ func (r *Repo) readPackedRef(name string) (string, bool, error) {
 		}
 		h, n, ok := strings.Cut(line, " ")
 		if ok && n == name {
-			if !isHexHash(h) {
+			if !r.IsID(h) {
 				return "", false, fmt.Errorf("packed-refs: invalid line %q", line)
 			}
 			return h, true, nil

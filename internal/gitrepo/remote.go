@@ -124,6 +124,9 @@ func (r *Repo) Fetch(ctx context.Context, rm Remote, branch string, t Transport)
 		return "", err
 	}
 	tracking := RemoteTrackingRef(rm.Name, branch)
+	if r.repo == nil {
+		return r.fetchWithGit(ctx, rm, branch, tracking, t)
+	}
 	spec := config.RefSpec("+refs/heads/" + branch + ":" + tracking)
 	err := r.withAuth(ctx, rm.URL, t, func(auth transport.AuthMethod) error {
 		remote := gogit.NewRemote(r.repo.Storer, &config.RemoteConfig{Name: rm.Name, URLs: []string{rm.URL}})
@@ -169,15 +172,22 @@ func (r *Repo) Push(ctx context.Context, rm Remote, local, branch string, t Tran
 	if !ok {
 		return fmt.Errorf("push: no branch %q", local)
 	}
-	spec := config.RefSpec("refs/heads/" + local + ":refs/heads/" + branch)
-	err = r.withAuth(ctx, rm.PushURL, t, func(auth transport.AuthMethod) error {
-		remote := gogit.NewRemote(r.repo.Storer, &config.RemoteConfig{Name: rm.Name, URLs: []string{rm.PushURL}})
-		return remote.PushContext(ctx, &gogit.PushOptions{
-			RemoteName: rm.Name, RemoteURL: rm.PushURL, RefSpecs: []config.RefSpec{spec}, Auth: auth,
+	spec := "refs/heads/" + local + ":refs/heads/" + branch
+	if r.repo == nil {
+		// As go-git pushes: no local hooks, no force.
+		if _, err := r.runGit(ctx, t, rm.PushURL, "push", "--porcelain", "--no-verify", "--", rm.PushURL, spec); err != nil {
+			return fmt.Errorf("push to %s: %w", printable.String(Redact(rm.PushURL)), err)
+		}
+	} else {
+		err = r.withAuth(ctx, rm.PushURL, t, func(auth transport.AuthMethod) error {
+			remote := gogit.NewRemote(r.repo.Storer, &config.RemoteConfig{Name: rm.Name, URLs: []string{rm.PushURL}})
+			return remote.PushContext(ctx, &gogit.PushOptions{
+				RemoteName: rm.Name, RemoteURL: rm.PushURL, RefSpecs: []config.RefSpec{config.RefSpec(spec)}, Auth: auth,
+			})
 		})
-	})
-	if err != nil && !errors.Is(err, gogit.NoErrAlreadyUpToDate) {
-		return fmt.Errorf("push to %s: %w", printable.String(Redact(rm.PushURL)), printable.Err(err))
+		if err != nil && !errors.Is(err, gogit.NoErrAlreadyUpToDate) {
+			return fmt.Errorf("push to %s: %w", printable.String(Redact(rm.PushURL)), printable.Err(err))
+		}
 	}
 	// go-git updates tracking refs only for configured fetch refspecs.
 	tracking := RemoteTrackingRef(rm.Name, branch)
@@ -189,6 +199,28 @@ func (r *Repo) Push(ctx context.Context, rm Remote, local, branch string, t Tran
 		return fmt.Errorf("pushed, but updating %s: %w", tracking, err)
 	}
 	return nil
+}
+
+// fetchWithGit is Fetch in a SHA-256 repository, whose objects go-git's
+// transports cannot take: the installed git fetches, with the transport
+// settings runGit gives it and git's own credential helpers.
+func (r *Repo) fetchWithGit(ctx context.Context, rm Remote, branch, tracking string, t Transport) (string, error) {
+	_, err := r.runGit(ctx, t, rm.URL, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-recurse-submodules",
+		"--no-auto-maintenance", "--", rm.URL, "+refs/heads/"+branch+":"+tracking)
+	if err != nil {
+		if strings.Contains(err.Error(), "couldn't find remote ref") {
+			return "", fmt.Errorf("fetch %s: branch %q: %w", printable.String(Redact(rm.URL)), branch, ErrNoRemoteBranch)
+		}
+		return "", fmt.Errorf("fetch %s: %w", printable.String(Redact(rm.URL)), err)
+	}
+	h, ok, err := r.readRef(tracking)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", fmt.Errorf("fetch %s: %s was not written", Redact(rm.URL), tracking)
+	}
+	return h, nil
 }
 
 func checkBranchName(b string) error {

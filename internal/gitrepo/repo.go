@@ -5,7 +5,9 @@
 // paths git-laminar edited, leaving every other change of the user alone.
 //
 // It is the only package of the project that imports go-git. go-git is used
-// for discovery, objects (blobs, trees, commits) and history. The index is
+// for discovery and reading and writing the objects of a SHA-1 repository;
+// a SHA-256 repository's objects are read through git's cat-file (see
+// objects.go for why). Trees and commits are parsed here for both. The index is
 // read and patched by this package itself (see index.go): go-git's index
 // encoder writes no extensions and drops the assume-unchanged flag, so a
 // round trip through it would lose state the user's git relies on. Branch
@@ -22,14 +24,13 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/go-git/go-billy/v5/osfs"
 	gogit "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
-	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
-	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
 )
@@ -46,8 +47,11 @@ type Repo struct {
 	GitDir    string // this worktree's git dir (for a linked worktree: .git/worktrees/<name>)
 	CommonDir string // the shared git dir (== GitDir for the main worktree)
 
-	repo *gogit.Repository
-	txn  *Txn // the journaled operation running, if any
+	repo   *gogit.Repository // nil in a SHA-256 repository
+	format *hashFormat
+	store  objectStore
+	cat    *catFileStore // the store of a SHA-256 repository
+	txn    *Txn          // the journaled operation running, if any
 }
 
 // Open finds the repository containing dir, which may be any directory of
@@ -73,6 +77,16 @@ func Open(dir string) (*Repo, error) {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
 	r := &Repo{Root: root, GitDir: gitDir, CommonDir: commonDir}
+	if r.format, err = r.checkFormat(); err != nil {
+		return nil, err
+	}
+	if r.format == formatSHA256 {
+		r.cat = newCatFileStore(gitDir, commonDir, r.format)
+		r.store = r.cat
+		// A Repo that is dropped without Close still ends its cat-file.
+		runtime.AddCleanup(r, func(s *catFileStore) { s.close() }, r.cat)
+		return r, nil
+	}
 
 	gr, err := gogit.PlainOpenWithOptions(abs, &gogit.PlainOpenOptions{
 		DetectDotGit:          true,
@@ -94,12 +108,32 @@ func Open(dir string) (*Repo, error) {
 		return nil, fmt.Errorf("%s: go-git found the working tree at %s, expected %s", dir, got, root)
 	}
 	r.repo = gr
-
-	if err := r.checkFormat(); err != nil {
-		return nil, err
-	}
+	r.store = gogitStore{st: gr.Storer}
 	return r, nil
 }
+
+// Close ends the git process that serves a SHA-256 repository's objects.
+// The Repo may still be used: the next read starts another.
+func (r *Repo) Close() error {
+	if r.cat != nil {
+		r.cat.close()
+	}
+	return nil
+}
+
+// ObjectFormat is the repository's object format: "sha1" or "sha256".
+func (r *Repo) ObjectFormat() string { return r.format.name }
+
+// ZeroID is the all-zero object name of the repository's format, which
+// git uses for "no object" (a ref being created or deleted).
+func (r *Repo) ZeroID() string { return r.format.zeroID() }
+
+// IsID reports whether s is a full object name of the repository's
+// format: 40 lowercase hex digits (SHA-1) or 64 (SHA-256).
+func (r *Repo) IsID(s string) bool { return len(s) == r.format.hexLen() && isLowerHex(s) }
+
+// BlobHash is the name the repository gives a blob of data.
+func (r *Repo) BlobHash(data []byte) string { return r.format.sum("blob", data).String() }
 
 // openWithWorktreeConfig opens a repository that go-git v5 refuses only
 // because extensions.worktreeConfig is set (`git sparse-checkout` and
@@ -221,20 +255,29 @@ func readCommonDir(gitDir string) (string, error) {
 	return filepath.Clean(p), nil
 }
 
-// checkFormat refuses repositories whose storage we would not write
-// correctly: SHA-256 object names and reftable refs.
-func (r *Repo) checkFormat() error {
+// checkFormat returns the repository's object format (SHA-1 or SHA-256)
+// and refuses storage we would not write correctly: another object
+// format, reftable refs.
+func (r *Repo) checkFormat() (*hashFormat, error) {
 	cfg, err := loadConfigFile(filepath.Join(r.CommonDir, "config"))
 	if err != nil {
-		return err
-	}
-	if v := cfg.get("extensions.objectformat"); v != "" && !strings.EqualFold(v, "sha1") {
-		return fmt.Errorf("%s: object format %q is not supported", r.CommonDir, v)
+		return nil, err
 	}
 	if v := cfg.get("extensions.refstorage"); v != "" && !strings.EqualFold(v, "files") {
-		return fmt.Errorf("%s: ref storage %q is not supported", r.CommonDir, v)
+		return nil, fmt.Errorf("%s: ref storage %q is not supported", r.CommonDir, v)
 	}
-	return nil
+	// Extensions count only from repositoryformatversion 1 on, as in git.
+	if cfg.get("core.repositoryformatversion") != "1" {
+		return formatSHA1, nil
+	}
+	switch v := strings.ToLower(cfg.get("extensions.objectformat")); v {
+	case "", "sha1":
+		return formatSHA1, nil
+	case "sha256":
+		return formatSHA256, nil
+	default:
+		return nil, fmt.Errorf("%s: object format %q is not supported", r.CommonDir, v)
+	}
 }
 
 // Head returns the commit HEAD points at and the current branch's short
@@ -258,7 +301,7 @@ func (r *Repo) readHead() (hash, ref string, err error) {
 	content := strings.TrimSpace(string(b))
 	target, symbolic := strings.CutPrefix(content, "ref: ")
 	if !symbolic {
-		if !isHexHash(content) {
+		if !r.IsID(content) {
 			return "", "", fmt.Errorf("%s: HEAD is neither a ref nor a commit: %q", r.GitDir, content)
 		}
 		return content, "", nil
@@ -288,7 +331,7 @@ func readAll(obj interface{ Reader() (io.ReadCloser, error) }) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func (r *Repo) headTree() (*object.Tree, error) {
+func (r *Repo) headTree() (*treeObj, error) {
 	h, _, err := r.readHead()
 	if err != nil {
 		return nil, err
@@ -296,12 +339,25 @@ func (r *Repo) headTree() (*object.Tree, error) {
 	return r.commitTree(h)
 }
 
-func (r *Repo) commitTree(h string) (*object.Tree, error) {
-	c, err := object.GetCommit(r.repo.Storer, plumbing.NewHash(h))
+// commitByName reads the commit with full name h.
+func (r *Repo) commitByName(h string) (*commitObj, error) {
+	id, err := r.format.parse(h)
+	if err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	c, err := r.getCommit(id)
 	if err != nil {
 		return nil, fmt.Errorf("commit %s: %w", h, err)
 	}
-	t, err := c.Tree()
+	return c, nil
+}
+
+func (r *Repo) commitTree(h string) (*treeObj, error) {
+	c, err := r.commitByName(h)
+	if err != nil {
+		return nil, err
+	}
+	t, err := r.getTree(c.TreeHash)
 	if err != nil {
 		return nil, fmt.Errorf("tree of commit %s: %w", h, err)
 	}
@@ -338,15 +394,8 @@ func cleanPath(p string) (string, error) {
 	return p, nil
 }
 
+// isHexHash reports whether s is a full object name of either format; a
+// Repo checks its own with IsID.
 func isHexHash(s string) bool {
-	if len(s) != 40 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
+	return (len(s) == 40 || len(s) == 64) && isLowerHex(s)
 }

@@ -10,9 +10,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
 // TrackedFile is a regular file recorded in the index.
@@ -116,7 +114,7 @@ func (r *Repo) Dirty(paths []string) ([]string, error) {
 	return dirty, nil
 }
 
-func (r *Repo) pathDirty(idx *indexFile, tree *object.Tree, p string, fileMode bool) (bool, error) {
+func (r *Repo) pathDirty(idx *indexFile, tree *treeObj, p string, fileMode bool) (bool, error) {
 	i, unmerged := idx.find(p)
 	if i < 0 || unmerged {
 		return true, nil
@@ -130,13 +128,13 @@ func (r *Repo) pathDirty(idx *indexFile, tree *object.Tree, p string, fileMode b
 		return true, nil
 	}
 	te, err := r.findEntry(tree, p)
-	if errors.Is(err, object.ErrEntryNotFound) || errors.Is(err, object.ErrDirectoryNotFound) {
+	if errors.Is(err, errEntryNotFound) {
 		return true, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("%s in HEAD: %w", p, err)
 	}
-	if te.Hash != plumbing.Hash(e.hash) || uint32(te.Mode) != canonicalMode(e.mode) {
+	if te.Hash != e.hash || uint32(te.Mode) != canonicalMode(e.mode) {
 		return true, nil
 	}
 	// Unstaged change: working tree against the index.
@@ -158,7 +156,7 @@ func (r *Repo) pathDirty(idx *indexFile, tree *object.Tree, p string, fileMode b
 	if fileMode && (fi.Mode()&0o100 != 0) != (e.mode&0o111 != 0) {
 		return true, nil
 	}
-	h := plumbing.NewHasher(plumbing.BlobObject, fi.Size())
+	h := r.format.hasher("blob", fi.Size())
 	buf := hashBuffers.Get().(*[]byte)
 	defer hashBuffers.Put(buf)
 	// The struct hides *os.File's WriteTo, which would allocate a buffer
@@ -170,7 +168,7 @@ func (r *Repo) pathDirty(idx *indexFile, tree *object.Tree, p string, fileMode b
 	if n != fi.Size() {
 		return true, nil // changing while we read it
 	}
-	return h.Sum() != plumbing.Hash(e.hash), nil
+	return r.format.oidOf(h) != e.hash, nil
 }
 
 // hashBuffers are the read buffers of pathDirty: a check over 200,000
@@ -207,7 +205,7 @@ func (r *Repo) SparseFiles() ([]TreeFile, error) {
 		if e.mode&modeTypeMask == modeDirectory && e.skipWorktree() {
 			// A sparse index holds a directory outside the cone as one
 			// entry: its files are those of the tree it records.
-			files, err := r.treeFilesUnder(plumbing.Hash(e.hash), strings.TrimSuffix(e.name, "/"))
+			files, err := r.treeFilesUnder(e.hash, strings.TrimSuffix(e.name, "/"))
 			if err != nil {
 				return nil, err
 			}
@@ -221,35 +219,31 @@ func (r *Repo) SparseFiles() ([]TreeFile, error) {
 		if e.mode&0o111 != 0 {
 			mode = "100755"
 		}
-		out = append(out, TreeFile{Path: e.name, Mode: mode, Hash: plumbing.Hash(e.hash).String()})
+		out = append(out, TreeFile{Path: e.name, Mode: mode, Hash: e.hash.String()})
 	}
 	return out, nil
 }
 
 // treeFilesUnder lists the regular files of tree h, named below dir.
-func (r *Repo) treeFilesUnder(h plumbing.Hash, dir string) ([]TreeFile, error) {
-	tree, err := object.GetTree(r.repo.Storer, h)
+func (r *Repo) treeFilesUnder(h oid, dir string) ([]TreeFile, error) {
+	tree, err := r.getTree(h)
 	if err != nil {
 		return nil, fmt.Errorf("tree %s of %s: %w", h, dir, err)
 	}
 	var out []TreeFile
-	walker := object.NewTreeWalker(tree, true, nil)
-	defer walker.Close()
-	for {
-		name, e, err := walker.Next()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("tree of %s: %w", dir, err)
-		}
+	err = r.walkFiles(tree, dir+"/", func(name string, e *treeItem) error {
 		if e.Mode != filemode.Regular && e.Mode != filemode.Executable && e.Mode != filemode.Deprecated {
-			continue
+			return nil
 		}
 		mode := "100644"
 		if e.Mode == filemode.Executable {
 			mode = "100755"
 		}
-		out = append(out, TreeFile{Path: dir + "/" + name, Mode: mode, Hash: e.Hash.String()})
+		out = append(out, TreeFile{Path: name, Mode: mode, Hash: e.Hash.String()})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tree of %s: %w", dir, err)
 	}
+	return out, nil
 }

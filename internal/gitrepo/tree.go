@@ -5,14 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"sort"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
 )
 
@@ -38,42 +36,58 @@ func (r *Repo) HooksDir() (string, error) {
 }
 
 // ResolveCommit returns the full hash of the commit rev names: a full or
-// abbreviated hash, a branch, tag or other name go-git resolves. Annotated
+// abbreviated hash, a branch, tag or other name git resolves. Annotated
 // tags are peeled. An object that is not a commit gives ErrNotCommit; a
 // full hash of an object the repository lacks gives ErrNoObject.
 func (r *Repo) ResolveCommit(rev string) (string, error) {
-	var h plumbing.Hash
-	if isHexHash(rev) {
-		h = plumbing.NewHash(rev)
-	} else {
-		p, err := r.repo.ResolveRevision(plumbing.Revision(rev))
-		if err != nil {
-			return "", fmt.Errorf("resolve %q: %w", rev, err)
-		}
-		h = *p
+	id, err := r.resolve(rev)
+	if err != nil {
+		return "", err
 	}
 	for depth := 0; depth < 10; depth++ {
-		o, err := r.repo.Storer.EncodedObject(plumbing.AnyObject, h)
-		if errors.Is(err, plumbing.ErrObjectNotFound) {
+		typ, content, err := r.store.read(id)
+		if errors.Is(err, errMissingObject) {
 			return "", fmt.Errorf("%s: %w", rev, ErrNoObject)
 		}
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", rev, err)
 		}
-		switch o.Type() {
-		case plumbing.CommitObject:
-			return h.String(), nil
-		case plumbing.TagObject:
-			t, err := object.DecodeTag(r.repo.Storer, o)
-			if err != nil {
+		switch typ {
+		case "commit":
+			return id.String(), nil
+		case "tag":
+			if id, err = tagTarget(id, content, r.format); err != nil {
 				return "", fmt.Errorf("%s: %w", rev, err)
 			}
-			h = t.Target
 		default:
-			return "", fmt.Errorf("%s is a %s: %w", rev, o.Type(), ErrNotCommit)
+			return "", fmt.Errorf("%s is a %s: %w", rev, typ, ErrNotCommit)
 		}
 	}
 	return "", fmt.Errorf("%s: tags nested too deep", rev)
+}
+
+// resolve returns the object rev names, unpeeled. A full object name is
+// taken as it is; other names are resolved by go-git in a SHA-1
+// repository and by `git rev-parse` in a SHA-256 one.
+func (r *Repo) resolve(rev string) (oid, error) {
+	if r.IsID(rev) {
+		return r.format.parse(rev)
+	}
+	if r.repo != nil {
+		p, err := r.repo.ResolveRevision(plumbing.Revision(rev))
+		if err != nil {
+			return oid{}, fmt.Errorf("resolve %q: %w", rev, err)
+		}
+		return oidFromBytes(p[:]), nil
+	}
+	if rev == "" || strings.HasPrefix(rev, "-") {
+		return oid{}, fmt.Errorf("resolve %q: not a revision", rev)
+	}
+	out, err := r.git(context.Background(), nil, nil, "rev-parse", "--verify", "--quiet", "--end-of-options", rev)
+	if err != nil {
+		return oid{}, fmt.Errorf("resolve %q: reference not found", rev)
+	}
+	return r.format.parse(strings.TrimSpace(out))
 }
 
 // TreeFile is a regular file in a commit's tree.
@@ -93,33 +107,27 @@ func (r *Repo) TreeFiles(rev string) ([]TreeFile, error) {
 		return nil, err
 	}
 	var out []TreeFile
-	walker := object.NewTreeWalker(tree, true, nil)
-	defer walker.Close()
 	// Files are read by their blob ids, never written out under their
-	// names: a name git accepts but go-git would not check out (one with a
-	// newline or an escape in it) is listed like any other, for the caller
-	// to judge, rather than ending the walk.
-	walker.SkipPathValidation()
-	for {
-		name, e, err := walker.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("tree of %s: %w", rev, err)
-		}
+	// names: a name git accepts but a checkout would refuse (one with a
+	// newline or an escape in it) is listed like any other, for the
+	// caller to judge.
+	err = r.walkFiles(tree, "", func(name string, e *treeItem) error {
 		if e.Mode != filemode.Regular && e.Mode != filemode.Executable && e.Mode != filemode.Deprecated {
-			continue
+			return nil
 		}
-		size, err := r.repo.Storer.EncodedObjectSize(e.Hash)
+		size, err := r.store.size(e.Hash)
 		if err != nil {
-			return nil, fmt.Errorf("%s in %s: %w", name, rev, err)
+			return fmt.Errorf("%s in %s: %w", name, rev, err)
 		}
 		mode := "100644"
 		if e.Mode == filemode.Executable {
 			mode = "100755"
 		}
 		out = append(out, TreeFile{Path: name, Mode: mode, Hash: e.Hash.String(), Size: size})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tree of %s: %w", rev, err)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
@@ -137,8 +145,8 @@ func (r *Repo) ReadFile(rev, p string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := tree.File(clean)
-	if errors.Is(err, object.ErrFileNotFound) || errors.Is(err, object.ErrDirectoryNotFound) || errors.Is(err, object.ErrEntryNotFound) {
+	f, err := r.findEntry(tree, clean)
+	if errors.Is(err, errEntryNotFound) || err == nil && f.Mode == filemode.Dir {
 		return nil, fmt.Errorf("%s in %s: %w", clean, rev, os.ErrNotExist)
 	}
 	if err != nil {
@@ -149,21 +157,18 @@ func (r *Repo) ReadFile(rev, p string) ([]byte, error) {
 
 // ReadBlob returns the content of the blob with the given full hash.
 func (r *Repo) ReadBlob(hash string) ([]byte, error) {
-	if !isHexHash(hash) {
+	id, err := r.format.parse(hash)
+	if err != nil {
 		return nil, fmt.Errorf("blob %q: not a full object name", hash)
 	}
-	b, err := object.GetBlob(r.repo.Storer, plumbing.NewHash(hash))
-	if err != nil {
-		return nil, fmt.Errorf("blob %s: %w", hash, err)
-	}
-	content, err := readAll(b)
+	content, err := r.readTyped(id, "blob")
 	if err != nil {
 		return nil, fmt.Errorf("blob %s: %w", hash, err)
 	}
 	return content, nil
 }
 
-func (r *Repo) revTree(rev string) (*object.Tree, error) {
+func (r *Repo) revTree(rev string) (*treeObj, error) {
 	h, err := r.ResolveCommit(rev)
 	if err != nil {
 		return nil, err
@@ -176,18 +181,35 @@ func (r *Repo) revTree(rev string) (*object.Tree, error) {
 // are left out, since they name a ref that is listed itself; refs that do
 // not peel to a commit are left out too.
 func (r *Repo) RefTips(prefix string) (map[string]string, error) {
+	out := map[string]string{}
+	add := func(name, hash string) {
+		if h, err := r.ResolveCommit(hash); err == nil {
+			out[name] = h
+		}
+	}
+	if r.repo == nil {
+		// %(symref) is empty for a ref that holds an object name.
+		text, err := r.git(context.Background(), nil, nil, "for-each-ref", "--format=%(objectname) %(symref) %(refname)", "--", prefix)
+		if err != nil {
+			return nil, fmt.Errorf("listing refs: %w", err)
+		}
+		for _, line := range strings.Split(text, "\n") {
+			hash, rest, ok := strings.Cut(line, " ")
+			name, isName := strings.CutPrefix(rest, " ")
+			if ok && isName && strings.HasPrefix(name, prefix) {
+				add(name, hash)
+			}
+		}
+		return out, nil
+	}
 	iter, err := r.repo.Storer.IterReferences()
 	if err != nil {
 		return nil, fmt.Errorf("listing refs: %w", err)
 	}
-	out := map[string]string{}
 	err = iter.ForEach(func(ref *plumbing.Reference) error {
 		name := ref.Name().String()
-		if ref.Type() != plumbing.HashReference || !strings.HasPrefix(name, prefix) {
-			return nil
-		}
-		if h, err := r.ResolveCommit(ref.Hash().String()); err == nil {
-			out[name] = h
+		if ref.Type() == plumbing.HashReference && strings.HasPrefix(name, prefix) {
+			add(name, ref.Hash().String())
 		}
 		return nil
 	})
@@ -208,20 +230,22 @@ func (r *Repo) RefTips(prefix string) (map[string]string, error) {
 // of clock skew), so a push of two commits on a long history reads a few
 // commits, not all of them.
 func (r *Repo) RevList(ctx context.Context, include, exclude []string) ([]Commit, error) {
-	w := &revWalk{r: r, state: map[plumbing.Hash]*revNode{}}
+	w := &revWalk{r: r, state: map[oid]*revNode{}}
 	for _, h := range exclude {
-		if !isHexHash(h) {
-			return nil, fmt.Errorf("rev-list: %q is not a full object name", h)
+		id, err := r.format.parse(h)
+		if err != nil {
+			return nil, fmt.Errorf("rev-list: %w", err)
 		}
-		if err := w.add(plumbing.NewHash(h), true, false); err != nil {
+		if err := w.add(id, true, false); err != nil {
 			return nil, err
 		}
 	}
 	for _, h := range include {
-		if !isHexHash(h) {
-			return nil, fmt.Errorf("rev-list: %q is not a full object name", h)
+		id, err := r.format.parse(h)
+		if err != nil {
+			return nil, fmt.Errorf("rev-list: %w", err)
 		}
-		if err := w.add(plumbing.NewHash(h), false, true); err != nil {
+		if err := w.add(id, false, true); err != nil {
 			return nil, err
 		}
 	}
@@ -258,31 +282,20 @@ func (r *Repo) RevList(ctx context.Context, include, exclude []string) ([]Commit
 		if n.excluded {
 			continue
 		}
-		c := n.commit
-		parents := make([]string, len(c.ParentHashes))
-		for i, p := range c.ParentHashes {
-			parents[i] = p.String()
-		}
-		out = append(out, Commit{
-			Hash:      c.Hash.String(),
-			Author:    Signature{Name: c.Author.Name, Email: c.Author.Email, When: c.Author.When},
-			Committer: Signature{Name: c.Committer.Name, Email: c.Committer.Email, When: c.Committer.When},
-			Message:   c.Message,
-			Parents:   parents,
-		})
+		out = append(out, n.commit.public())
 	}
 	return out, nil
 }
 
 type revNode struct {
-	commit   *object.Commit
+	commit   *commitObj
 	excluded bool
 	queued   bool
 }
 
 type revWalk struct {
 	r           *Repo
-	state       map[plumbing.Hash]*revNode
+	state       map[oid]*revNode
 	queue       revQueue
 	interesting int // queued nodes not excluded
 }
@@ -290,16 +303,16 @@ type revWalk struct {
 // add queues commit h (once), or marks it and its walked ancestors
 // excluded when it was seen before and exclude is set. A missing commit is
 // an error when must is set and ignored otherwise.
-func (w *revWalk) add(h plumbing.Hash, exclude, must bool) error {
+func (w *revWalk) add(h oid, exclude, must bool) error {
 	if n, ok := w.state[h]; ok {
 		if exclude {
 			w.markExcluded(n)
 		}
 		return nil
 	}
-	c, err := object.GetCommit(w.r.repo.Storer, h)
+	c, err := w.r.getCommit(h)
 	if err != nil {
-		if !must && errors.Is(err, plumbing.ErrObjectNotFound) {
+		if !must && errors.Is(err, errMissingObject) {
 			return nil
 		}
 		return fmt.Errorf("commit %s: %w", h, err)
@@ -349,38 +362,4 @@ func (q *revQueue) Pop() any {
 	n := old[len(old)-1]
 	*q = old[:len(old)-1]
 	return n
-}
-
-// findEntry is tree.FindEntry for a path git accepts but go-git would not
-// check out (a newline or an escape in a name): go-git refuses such a path
-// before it looks, while here it is only compared by blob id and mode, never
-// written out under its name. Such names are rare, so the slow walk by name
-// runs only after FindEntry has refused.
-func (r *Repo) findEntry(tree *object.Tree, p string) (*object.TreeEntry, error) {
-	te, err := tree.FindEntry(p)
-	if err == nil || errors.Is(err, object.ErrEntryNotFound) || errors.Is(err, object.ErrDirectoryNotFound) {
-		return te, err
-	}
-	parts := strings.Split(p, "/")
-	for i, name := range parts {
-		var found *object.TreeEntry
-		for j := range tree.Entries {
-			if tree.Entries[j].Name == name {
-				found = &tree.Entries[j]
-				break
-			}
-		}
-		switch {
-		case found == nil && i == len(parts)-1:
-			return nil, object.ErrEntryNotFound
-		case found == nil || (i < len(parts)-1 && found.Mode != filemode.Dir):
-			return nil, object.ErrDirectoryNotFound
-		case i == len(parts)-1:
-			return found, nil
-		}
-		if tree, err = object.GetTree(r.repo.Storer, found.Hash); err != nil {
-			return nil, fmt.Errorf("tree of %s: %w", strings.Join(parts[:i+1], "/"), err)
-		}
-	}
-	return nil, object.ErrEntryNotFound
 }
