@@ -83,10 +83,24 @@ func TestParsePrePush(t *testing.T) {
 	if !got[1].Deletion() || got[0].Deletion() {
 		t.Error("Deletion wrong")
 	}
-	for _, bad := range []string{"refs/heads/main " + a + " refs/heads/main\n", "x y z w\n", "refs/heads/main " + strings.ToUpper(a) + " r " + b + "\n"} {
+	a64, z64 := strings.Repeat("a", 64), strings.Repeat("0", 64)
+	for _, bad := range []string{
+		"refs/heads/main " + a + " refs/heads/main\n", "x y z w\n", "refs/heads/main " + strings.ToUpper(a) + " r " + b + "\n",
+		"refs/heads/main " + a64 + " refs/heads/main " + b + "\n", // formats mixed
+		"refs/heads/main " + a64[:50] + " refs/heads/main " + a64[:50] + "\n",
+	} {
 		if _, err := ParsePrePush(strings.NewReader(bad)); err == nil {
 			t.Errorf("ParsePrePush(%q) succeeded", bad)
 		}
+	}
+
+	// A SHA-256 repository's hook input: 64-digit ids, 64 zeros for none.
+	got, err = ParsePrePush(strings.NewReader("refs/heads/main " + a64 + " refs/heads/main " + z64 + "\n(delete) " + z64 + " refs/heads/old " + a64 + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Deletion() || !got[1].Deletion() || got[0].LocalID != a64 {
+		t.Errorf("SHA-256 input: %+v", got)
 	}
 }
 

@@ -12,9 +12,13 @@ import (
 	"github.com/git-laminar/git-laminar/internal/registry"
 )
 
-// ZeroID is the object id git gives for "no object": the local side of a
-// deletion, the remote side of a new ref.
+// ZeroID is the object id git gives for "no object" in a SHA-1
+// repository: the local side of a deletion, the remote side of a new ref.
+// A SHA-256 repository's is 64 zeros; isZeroID takes both.
 const ZeroID = "0000000000000000000000000000000000000000"
+
+// isZeroID reports whether id is the all-zero object id of either format.
+func isZeroID(id string) bool { return strings.Trim(id, "0") == "" }
 
 // Update is one line of a pre-push hook's standard input.
 type Update struct {
@@ -22,10 +26,11 @@ type Update struct {
 }
 
 // Deletion reports whether the push deletes the remote ref.
-func (u Update) Deletion() bool { return u.LocalID == ZeroID }
+func (u Update) Deletion() bool { return isZeroID(u.LocalID) }
 
 // ParsePrePush reads what git writes to a pre-push hook:
-// "<local ref> <local sha1> <remote ref> <remote sha1>" per line.
+// "<local ref> <local id> <remote ref> <remote id>" per line, the ids of
+// 40 hex digits in a SHA-1 repository and 64 in a SHA-256 one.
 func ParsePrePush(r io.Reader) ([]Update, error) {
 	var out []Update
 	sc := bufio.NewScanner(r)
@@ -36,16 +41,18 @@ func ParsePrePush(r io.Reader) ([]Update, error) {
 			continue
 		}
 		f := strings.Fields(line)
-		if len(f) != 4 || !isHex40(f[1]) || !isHex40(f[3]) {
-			return nil, fmt.Errorf("pre-push input line %d: want \"<local ref> <local sha1> <remote ref> <remote sha1>\", got %q", n, line)
+		if len(f) != 4 || !isObjectID(f[1]) || len(f[3]) != len(f[1]) || !isObjectID(f[3]) {
+			return nil, fmt.Errorf("pre-push input line %d: want \"<local ref> <local id> <remote ref> <remote id>\", got %q", n, line)
 		}
 		out = append(out, Update{LocalRef: f[0], LocalID: f[1], RemoteRef: f[2], RemoteID: f[3]})
 	}
 	return out, sc.Err()
 }
 
-func isHex40(s string) bool {
-	if len(s) != 40 {
+// isObjectID reports whether s is a full object id: 40 lowercase hex
+// digits (SHA-1) or 64 (SHA-256).
+func isObjectID(s string) bool {
+	if len(s) != 40 && len(s) != 64 {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -78,7 +85,7 @@ func Push(ctx context.Context, repo *gitrepo.Repo, reg *registry.Client, updates
 	seen := map[string]bool{}
 	var exclude []string
 	for _, u := range updates {
-		if u.RemoteID != ZeroID {
+		if !isZeroID(u.RemoteID) {
 			exclude = append(exclude, u.RemoteID)
 		}
 		if u.Deletion() {

@@ -153,7 +153,7 @@ func runBump(c *cli.Context, s Streams, opt bumpOptions) error {
 		if opt.json {
 			return nil
 		}
-		return diff.Unified(out, diff.File{Path: ch.Path, Old: ch.Old, New: ch.New, Mode: gitMode(ch.Mode)}, diff.Options{Color: p.on})
+		return diff.Unified(out, diff.File{Path: ch.Path, Old: ch.Old, New: ch.New, Mode: gitMode(ch.Mode)}, diff.Options{Color: p.on, ObjectFormat: ws.Repo.ObjectFormat()})
 	}
 	prop, err := ws.PrepareEach(resolution, each)
 	if ferr := out.Flush(); err == nil && ferr != nil {

@@ -123,6 +123,11 @@ func scriptSetup(env *testscript.Env) error {
 	} {
 		env.Setenv(k, v)
 	}
+	// $OID matches a full object name of the scripts' repositories (see
+	// TestScriptsSHA256 for SHA-256 ones).
+	if env.Getenv("OID") == "" {
+		env.Setenv("OID", "[0-9a-f]{40}")
+	}
 	return nil
 }
 

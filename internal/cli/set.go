@@ -261,7 +261,7 @@ func reviewChange(s Streams, opt changeOptions, recovered *gitrepo.Settled, sp *
 		for _, ch := range sp.Changes {
 			files = append(files, diff.File{Path: ch.Path, Old: ch.Old, New: ch.New, Mode: gitMode(ch.Mode)})
 		}
-		if err := diff.Files(s.Out, files, diff.Options{Color: p.on}); err != nil {
+		if err := diff.Files(s.Out, files, diff.Options{Color: p.on, ObjectFormat: sp.ObjectFormat}); err != nil {
 			return false, ExitError, exit(ExitError, err)
 		}
 	}

@@ -50,8 +50,13 @@ type Options struct {
 	// lines, cyan hunk ranges, red removals, green additions.
 	Color bool
 	// Abbrev is the number of hex digits of the blob ids on the index line.
-	// Zero means 7, git's minimum abbreviation; 40 or more means full ids.
+	// Zero means 7, git's minimum abbreviation; 40 or more (64 in a
+	// SHA-256 repository) means full ids.
 	Abbrev int
+	// ObjectFormat names the blob ids on the index line as the
+	// repository does: "sha256" for a SHA-256 repository; empty or
+	// "sha1" for SHA-1.
+	ObjectFormat string
 	// Timeout bounds the quick alignment of a large, very different file.
 	// Zero means DefaultTimeout; negative means no limit, so the diff is
 	// always minimal however long that takes.

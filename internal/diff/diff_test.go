@@ -342,7 +342,7 @@ func TestOptions(t *testing.T) {
 		{"default context", Options{}, "diff --git a/p b/p\nindex 9405325..d7ec9f7 100755\n--- a/p\n+++ b/p\n@@ -1,5 +1,5 @@\n a\n b\n-c\n+C\n d\n e\n"},
 		{"negative context is default", Options{Context: -2}, "diff --git a/p b/p\nindex 9405325..d7ec9f7 100755\n--- a/p\n+++ b/p\n@@ -1,5 +1,5 @@\n a\n b\n-c\n+C\n d\n e\n"},
 		{"no context", Options{NoContext: true, Context: 5}, "diff --git a/p b/p\nindex 9405325..d7ec9f7 100755\n--- a/p\n+++ b/p\n@@ -3 +3 @@ b\n-c\n+C\n"},
-		{"full index", Options{Context: 1, Abbrev: 40}, "diff --git a/p b/p\nindex " + blobID(f.Old) + ".." + blobID(f.New) + " 100755\n--- a/p\n+++ b/p\n@@ -2,3 +2,3 @@ a\n b\n-c\n+C\n d\n"},
+		{"full index", Options{Context: 1, Abbrev: 40}, "diff --git a/p b/p\nindex " + blobID(f.Old, "") + ".." + blobID(f.New, "") + " 100755\n--- a/p\n+++ b/p\n@@ -2,3 +2,3 @@ a\n b\n-c\n+C\n d\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -356,12 +356,15 @@ func TestOptions(t *testing.T) {
 
 func TestBlobIDMatchesGit(t *testing.T) {
 	needGit(t)
-	dir := t.TempDir()
-	for _, data := range []string{"", "a\n", "x\r\ny", strings.Repeat("z", 9000)} {
-		writeFile(t, dir+"/f", []byte(data))
-		want := strings.TrimSpace(string(runGit(t, dir, dir, nil, "hash-object", "f")))
-		if got := blobID([]byte(data)); got != want {
-			t.Errorf("blobID(%q...) = %s, git says %s", data[:min(len(data), 10)], got, want)
+	for _, format := range []string{"sha1", "sha256"} {
+		dir := t.TempDir()
+		runGit(t, dir, dir, nil, "init", "-q", "--object-format="+format)
+		for _, data := range []string{"", "a\n", "x\r\ny", strings.Repeat("z", 9000)} {
+			writeFile(t, dir+"/f", []byte(data))
+			want := strings.TrimSpace(string(runGit(t, dir, dir, nil, "hash-object", "f")))
+			if got := blobID([]byte(data), format); got != want {
+				t.Errorf("%s blobID(%q...) = %s, git says %s", format, data[:min(len(data), 10)], got, want)
+			}
 		}
 	}
 }

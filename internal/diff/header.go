@@ -2,6 +2,7 @@ package diff
 
 import (
 	"crypto/sha1"
+	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
 	"strings"
@@ -14,7 +15,7 @@ func writeHeader(p *painter, f File, opt Options) {
 	a, b := quotePath("a/", f.Path), quotePath("b/", f.Path)
 	p.meta("diff --git " + a + " " + b)
 	if f.Mode != "" {
-		p.meta("index " + abbrev(blobID(f.Old), opt.Abbrev) + ".." + abbrev(blobID(f.New), opt.Abbrev) + " " + f.Mode)
+		p.meta("index " + abbrev(blobID(f.Old, opt.ObjectFormat), opt.Abbrev) + ".." + abbrev(blobID(f.New, opt.ObjectFormat), opt.Abbrev) + " " + f.Mode)
 	}
 	if isBinary(f.Old) || isBinary(f.New) {
 		return
@@ -31,8 +32,11 @@ func writeHeader(p *painter, f File, opt Options) {
 
 // blobID is the git object id of data stored as a blob, so the index line
 // names the same objects `git diff` would.
-func blobID(data []byte) string {
+func blobID(data []byte, format string) string {
 	h := sha1.New()
+	if format == "sha256" {
+		h = sha256.New()
+	}
 	h.Write([]byte("blob " + strconv.Itoa(len(data)) + "\x00"))
 	h.Write(data)
 	return hex.EncodeToString(h.Sum(nil))

@@ -253,7 +253,7 @@ func Execute(ctx context.Context, repo *gitrepo.Repo, cfg *config.Config, groups
 	watch := map[string]string{}
 	for _, pth := range append(dirtyBefore, untrackedBefore...) {
 		if !mine[pth] {
-			watch[pth] = fileBlob(filepath.Join(root, filepath.FromSlash(pth)))
+			watch[pth] = fileBlob(repo, filepath.Join(root, filepath.FromSlash(pth)))
 		}
 	}
 	if err := txn.Watch(watch); err != nil {
@@ -290,7 +290,7 @@ func Execute(ctx context.Context, repo *gitrepo.Repo, cfg *config.Config, groups
 			continue
 		}
 		rollback.SaveContent(pth, head, modes[pth])
-		headBlob[pth] = gitrepo.BlobHash(head)
+		headBlob[pth] = repo.BlobHash(head)
 		full := filepath.Join(root, filepath.FromSlash(pth))
 		if fi, err := os.Lstat(full); err != nil {
 			problems = append(problems, changeErr(pth, problemDeleted))
@@ -351,10 +351,10 @@ func Execute(ctx context.Context, repo *gitrepo.Repo, cfg *config.Config, groups
 	if runErr == nil && len(problems) == 0 {
 		var files []gitrepo.JournalFile
 		for _, pth := range out.Changed {
-			files = append(files, gitrepo.JournalFile{Path: pth, Old: headBlob[pth], New: fileBlob(filepath.Join(root, filepath.FromSlash(pth)))})
+			files = append(files, gitrepo.JournalFile{Path: pth, Old: headBlob[pth], New: fileBlob(repo, filepath.Join(root, filepath.FromSlash(pth)))})
 		}
 		for _, pth := range append(append([]string(nil), out.Created...), out.Rewrote...) {
-			files = append(files, gitrepo.JournalFile{Path: pth, New: fileBlob(filepath.Join(root, filepath.FromSlash(pth)))})
+			files = append(files, gitrepo.JournalFile{Path: pth, New: fileBlob(repo, filepath.Join(root, filepath.FromSlash(pth)))})
 		}
 		if err := txn.Watched(files); err != nil {
 			problems = append(problems, err)
@@ -373,12 +373,12 @@ func Execute(ctx context.Context, repo *gitrepo.Repo, cfg *config.Config, groups
 // fileBlob is the blob name of the file's content, "" when it cannot be
 // read: a journal entry that matches no content, so Recover refuses the
 // path rather than guess.
-func fileBlob(full string) string {
+func fileBlob(repo *gitrepo.Repo, full string) string {
 	data, err := os.ReadFile(full)
 	if err != nil {
 		return ""
 	}
-	return gitrepo.BlobHash(data)
+	return repo.BlobHash(data)
 }
 
 // RunCommands runs every group's commands in order at root, stopping at

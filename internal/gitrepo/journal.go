@@ -202,12 +202,6 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// BlobHash is the name a SHA-1 repository gives a blob of data; Repo's
-// BlobHash names it in the repository's own format.
-func BlobHash(data []byte) string {
-	return formatSHA1.sum("blob", data).String()
-}
-
 // Txn is a running journaled operation (see Begin).
 type Txn struct {
 	r     *Repo

@@ -27,7 +27,7 @@ func beginInterrupted(t *testing.T) *interrupted {
 	r := open(t, root)
 	var files []JournalFile
 	for _, p := range []string{"a.yaml", "dir/b.yaml"} {
-		files = append(files, JournalFile{Path: p, Old: BlobHash([]byte(old[p])), New: BlobHash([]byte(x.new[p]))})
+		files = append(files, JournalFile{Path: p, Old: r.BlobHash([]byte(old[p])), New: r.BlobHash([]byte(x.new[p]))})
 	}
 	txn, err := r.Begin("promotion", files)
 	if err != nil {
@@ -331,7 +331,7 @@ func TestRecoverRefusesWhatAnInterruptedCommandMayHaveChanged(t *testing.T) {
 	x := beginInterrupted(t)
 	writeFile(t, x.root, "a.yaml", x.new["a.yaml"])
 	writeFile(t, x.root, "notes.txt", "the user's untracked notes\n")
-	if err := x.txn.Watch(map[string]string{"notes.txt": BlobHash([]byte("the user's untracked notes\n"))}); err != nil {
+	if err := x.txn.Watch(map[string]string{"notes.txt": x.txn.r.BlobHash([]byte("the user's untracked notes\n"))}); err != nil {
 		t.Fatal(err)
 	}
 	// The command writes a file and changes a clean one, and is killed.

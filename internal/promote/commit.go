@@ -325,7 +325,7 @@ func (w *Workspace) journalFiles(changes []edit.Change, expectHead string) ([]gi
 		if !ok {
 			return nil, fmt.Errorf("%s is not a file in HEAD", c.Path)
 		}
-		files = append(files, gitrepo.JournalFile{Path: c.Path, Old: h, New: gitrepo.BlobHash(c.New)})
+		files = append(files, gitrepo.JournalFile{Path: c.Path, Old: h, New: w.Repo.BlobHash(c.New)})
 	}
 	return files, nil
 }

@@ -147,6 +147,9 @@ type Proposal struct {
 	// Untrusted are the rules left out for untrusted exec actions (see
 	// Options.SkipUntrusted).
 	Untrusted []UntrustedRule
+	// ObjectFormat is the repository's, "sha1" or "sha256": how a diff
+	// of Changes names their blobs.
+	ObjectFormat string
 }
 
 // Options tune a resolution.
@@ -271,7 +274,7 @@ func (w *Workspace) Prepare(res *Resolution) (*Proposal, error) {
 // held at once. A rendering error can come after each has seen earlier
 // files. With each nil it is Prepare and keeps both contents.
 func (w *Workspace) PrepareEach(res *Resolution, each func(edit.Change) error) (*Proposal, error) {
-	p := &Proposal{Resolution: *res}
+	p := &Proposal{Resolution: *res, ObjectFormat: w.Repo.ObjectFormat()}
 	var inputs []plan.Input
 	for _, d := range res.Decisions {
 		if !d.Moves() {
