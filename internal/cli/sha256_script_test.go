@@ -11,15 +11,17 @@ import (
 // sha256Scripts are the scripts run a second time with every repository
 // made in the SHA-256 object format (GIT_DEFAULT_HASH=sha256 makes `git
 // init` and `git clone` of a SHA-256 remote use it): one or more for each
-// command a user runs, the pre-push hook under a real git push, and the
-// unattended run against a bare remote, retrying and with a lease.
+// command a user runs, the pre-push hook under a real git push, the
+// unattended run against a bare remote, retrying and with a lease, a
+// command killed mid-commit and settled by the next, signed commits.
 var sha256Scripts = []string{
 	"script/bump.txtar", "script/status.txtar", "script/set.txtar", "script/rollback.txtar",
 	"script/hold.txtar", "script/verify.txtar", "script/trust.txtar", "script/init.txtar",
 	"script/run_push.txtar", "script/run_race.txtar", "script/hooks_install.txtar",
 	"script/hooks_prepush.txtar", "script/commit_sign.txtar", "script/commit_hooks.txtar",
 	"script/dirty.txtar", "script/subdir_worktree.txtar", "script/exec.txtar",
-	"pullrequest/run.txtar",
+	"script/commit_hook_killed.txtar", "script/commit_sign_openpgp.txtar", "script/sparse_checkout.txtar",
+	"script/odd_names.txtar", "pullrequest/run.txtar",
 }
 
 // TestScriptsSHA256 runs sha256Scripts in SHA-256 repositories. The

@@ -141,3 +141,12 @@ func gitErrRaw(dir string, args ...string) (string, error) {
 	out, err := cmd.Output()
 	return string(out), err
 }
+
+// testFormat is the object format of the repositories newRepo makes: SHA-1,
+// or SHA-256 in the run of TestSHA256.
+func testFormat() *hashFormat {
+	if os.Getenv("LAMINAR_TEST_SHA256") != "" {
+		return formatSHA256
+	}
+	return formatSHA1
+}

@@ -31,7 +31,7 @@ func indexExtensions(t *testing.T, root string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx, err := parseIndex(b, formatSHA1)
+	idx, err := parseIndex(b, testFormat())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -176,7 +176,7 @@ func (r *Repo) Push(ctx context.Context, rm Remote, local, branch string, t Tran
 	if r.repo == nil {
 		// As go-git pushes: no local hooks, no force.
 		if _, err := r.runGit(ctx, t, rm.PushURL, "push", "--porcelain", "--no-verify", "--", rm.PushURL, spec); err != nil {
-			return fmt.Errorf("push to %s: %w", printable.String(Redact(rm.PushURL)), err)
+			return fmt.Errorf("push to %s: %w", printable.String(Redact(rm.PushURL)), authHint(err))
 		}
 	} else {
 		err = r.withAuth(ctx, rm.PushURL, t, func(auth transport.AuthMethod) error {
@@ -211,7 +211,7 @@ func (r *Repo) fetchWithGit(ctx context.Context, rm Remote, branch, tracking str
 		if strings.Contains(err.Error(), "couldn't find remote ref") {
 			return "", fmt.Errorf("fetch %s: branch %q: %w", printable.String(Redact(rm.URL)), branch, ErrNoRemoteBranch)
 		}
-		return "", fmt.Errorf("fetch %s: %w", printable.String(Redact(rm.URL)), err)
+		return "", fmt.Errorf("fetch %s: %w", printable.String(Redact(rm.URL)), authHint(err))
 	}
 	h, ok, err := r.readRef(tracking)
 	if err != nil {
@@ -221,6 +221,15 @@ func (r *Repo) fetchWithGit(ctx context.Context, rm Remote, branch, tracking str
 		return "", fmt.Errorf("fetch %s: %s was not written", Redact(rm.URL), tracking)
 	}
 	return h, nil
+}
+
+// authHint says in plain words what git means when a server demanded
+// credentials that no helper gave (prompts are off).
+func authHint(err error) error {
+	if strings.Contains(err.Error(), "could not read Username") || strings.Contains(err.Error(), "could not read Password") {
+		return fmt.Errorf("authentication required and no credential helper gave credentials: %w", err)
+	}
+	return err
 }
 
 func checkBranchName(b string) error {

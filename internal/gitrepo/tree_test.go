@@ -81,7 +81,7 @@ func TestResolveCommitAndTree(t *testing.T) {
 	if _, err := r.ResolveCommit(tree); !errors.Is(err, ErrNotCommit) {
 		t.Errorf("ResolveCommit(tree) = %v, want ErrNotCommit", err)
 	}
-	if _, err := r.ResolveCommit(strings.Repeat("ab", 20)); !errors.Is(err, ErrNoObject) {
+	if _, err := r.ResolveCommit(strings.Repeat("ab", testFormat().size)); !errors.Is(err, ErrNoObject) {
 		t.Errorf("ResolveCommit(missing) = %v, want ErrNoObject", err)
 	}
 
@@ -142,7 +142,7 @@ func TestRevListMatchesGit(t *testing.T) {
 	git(t, root, "update-ref", "refs/remotes/origin/main", merged)
 
 	r := open(t, root)
-	missing := strings.Repeat("cd", 20)
+	missing := strings.Repeat("cd", testFormat().size)
 	for _, tc := range []struct{ include, exclude []string }{
 		{[]string{head}, nil},
 		{[]string{head}, []string{merged}},
