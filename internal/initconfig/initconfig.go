@@ -101,8 +101,9 @@ type leftOut struct {
 
 var (
 	// branchBuild is "<branch>-<commit>": a branch name that starts with a
-	// letter, and an abbreviated or full commit hash.
-	branchBuild = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9._-]*)-([0-9a-f]{7,40})$`)
+	// letter, and an abbreviated or full commit hash (64 digits from a
+	// SHA-256 repository).
+	branchBuild = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9._-]*)-([0-9a-f]{7,64})$`)
 	// versionTag is an optional "v", up to three numeric parts and the
 	// rest (a pre-release, a suffix such as "-alpine").
 	versionTag = regexp.MustCompile(`^(v?)([0-9]+)(?:\.([0-9]+))?(?:\.([0-9]+))?([-_.+].*)?$`)

@@ -35,6 +35,8 @@ func TestClassify(t *testing.T) {
 		{tag: "2024.05.1", pattern: "semver:>=2024", manages: []string{"2025.1.0"}, skips: []string{"1.0.0"}},
 		{tag: "develop-3f2a9c1", pattern: "glob:develop-*", order: "newest-build", manages: []string{"develop-aaaaaaa"}, skips: []string{"main-aaaaaaa"}},
 		{tag: "feature-x-0123456789abcdef0123456789abcdef01234567", pattern: "glob:feature-x-*", order: "newest-build"},
+		{tag: "main-" + strings.Repeat("0123456789abcdef", 4), pattern: "glob:main-*", order: "newest-build"}, // a SHA-256 commit
+		{tag: "main-" + strings.Repeat("0123456789abcdef", 4) + "0"},
 		{tag: "42", pattern: "regex:^[0-9]+$", order: "numeric", manages: []string{"43"}, skips: []string{"4.3"}},
 		{tag: "stable"},
 		{tag: "develop"},
