@@ -99,3 +99,32 @@ func BenchmarkGitCommitOnly5of100k(b *testing.B) {
 		git(b, root, append([]string{"commit", "-q", "--only", "-m", "Bump images", "--"}, sample...)...)
 	}
 }
+
+// BenchmarkTreeFiles20k lists the files of HEAD's tree in a repository of
+// 20,000 files: the read path of check and verify.
+func BenchmarkTreeFiles20k(b *testing.B) {
+	root, _ := bigRepo(b, 20000)
+	r := open(b, root)
+	for b.Loop() {
+		files, err := r.TreeFiles("HEAD")
+		if err != nil || len(files) != 20001 {
+			b.Fatalf("%d files, %v", len(files), err)
+		}
+	}
+}
+
+// BenchmarkLog300 walks a history of 300 commits: what log and the hold
+// lookups of bump read.
+func BenchmarkLog300(b *testing.B) {
+	root := newRepo(b, nil)
+	for i := 0; i < 300; i++ {
+		git(b, root, "commit", "-q", "--allow-empty", "-m", fmt.Sprintf("c%d\n\nLaminar-Promote: a 1 -> %d", i, i))
+	}
+	r := open(b, root)
+	for b.Loop() {
+		n := 0
+		if err := r.Log(context.Background(), "", func(Commit) error { n++; return nil }); err != nil || n != 301 {
+			b.Fatalf("%d commits, %v", n, err)
+		}
+	}
+}
