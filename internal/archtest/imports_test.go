@@ -44,6 +44,8 @@ var allowed = map[string][]string{
 	"internal/printable":             {},
 	"internal/metrics":               {},
 	"internal/webhook":               {"internal/imageref"},
+	"internal/fleet":                 {"internal/printable"},
+	"internal/server":                {"internal/app", "internal/config", "internal/fleet", "internal/metrics", "internal/printable", "internal/webhook"},
 	"internal/bench":                 {"internal/registry", "internal/registry/registrytest"},
 	"internal/demo":                  {"internal/registry/registrytest"},
 	"internal/archtest":              {},
@@ -58,7 +60,7 @@ var owners = map[string][]string{
 	"github.com/go-git/go-git/v5": {"internal/gitrepo"},
 	// The benchmark lists tags with go-containerregistry directly: that is its lower bound.
 	"github.com/google/go-containerregistry": {"internal/imageref", "internal/registry", "internal/registry/registrytest", "internal/bench"},
-	"github.com/BurntSushi/toml":             {"internal/config"},
+	"github.com/BurntSushi/toml":             {"internal/config", "internal/fleet"},
 	"github.com/urfave/cli/v2":               {"internal/cli"},
 	"github.com/sergi/go-diff":               {"internal/diff"},
 	"github.com/Masterminds/semver/v3":       {"internal/policy"},

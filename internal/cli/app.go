@@ -140,6 +140,7 @@ func newApp(s Streams) *cli.App {
 			uninstallHooksCommand(s),
 			hookCommand(s),
 			completionCommand(s),
+			serveCommand(s),
 		},
 	}
 	return app

@@ -117,6 +117,7 @@ func TestFlagsAnywhere(t *testing.T) {
 		{"init --dry-run --all-registries", nil, f("dry-run", "true", "all-registries", "true")},
 		{"init -n", nil, f("dry-run", "true")},
 		{"completion bash", []string{"bash"}, f()},
+		{"serve --fleet fleet.toml --shard 1/3 --listen=127.0.0.1:9000", nil, f("fleet", "fleet.toml", "shard", "1/3", "listen", "127.0.0.1:9000")},
 		{"--color never completion zsh", []string{"zsh"}, f("color", "never")},
 	}
 	covered := map[string]bool{}

@@ -406,4 +406,3 @@ func (f *File) Select(s Shard) []Repository {
 	}
 	return out
 }
-

@@ -1,0 +1,5 @@
+package server
+
+import "syscall"
+
+const syscallTERM = syscall.SIGTERM
