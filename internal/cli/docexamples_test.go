@@ -15,6 +15,8 @@ import (
 var docSubstitutes = map[string]string{
 	// /var/lib is not the test's to write.
 	"git laminar run --log-format json --metrics-file /var/lib/node_exporter/textfile/laminar.prom": "git laminar run --log-format json --metrics-file $WORK/laminar.prom",
+	// /etc is not the test's either.
+	"git laminar serve --fleet /etc/git-laminar/fleet.toml --listen 0.0.0.0:8080 --log-format json": "git laminar serve --fleet $WORK/fleet.toml --listen 0.0.0.0:8080 --log-format json",
 }
 
 // TestDocExamplesRun: every git laminar command line in the README's code

@@ -4,10 +4,12 @@ import (
 	"context"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -22,7 +24,11 @@ import (
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"git-laminar": func() {
-			os.Exit(Run(context.Background(), os.Args, Streams{
+			// As main does: SIGINT and SIGTERM end the context (serve
+			// stops taking work and exits 0).
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			os.Exit(Run(ctx, os.Args, Streams{
 				In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
 				IsTTY: func(f any) bool {
 					file, ok := f.(*os.File)
@@ -72,6 +78,7 @@ func server(ts *testscript.TestScript) *registrytest.Server {
 //	webhook start ...       a webhook (see cmdWebhook)
 //	hostile start ...       a hostile registry that keeps what it is sent (see cmdHostile)
 //	forge start KIND        a forge's stand-in (see cmdForge)
+//	waitfor PATH            wait until PATH exists (what a background command makes)
 func TestScripts(t *testing.T) {
 	testscript.Run(t, scriptParams("testdata/script", nil))
 }
@@ -98,6 +105,7 @@ func scriptParams(dir string, env map[string]string) testscript.Params {
 			"webhook":  cmdWebhook,
 			"hostile":  cmdHostile,
 			"forge":    cmdForge,
+			"waitfor":  cmdWaitFor,
 		},
 		RequireExplicitExec: true,
 	}
@@ -231,5 +239,22 @@ func cmdCRLF(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(err)
 		s := strings.ReplaceAll(string(b), "\r\n", "\n")
 		ts.Check(os.WriteFile(p, []byte(strings.ReplaceAll(s, "\n", "\r\n")), 0o644))
+	}
+}
+
+// cmdWaitFor waits until a file exists: a background command's sign that
+// it got so far. The deadline only ends a broken script.
+func cmdWaitFor(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: waitfor PATH")
+	}
+	p := ts.MkAbs(args[0])
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(p); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("waitfor: %s did not appear", args[0])
+		}
 	}
 }

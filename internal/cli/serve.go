@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -99,7 +98,7 @@ func runServe(c *cli.Context, s Streams) error {
 	}
 	listen := c.String("listen")
 	if token == "" {
-		if err := loopbackOnly(listen); err != nil {
+		if err := laminarserver.LoopbackOnly(listen); err != nil {
 			return exit(ExitError, err)
 		}
 	}
@@ -122,20 +121,6 @@ func runServe(c *cli.Context, s Streams) error {
 		return exit(ExitError, nil)
 	}
 	return nil
-}
-
-// loopbackOnly refuses, before anything listens, an address that is not
-// loopback when there is no token to guard the API.
-func loopbackOnly(addr string) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("--listen %q: %w", addr, err)
-	}
-	ip := net.ParseIP(host)
-	if host == "localhost" || (ip != nil && ip.IsLoopback()) {
-		return nil
-	}
-	return fmt.Errorf("--listen %s: without an API token (token_env in the fleet file) the service listens on loopback only, such as 127.0.0.1:8080", addr)
 }
 
 // defaultStateDir is $XDG_DATA_HOME/git-laminar/serve, else

@@ -211,7 +211,7 @@ func Parse(path string, data []byte) (*File, error) {
 		if r.Branch != "" && !branchName(r.Branch) {
 			return nil, fail(keyLine("branch"), key("branch"), "%q is not a branch name", r.Branch)
 		}
-		repo := Repository{Name: r.Name, URL: r.URL, Branch: r.Branch, Interval: DefaultInterval,
+		repo := Repository{Name: r.Name, URL: localURL(path, r.URL), Branch: r.Branch, Interval: DefaultInterval,
 			PullRequest: r.PullRequest, Line: line}
 		if r.SSHKey != "" {
 			if repo.SSHKey, err = expandHome(r.SSHKey); err != nil {
@@ -315,6 +315,22 @@ func checkURL(u string) error {
 		}
 	}
 	return nil
+}
+
+// localURL makes a relative local path absolute from the fleet file's
+// directory: the clones are made elsewhere.
+func localURL(fleetPath, u string) string {
+	if strings.Contains(u, "://") || filepath.IsAbs(u) {
+		return u
+	}
+	if i := strings.IndexByte(u, ':'); i >= 0 && !strings.Contains(u[:i], "/") {
+		return u // scp-like: host:path
+	}
+	abs, err := filepath.Abs(filepath.Join(filepath.Dir(fleetPath), u))
+	if err != nil {
+		return u
+	}
+	return abs
 }
 
 func checkConfigPath(p string) error {

@@ -100,6 +100,19 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+func TestRelativeURL(t *testing.T) {
+	f, err := Parse("/etc/laminar/fleet.toml", []byte("[[repository]]\nname = \"a\"\nurl = \"../remotes/a.git\"\n[[repository]]\nname = \"b\"\nurl = \"git@host:acme/b.git\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Repositories[0].URL; got != "/etc/remotes/a.git" {
+		t.Errorf("relative path: %q", got)
+	}
+	if got := f.Repositories[1].URL; got != "git@host:acme/b.git" {
+		t.Errorf("scp-like address: %q", got)
+	}
+}
+
 func TestShard(t *testing.T) {
 	if _, err := ParseShard("3/3"); err == nil {
 		t.Error("3/3 accepted")

@@ -58,6 +58,8 @@ type rig struct {
 	reg   *registrytest.Server
 	dir   string
 	fleet strings.Builder
+	// pattern is the rule of the repositories made next; default semver:^1.
+	pattern string
 }
 
 func newRig(t *testing.T, opt registrytest.ServerOptions) *rig {
@@ -121,8 +123,12 @@ func (r *rig) repository(name, image, tag, extra string) string {
 	if err := os.MkdirAll(work, 0o755); err != nil {
 		r.t.Fatal(err)
 	}
+	pattern := r.pattern
+	if pattern == "" {
+		pattern = "semver:^1"
+	}
 	files := map[string]string{
-		"laminar.toml": fmt.Sprintf("[[registry]]\nprefix = %q\n\n[[update]]\nname = \"prod\"\npattern = \"semver:^1\"\n", r.reg.Host()+"/acme"),
+		"laminar.toml": fmt.Sprintf("[[registry]]\nprefix = %q\n\n[[update]]\nname = \"prod\"\npattern = %q\n", r.reg.Host()+"/acme", pattern),
 		"deploy.yaml":  fmt.Sprintf("spec:\n  containers:\n    - image: %s/acme/%s:%s\n", r.reg.Host(), image, tag),
 	}
 	for p, text := range files {

@@ -283,7 +283,9 @@ func (s *Server) promoteOne(ctx context.Context, r *repo, req PromoteRequest) Ou
 	}
 	o.Started, o.Finished, o.Trigger = started, time.Now(), "api"
 	s.record(r, "promote", "api", o, err)
-	s.refresh(workCtx, r)
+	if s.cloneOK(r) {
+		s.refresh(workCtx, r)
+	}
 	return o
 }
 

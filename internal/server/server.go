@@ -16,6 +16,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -142,6 +143,11 @@ const DefaultListen = "127.0.0.1:8080"
 // work, lets the jobs in progress finish (their pushes included) and
 // returns nil.
 func (s *Server) Run(ctx context.Context) error {
+	if s.opt.Token == "" {
+		if err := LoopbackOnly(s.opt.Listen); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", s.opt.Listen)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", s.opt.Listen, err)
@@ -210,6 +216,20 @@ func (s *Server) Run(ctx context.Context) error {
 	cancelWork()
 	s.log.Info("stopped")
 	return nil
+}
+
+// LoopbackOnly refuses, before anything listens, an address that is not
+// loopback: without a token, the API is open to whoever can connect.
+func LoopbackOnly(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--listen %q: %w", addr, err)
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	if host == "localhost" || (ip != nil && ip.IsLoopback()) {
+		return nil
+	}
+	return fmt.Errorf("--listen %s: without an API token (token_env in the fleet file) the service listens on loopback only, such as 127.0.0.1:8080", addr)
 }
 
 func loopback(a net.Addr) bool {
@@ -338,7 +358,9 @@ func (s *Server) runJob(ctx, workCtx context.Context, r *repo, trigger string) (
 	o, err := s.runLocked(workCtx, r)
 	o.Started, o.Finished, o.Trigger = started, time.Now(), trigger
 	s.record(r, "run", trigger, o, err)
-	s.refresh(workCtx, r)
+	if s.cloneOK(r) {
+		s.refresh(workCtx, r)
+	}
 	return o, true
 }
 
@@ -372,6 +394,12 @@ func (s *Server) clone(ctx context.Context, r *repo) error {
 	}
 	r.cloneErr = ""
 	return nil
+}
+
+func (s *Server) cloneOK(r *repo) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return r.cloneTried && r.cloneErr == ""
 }
 
 func (s *Server) setRunning(r *repo, trigger string) {
