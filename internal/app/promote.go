@@ -59,6 +59,9 @@ type PromoteOptions struct {
 	Review func(*SetPlan) (bool, error)
 	// Warn is told of tracked files the scan skips; nil: the logger.
 	Warn func(string)
+	// SSHKey and KnownHosts as in RunOptions.
+	SSHKey     string
+	KnownHosts []string
 }
 
 // SetPlan is what a promotion is about to commit.
@@ -123,7 +126,7 @@ func Promote(ctx context.Context, opt PromoteOptions, deps Deps) (PromoteReport,
 	r := &runner{deps: deps, log: deps.logger(), opt: RunOptions{
 		Dir: opt.Dir, ConfigPath: opt.ConfigPath, Remote: opt.Remote, Branch: opt.Branch,
 		Retries: opt.Retries, RetryWait: opt.RetryWait, Timeout: opt.Timeout, Commit: opt.Commit,
-		PullRequest: opt.PullRequest,
+		PullRequest: opt.PullRequest, SSHKey: opt.SSHKey, KnownHosts: opt.KnownHosts,
 	}}
 	p := &promoter{r: r, opt: opt, rep: PromoteReport{FromCommit: opt.FromCommit}}
 	var cancel context.CancelFunc

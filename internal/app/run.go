@@ -53,6 +53,11 @@ type RunOptions struct {
 	// MetricsFile, when set, is replaced with Prometheus metrics of the
 	// run (node_exporter's textfile collector).
 	MetricsFile string
+	// SSHKey and KnownHosts, when set, replace [git] ssh_key and
+	// known_hosts for the fetch and push: the service's fleet file names
+	// each repository's key.
+	SSHKey     string
+	KnownHosts []string
 }
 
 // Run is one unattended run of one clone: take the lock (the one every
@@ -162,6 +167,12 @@ func (r *runner) resolve() error {
 	r.tg, err = resolveTarget(r.ws, r.opt.Remote, r.opt.Branch, r.getenv, "HEAD is detached; run works on a branch (git switch <branch>)")
 	if err != nil {
 		return err
+	}
+	if r.opt.SSHKey != "" {
+		r.tg.t.SSHKey = r.opt.SSHKey
+	}
+	if len(r.opt.KnownHosts) > 0 {
+		r.tg.t.KnownHosts = r.opt.KnownHosts
 	}
 	r.rep.Remote, r.rep.Branch = r.tg.remote.Name, r.tg.branch
 	if r.tg.remote.URL != "" {

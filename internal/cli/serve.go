@@ -109,7 +109,8 @@ func runServe(c *cli.Context, s Streams) error {
 	log := newLogger(s.Err, format)
 	srv, err := laminarserver.New(laminarserver.Options{
 		Fleet: f, Shard: shard, StateDir: state, Listen: listen, Token: token, Secrets: secrets,
-		Engine:  &laminarserver.ExecEngine{Binary: bin, Argv0: filepath.Base(os.Args[0])},
+		Engine: &laminarserver.AppEngine{Getenv: getenv, Log: log,
+			StatusReader: &laminarserver.ExecEngine{Binary: bin, Argv0: filepath.Base(os.Args[0])}},
 		Log:     log,
 		Webhook: webhookParser,
 	})

@@ -15,8 +15,9 @@ type Engine interface {
 	// Promote sets image to the requested tag in the clone and pushes,
 	// after checking the tag exists, as `git laminar set --push`.
 	Promote(ctx context.Context, t Target, p PromoteRequest) (Outcome, error)
-	// References lists the canonical names (no tag) of the images the
-	// clone's rules manage.
+	// References lists the names (no tag) of the images the clone's rules
+	// manage: canonical, and as the registry's API spells them where that
+	// differs.
 	References(ctx context.Context, t Target) ([]string, error)
 	// Status is what `git laminar status` and `log` say of the clone.
 	Status(ctx context.Context, t Target) (RepoStatus, error)
@@ -31,6 +32,9 @@ type Target struct {
 	PullRequest bool
 	SSHKey      string
 	KnownHosts  []string
+	// Refresh: the job was asked for (API, webhook) because the registry
+	// changed; cached tag lists do not answer it.
+	Refresh bool
 }
 
 // PromoteRequest is the body of POST /v1/promote.

@@ -355,7 +355,7 @@ func (s *Server) runJob(ctx, workCtx context.Context, r *repo, trigger string) (
 	s.setRunning(r, trigger)
 	defer s.setRunning(r, "")
 	started := time.Now()
-	o, err := s.runLocked(workCtx, r)
+	o, err := s.runLocked(workCtx, r, trigger != "clock")
 	o.Started, o.Finished, o.Trigger = started, time.Now(), trigger
 	s.record(r, "run", trigger, o, err)
 	if s.cloneOK(r) {
@@ -364,11 +364,13 @@ func (s *Server) runJob(ctx, workCtx context.Context, r *repo, trigger string) (
 	return o, true
 }
 
-func (s *Server) runLocked(ctx context.Context, r *repo) (Outcome, error) {
+func (s *Server) runLocked(ctx context.Context, r *repo, refresh bool) (Outcome, error) {
 	if err := s.clone(ctx, r); err != nil {
 		return Outcome{Result: "failed", Error: err.Error()}, err
 	}
-	o, err := s.opt.Engine.Run(ctx, r.target)
+	t := r.target
+	t.Refresh = refresh
+	o, err := s.opt.Engine.Run(ctx, t)
 	if err != nil && o.Error == "" {
 		o.Error = err.Error()
 	}

@@ -46,7 +46,7 @@ func TestSyncPromotesAndCounts(t *testing.T) {
 		`laminar_promotions_total{repository="billing"} 0`,
 		`laminar_runs_total{job="run",repository="shop",result="promoted",trigger="api"} 1`,
 		`laminar_runs_total{job="run",repository="billing",result="up-to-date",trigger="api"} 1`,
-		`laminar_registry_requests_total{host="",kind="tag_list"}`,
+		`laminar_registry_requests_total{host="` + r.reg.Host() + `",kind="tag_list"}`,
 		`laminar_last_success_timestamp_seconds{repository="shop"}`,
 	} {
 		if !strings.Contains(metrics, line) {
