@@ -70,6 +70,13 @@ func freePort(t *testing.T) int {
 // storage in a temporary directory, and returns its host:port.
 func startRegistry(t *testing.T) string {
 	t.Helper()
+	return startRegistryWith(t, "")
+}
+
+// startRegistryWith is startRegistry with more configuration (YAML at the
+// top level, such as notifications).
+func startRegistryWith(t *testing.T, extra string) string {
+	t.Helper()
 	bin := need(t, "docker-registry")
 	dir := t.TempDir()
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
@@ -92,7 +99,7 @@ auth:
   htpasswd:
     realm: laminar-e2e
     path: %s
-`, filepath.Join(dir, "data"), host, filepath.Join(dir, "htpasswd"))
+%s`, filepath.Join(dir, "data"), host, filepath.Join(dir, "htpasswd"), extra)
 	cfgPath := filepath.Join(dir, "config.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
