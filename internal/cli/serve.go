@@ -111,8 +111,7 @@ func runServe(c *cli.Context, s Streams) error {
 		Fleet: f, Shard: shard, StateDir: state, Listen: listen, Token: token, Secrets: secrets,
 		Engine: &laminarserver.AppEngine{Getenv: getenv, Log: log,
 			StatusReader: &laminarserver.ExecEngine{Binary: bin, Argv0: filepath.Base(os.Args[0])}},
-		Log:     log,
-		Webhook: webhookParser,
+		Log: log,
 	})
 	if err != nil {
 		return exit(ExitError, err)
@@ -136,7 +135,3 @@ func defaultStateDir(getenv func(string) string) (string, error) {
 	}
 	return filepath.Join(home, ".local", "share", "git-laminar", "serve"), nil
 }
-
-// webhookParser reads registry notifications; until a parser exists for a
-// source, its requests are refused.
-var webhookParser laminarserver.WebhookParser

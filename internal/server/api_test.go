@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/git-laminar/git-laminar/internal/fleet"
 	"github.com/git-laminar/git-laminar/internal/registry/registrytest"
+	"github.com/git-laminar/git-laminar/internal/webhook"
 )
 
 func TestPromoteNeedsTheToken(t *testing.T) {
@@ -207,5 +209,13 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("gave up waiting")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestWebhookSources: the fleet file accepts the sources the parser
+// knows, no more and no fewer.
+func TestWebhookSources(t *testing.T) {
+	if !slices.Equal(fleet.Sources, webhook.Sources) {
+		t.Errorf("fleet.Sources %v, webhook.Sources %v", fleet.Sources, webhook.Sources)
 	}
 }

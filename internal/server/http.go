@@ -18,6 +18,7 @@ import (
 
 	"github.com/git-laminar/git-laminar/internal/fleet"
 	"github.com/git-laminar/git-laminar/internal/printable"
+	"github.com/git-laminar/git-laminar/internal/webhook"
 )
 
 // Body limits: API requests are a few hundred bytes; registry
@@ -347,20 +348,23 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("webhooks from %s are not configured ([webhooks.%s] in the fleet file)", source, source))
 		return
 	}
-	if s.opt.Webhook == nil {
-		writeError(w, http.StatusNotImplemented, "webhooks are not supported by this build")
-		return
-	}
 	if s.stopping() {
 		writeError(w, http.StatusServiceUnavailable, "the service is stopping")
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxWebhookBody)
-	hints, err := s.opt.Webhook(source, r, secret)
+	parse := s.opt.Webhook
+	if parse == nil {
+		parse = parseWebhook
+	}
+	hints, err := parse(source, r, secret)
 	if err != nil {
 		var mbe *http.MaxBytesError
+		var we *webhook.Error
 		code := http.StatusBadRequest
 		switch {
+		case errors.As(err, &we):
+			code = webhook.Status(err)
 		case errors.As(err, &mbe):
 			code = http.StatusRequestEntityTooLarge
 		case errors.Is(err, ErrSignature):
@@ -397,6 +401,19 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		names = []string{}
 	}
 	writeJSON(w, http.StatusAccepted, map[string]any{"repositories": names})
+}
+
+// parseWebhook reads a notification with internal/webhook.
+func parseWebhook(source string, r *http.Request, secret string) ([]Hint, error) {
+	hs, err := webhook.Parse(source, r, secret)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Hint, 0, len(hs))
+	for _, h := range hs {
+		out = append(out, Hint{Image: h.Image, Tag: h.Tag})
+	}
+	return out, nil
 }
 
 // ErrSignature is wrapped by a WebhookParser when the request's

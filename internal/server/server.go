@@ -47,7 +47,7 @@ type Options struct {
 	Secrets map[string]string
 	Engine  Engine
 	Log     *slog.Logger
-	// Webhook parses registry notifications; nil answers 501.
+	// Webhook parses registry notifications; nil: internal/webhook.
 	Webhook WebhookParser
 	// Drain bounds how long work in progress may take after the context
 	// ends (default 10 minutes); then it is cancelled.
