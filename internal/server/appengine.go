@@ -181,8 +181,13 @@ func (e *AppEngine) requests(untracked []*registry.Client, before []registry.Sta
 	return out
 }
 
-func (e *AppEngine) deps(refresh bool, used *[]*registry.Client) app.Deps {
-	return app.Deps{Registry: e.source(refresh, used), Logger: e.Log, Getenv: e.Getenv}
+func (e *AppEngine) deps(t Target, refresh bool, used *[]*registry.Client) app.Deps {
+	d := app.Deps{Registry: e.source(refresh, used), Getenv: e.Getenv}
+	if e.Log != nil {
+		// Many repositories log at once: each line says whose it is.
+		d.Logger = e.Log.With("repository", t.Name)
+	}
+	return d
 }
 
 func configPath(t Target) string {
@@ -214,7 +219,7 @@ func (e *AppEngine) Run(ctx context.Context, t Target) (Outcome, error) {
 	rep, err := app.Run(ctx, app.RunOptions{
 		Dir: t.Dir, ConfigPath: configPath(t), Branch: t.Branch, Retries: -1, RetryWait: time.Second,
 		Timeout: 10 * time.Minute, PullRequest: t.PullRequest, SSHKey: t.SSHKey, KnownHosts: t.KnownHosts,
-	}, e.deps(t.Refresh, &used))
+	}, e.deps(t, t.Refresh, &used))
 	o := Outcome{Commit: rep.Commit, Pushed: rep.Pushed || rep.Proposed(), Failures: failures(rep.Failures)}
 	if o.Pushed {
 		o.Promotions = promotions(rep.Promotions)
@@ -245,7 +250,7 @@ func (e *AppEngine) Promote(ctx context.Context, t Target, p PromoteRequest) (Ou
 		ManagedOnly: true, Push: !t.PullRequest, PullRequest: t.PullRequest, Sync: true,
 		Branch: t.Branch, Retries: -1, RetryWait: time.Second, Timeout: 10 * time.Minute,
 		SSHKey: t.SSHKey, KnownHosts: t.KnownHosts,
-	}, e.deps(true, &used))
+	}, e.deps(t, true, &used))
 	o := Outcome{Commit: rep.Commit, Pushed: rep.Pushed || len(rep.PullRequests) > 0, Promotions: promotions(rep.Promotions)}
 	o.Requests = e.requests(used, nil)
 	switch {
