@@ -115,7 +115,7 @@ secret_env = "DIST_SECRET"
 			cmd.Process.Kill()
 			cmd.Wait()
 		}
-		if t.Failed() {
+		if t.Failed() || os.Getenv("LAMINAR_E2E_LOG") != "" {
 			t.Logf("serve's log:\n%s", logs.String())
 		}
 	}()
