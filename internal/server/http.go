@@ -294,6 +294,7 @@ func (s *Server) promoteOne(ctx context.Context, r *repo, req PromoteRequest) Ou
 // repository whose images are not known yet (no job has run) is asked.
 func (s *Server) managing(ctx context.Context, image string) ([]*repo, error) {
 	var out []*repo
+	var errs []error
 	for _, rp := range s.repos {
 		s.mu.Lock()
 		refs, known := rp.refs, rp.refsKnown
@@ -306,7 +307,11 @@ func (s *Server) managing(ctx context.Context, image string) ([]*repo, error) {
 			}
 			rp.busy.Unlock()
 			if err != nil {
-				return nil, fmt.Errorf("%s: %v", rp.cfg.Name, err)
+				// One repository whose laminar.toml cannot be read does
+				// not hold back the others; it is said when none is left.
+				s.log.Warn("reading the managed images failed", "repository", rp.cfg.Name, "error", err.Error())
+				errs = append(errs, fmt.Errorf("%s: %v", rp.cfg.Name, err))
+				continue
 			}
 			s.mu.Lock()
 			rp.refs, rp.refsKnown = refs, true
@@ -315,6 +320,9 @@ func (s *Server) managing(ctx context.Context, image string) ([]*repo, error) {
 		if slices.ContainsFunc(refs, func(ref string) bool { return sameImage(ref, image) }) {
 			out = append(out, rp)
 		}
+	}
+	if len(out) == 0 && len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return out, nil
 }
