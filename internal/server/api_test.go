@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -217,5 +218,52 @@ func waitFor(t *testing.T, cond func() bool) {
 func TestWebhookSources(t *testing.T) {
 	if !slices.Equal(fleet.Sources, webhook.Sources) {
 		t.Errorf("fleet.Sources %v, webhook.Sources %v", fleet.Sources, webhook.Sources)
+	}
+}
+
+// TestShardTakesItsRepositories: a server takes the repositories of its
+// shard and no other; the API does not know the others.
+func TestShardTakesItsRepositories(t *testing.T) {
+	var text strings.Builder
+	for i := range 12 {
+		fmt.Fprintf(&text, "[[repository]]\nname = \"repo-%d\"\nurl = \"file:///srv/%d.git\"\n", i, i)
+	}
+	f, err := fleet.Parse("fleet.toml", []byte(text.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shard := fleet.Shard{Index: 1, Count: 3}
+	s, err := New(Options{Fleet: f, Shard: shard, Engine: &ExecEngine{}, StateDir: t.TempDir(), Token: "tok"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got, want []string
+	for _, r := range s.Snapshot().Repositories {
+		got = append(got, r.Name)
+	}
+	for _, r := range f.Repositories {
+		if shard.Takes(r.Name) {
+			want = append(want, r.Name)
+		}
+	}
+	if len(want) == 0 || len(want) == 12 || !slices.Equal(got, want) {
+		t.Fatalf("shard 1/3 took %v, want %v", got, want)
+	}
+	for _, r := range f.Repositories {
+		req := httptest.NewRequest("POST", "/v1/sync?repository="+r.Name, nil)
+		req.Header.Set("Authorization", "Bearer tok")
+		rec := httptest.NewRecorder()
+		// Draining: a known repository answers 503, one of another shard 404.
+		s.mu.Lock()
+		s.draining = true
+		s.mu.Unlock()
+		s.Handler().ServeHTTP(rec, req)
+		wantCode := http.StatusNotFound
+		if shard.Takes(r.Name) {
+			wantCode = http.StatusServiceUnavailable
+		}
+		if rec.Code != wantCode {
+			t.Errorf("%s: %d", r.Name, rec.Code)
+		}
 	}
 }

@@ -142,10 +142,6 @@ type repoResult struct {
 // sync runs every repository (or ?repository=NAME) now. With ?wait=true
 // it answers once the runs are over, with their outcomes.
 func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
-	if s.stopping() {
-		writeError(w, http.StatusServiceUnavailable, "the service is stopping")
-		return
-	}
 	targets := s.repos
 	if name := r.URL.Query().Get("repository"); name != "" {
 		rp, ok := s.byName[name]
@@ -154,6 +150,10 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		targets = []*repo{rp}
+	}
+	if s.stopping() {
+		writeError(w, http.StatusServiceUnavailable, "the service is stopping")
+		return
 	}
 	wait := r.URL.Query().Get("wait") == "true"
 	results := make([]repoResult, len(targets))
