@@ -110,7 +110,7 @@ func runServe(c *cli.Context, s Streams) error {
 	srv, err := laminarserver.New(laminarserver.Options{
 		Fleet: f, Shard: shard, StateDir: state, Listen: listen, Token: token, Secrets: secrets,
 		Engine: &laminarserver.AppEngine{Getenv: getenv, Log: log,
-			StatusReader: &laminarserver.ExecEngine{Binary: bin, Argv0: filepath.Base(os.Args[0])}},
+			StatusReader: &laminarserver.StatusCommand{Binary: bin, Argv0: filepath.Base(os.Args[0])}},
 		Log: log,
 	})
 	if err != nil {

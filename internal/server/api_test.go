@@ -106,7 +106,7 @@ func TestWithoutTokenLoopbackOnly(t *testing.T) {
 	r.repository("shop", "app", "1.0.0", "")
 	f := r.fleetFile("")
 	for _, addr := range []string{"0.0.0.0:0", "[::]:0", "192.0.2.1:8080", "example.com:8080", ":8080"} {
-		s, err := New(Options{Fleet: f, Engine: &ExecEngine{}, StateDir: t.TempDir(), Listen: addr})
+		s, err := New(Options{Fleet: f, Engine: &AppEngine{}, StateDir: t.TempDir(), Listen: addr})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -233,7 +233,7 @@ func TestShardTakesItsRepositories(t *testing.T) {
 		t.Fatal(err)
 	}
 	shard := fleet.Shard{Index: 1, Count: 3}
-	s, err := New(Options{Fleet: f, Shard: shard, Engine: &ExecEngine{}, StateDir: t.TempDir(), Token: "tok"})
+	s, err := New(Options{Fleet: f, Shard: shard, Engine: &AppEngine{}, StateDir: t.TempDir(), Token: "tok"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,7 +34,7 @@ type AppEngine struct {
 	// Log receives the runs' step-by-step records; nil: none.
 	Log *slog.Logger
 	// Status reads `git laminar status` and `log` for the status page.
-	StatusReader *ExecEngine
+	StatusReader *StatusCommand
 
 	mu      sync.Mutex
 	shared  map[string]*sharedClient
@@ -288,7 +288,7 @@ func (e *AppEngine) References(ctx context.Context, t Target) ([]string, error) 
 	return out, nil
 }
 
-// Status reads the status page's data with the binary (see ExecEngine).
+// Status reads the status page's data with the binary (see StatusCommand).
 func (e *AppEngine) Status(ctx context.Context, t Target) (RepoStatus, error) {
 	if e.StatusReader == nil {
 		return RepoStatus{}, nil

@@ -165,7 +165,7 @@ func (r *rig) fleetFile(head string) *fleet.File {
 func (r *rig) serve(opt Options) (string, *Server) {
 	r.t.Helper()
 	if opt.Engine == nil {
-		opt.Engine = &AppEngine{StatusReader: &ExecEngine{Binary: laminarBinary(r.t)}}
+		opt.Engine = &AppEngine{StatusReader: &StatusCommand{Binary: laminarBinary(r.t)}}
 	}
 	if opt.StateDir == "" {
 		opt.StateDir = filepath.Join(r.dir, "state")
