@@ -36,8 +36,12 @@ import (
 // Files are written whole to a temporary file and renamed over the old one,
 // so a reader sees an old or a new file, never half of one. Before writing,
 // a process merges what is on disk (newer lists and resolutions win;
-// creation times are united), so concurrent processes add to each other's
-// work; at worst one's latest additions are lost, never the file. A file
+// creation times are united), under an advisory lock on the directory's
+// .lock file taken for that read, merge and rename alone, so concurrent
+// processes (a service's runs, a cron run, a hook) add to each other's
+// work rather than one's write dropping what another wrote meanwhile.
+// Where no lock can be taken, at worst one's latest additions are lost,
+// never the file. A file
 // that does not parse, or is of another version or repository, is ignored
 // and rewritten. Nothing about credentials is stored.
 //
@@ -317,6 +321,8 @@ func (e *entry) save(batch bool) error {
 	if v == e.saved || batch && !full {
 		return nil // unchanged, or written meanwhile by another save
 	}
+	unlock := lockDir(filepath.Dir(e.path))
+	defer unlock()
 	disk := readRecord(e.path, e.repo)
 	e.mu.Lock()
 	merge(&e.rec, disk)

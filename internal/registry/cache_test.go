@@ -304,10 +304,7 @@ func TestCacheConcurrentWriters(t *testing.T) {
 	var writers sync.WaitGroup
 	for w := range 8 {
 		writers.Go(func() {
-			// At the rate that was once every host's default: writers
-			// that finish at once lose more to each other than this test
-			// allows (see the merge in cache.go).
-			c := newClient(registry.Options{CacheDir: dir, Refresh: w%2 == 0, RPS: 20})
+			c := newClient(registry.Options{CacheDir: dir, Refresh: w%2 == 0})
 			ctx := context.Background()
 			for i, tag := range tags {
 				if i%8 != w && i%3 != 0 {
@@ -343,8 +340,10 @@ func TestCacheConcurrentWriters(t *testing.T) {
 	if c[registrytest.KindTagsList] != 0 {
 		t.Errorf("tag lists asked again: %v", c)
 	}
-	if c[registrytest.KindManifestGet] > 2*len(tags)/4 {
-		t.Errorf("most creation times were lost to concurrent writes: %v", c)
+	// Writers take the directory's lock to merge and rename, so none
+	// drops what another wrote.
+	if c[registrytest.KindManifestGet] != 0 {
+		t.Errorf("creation times were lost to concurrent writes: %v", c)
 	}
 }
 
