@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -61,7 +62,16 @@ type cache struct {
 }
 
 const (
-	cacheVersion = 1
+	// cacheVersion is the version of the records written. Version 2 adds
+	// to a tag list the API that listed it and the tags' push times;
+	// records of version 1 are still read (their tag lists are listed
+	// again, since they do not say which API listed them). A client that
+	// knows only version 1 ignores, and rewrites, records of version 2.
+	cacheVersion = 2
+	// cacheDirVersion names the directory of the files, which a change of
+	// file name or layout would change; records of either version live
+	// there.
+	cacheDirVersion = 1
 	// hintAge is how long an old tag → digest resolution is kept as a hint.
 	hintAge = 30 * 24 * time.Hour
 	// maxImages bounds the creation times kept per repository; the oldest
@@ -87,6 +97,15 @@ type tagsRecord struct {
 	Tags      []string  `json:"tags"`
 	MaxTags   int       `json:"max_tags,omitempty"`
 	Truncated bool      `json:"truncated,omitempty"`
+
+	// Since version 2. Want is the API chosen for the listing, API the
+	// one that listed it, FellBack the one given up for it (see api.go).
+	Want     string `json:"want,omitempty"`
+	API      string `json:"api,omitempty"`
+	FellBack string `json:"fell_back,omitempty"`
+	// Pushed is when the registry received each tag, for an API that says
+	// so (non-nil then, even when empty).
+	Pushed map[string]time.Time `json:"pushed,omitempty"`
 }
 
 type tagDigest struct {
@@ -114,7 +133,7 @@ type entry struct {
 
 func newCache(dir string, ttl time.Duration, refresh bool, now func() time.Time, stats *counters) *cache {
 	if dir != "" {
-		dir = filepath.Join(dir, "registry", "v"+strconv.Itoa(cacheVersion))
+		dir = filepath.Join(dir, "registry", "v"+strconv.Itoa(cacheDirVersion))
 	}
 	return &cache{dir: dir, ttl: ttl, refresh: refresh, start: now(), now: now, stats: stats, entries: map[string]*entry{}}
 }
@@ -160,9 +179,10 @@ func readRecord(path, repo string) record {
 		return empty
 	}
 	var r record
-	if err := json.Unmarshal(data, &r); err != nil || r.V != cacheVersion || r.Repo != repo {
+	if err := json.Unmarshal(data, &r); err != nil || r.V < 1 || r.V > cacheVersion || r.Repo != repo {
 		return empty
 	}
+	r.V = cacheVersion // written back as the current version
 	return r
 }
 
@@ -175,30 +195,61 @@ func (c *cache) fresh(t time.Time) bool {
 	return c.ttl > 0 && !c.refresh && c.now().Sub(t) < c.ttl
 }
 
-// tags returns a fresh tag list read under the same cap.
-func (e *entry) tags(maxTags int) (tags []string, truncated, ok bool) {
+// cachedList is a tag list from the cache.
+type cachedList struct {
+	tags      []string
+	truncated bool
+	api       string
+	fellBack  string
+	pushed    map[string]time.Time
+}
+
+// tags returns a fresh tag list read under the same cap for the same
+// choice of API (want).
+func (e *entry) tags(maxTags int, want string) (cachedList, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	t := e.rec.Tags
-	if t == nil || !e.c.fresh(t.At) {
-		return nil, false, false
+	if t == nil || !e.c.fresh(t.At) || t.Want != want {
+		return cachedList{}, false
 	}
 	if t.Truncated && t.MaxTags != maxTags || !t.Truncated && maxTags > 0 && len(t.Tags) > maxTags {
-		return nil, false, false
+		return cachedList{}, false
 	}
 	e.c.stats.cachedTagLists.Add(1)
-	return slices.Clone(t.Tags), t.Truncated, true
+	cl := cachedList{tags: slices.Clone(t.Tags), truncated: t.Truncated, api: t.API, fellBack: t.FellBack}
+	if t.Pushed != nil || PushTimes(t.API) {
+		cl.pushed = map[string]time.Time{}
+		for _, tag := range t.Tags {
+			if p, ok := t.Pushed[tag]; ok {
+				cl.pushed[tag] = p
+			}
+		}
+	}
+	return cl, true
 }
 
-// putTags records a tag list, and what the listing said of its tags (see
-// listed.go) as resolutions made now.
-func (e *entry) putTags(tags []string, maxTags int, truncated bool, listed *listedImages) {
+// putTags records a tag list listed through api (chosen as want), and
+// what the listing said of its tags (see listed.go): digests and build
+// times as resolutions made now, and push times, which it returns (nil
+// when api says none).
+func (e *entry) putTags(tags []string, maxTags int, truncated bool, listed *listedImages, want, api, fellBack string) map[string]time.Time {
 	e.mu.Lock()
 	now := e.c.now()
-	e.rec.Tags = &tagsRecord{At: now, Tags: slices.Clone(tags), MaxTags: maxTags, Truncated: truncated}
+	e.rec.Tags = &tagsRecord{At: now, Tags: slices.Clone(tags), MaxTags: maxTags, Truncated: truncated, Want: want, API: api, FellBack: fellBack}
+	var pushed map[string]time.Time
+	if PushTimes(api) {
+		pushed = map[string]time.Time{}
+	}
 	for _, tag := range tags {
 		li, ok := listed.get(tag)
 		if !ok {
+			continue
+		}
+		if pushed != nil && !li.pushed.IsZero() {
+			pushed[tag] = li.pushed.UTC()
+		}
+		if li.digest == "" {
 			continue
 		}
 		if e.rec.TagDigests == nil {
@@ -213,9 +264,13 @@ func (e *entry) putTags(tags []string, maxTags int, truncated bool, listed *list
 			e.c.stats.listedImages.Add(1)
 		}
 	}
+	if pushed != nil {
+		e.rec.Tags.Pushed = maps.Clone(pushed)
+	}
 	e.version++
 	e.mu.Unlock()
 	e.save(false)
+	return pushed
 }
 
 // batched records a change and reports whether enough are unwritten to

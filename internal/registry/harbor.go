@@ -143,9 +143,7 @@ func (c *Client) listHarbor(ctx context.Context, r name.Repository, source strin
 				}
 				seen[tag] = true
 				tags = append(tags, tag)
-				if a.digest != "" {
-					listed.put(tag, listedImage{digest: a.digest, created: a.created})
-				}
+				listed.put(tag, listedImage{digest: a.digest, created: a.created, pushed: a.pushed[tag]})
 			}
 		}
 		more := fresh && harborMore(hdr, page, pageSize)
@@ -366,8 +364,9 @@ func isLoopback(host string) bool {
 // harborArtifact is what one artifact of a page says of its tags.
 type harborArtifact struct {
 	tags    []string
-	digest  string    // "" when the artifact's digest does not parse
-	created time.Time // zero: not said, or not trusted (not a single image)
+	pushed  map[string]time.Time // when Harbor received each tag, where it says
+	digest  string               // "" when the artifact's digest does not parse
+	created time.Time            // zero: not said, or not trusted (not a single image)
 }
 
 // harborPage is the part of an artifact Harbor lists that is read here.
@@ -380,7 +379,8 @@ type harborPage []struct {
 }
 
 type harborTag struct {
-	Name string `json:"name"`
+	Name     string          `json:"name"`
+	PushTime json.RawMessage `json:"push_time"`
 }
 
 // parseHarborPage reads one page of the artifact list. A page that is not
@@ -407,6 +407,12 @@ func parseHarborPage(page []byte) ([]harborArtifact, error) {
 		for _, t := range a.Tags {
 			if t.Name != "" {
 				ha.tags = append(ha.tags, t.Name)
+				if p := jsonTime(t.PushTime); !p.IsZero() {
+					if ha.pushed == nil {
+						ha.pushed = map[string]time.Time{}
+					}
+					ha.pushed[t.Name] = p
+				}
 			}
 		}
 		if _, err := v1.NewHash(a.Digest); err == nil {
@@ -443,6 +449,31 @@ func harborCreated(extra json.RawMessage) time.Time {
 	}
 	t, err := time.Parse(time.RFC3339Nano, *attrs.Created)
 	if err != nil || t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+// jsonTime reads a JSON string holding an RFC 3339 time; zero when it is
+// anything else, or the zero time (Harbor's "0001-01-01T00:00:00Z" for
+// "never"), or before the Unix epoch or after 9999: no registry received
+// a tag then.
+func jsonTime(raw json.RawMessage) time.Time {
+	var s string
+	if len(raw) == 0 || json.Unmarshal(raw, &s) != nil {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return plausible(t)
+}
+
+// plausible is t in UTC when it may be a time a registry received a tag,
+// else zero.
+func plausible(t time.Time) time.Time {
+	if t.Before(time.Unix(1, 0)) || t.Year() > 9999 {
 		return time.Time{}
 	}
 	return t.UTC()

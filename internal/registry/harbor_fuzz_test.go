@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -30,6 +31,11 @@ func FuzzHarborPage(f *testing.F) {
 			for _, tag := range a.tags {
 				if tag == "" {
 					t.Fatalf("empty tag kept: %+v", a)
+				}
+			}
+			for tag, p := range a.pushed {
+				if !slices.Contains(a.tags, tag) || p.IsZero() || p.Location() != time.UTC {
+					t.Fatalf("push time %v of %q kept: %+v", p, tag, a)
 				}
 			}
 			if a.digest == "" {
@@ -83,6 +89,9 @@ func TestParseHarborPage(t *testing.T) {
 			[]harborArtifact{{tags: []string{"x"}, digest: a}}, false},
 		{"digest not a digest", `[{"digest":"latest",` + image + `,"tags":[{"name":"x"},{"name":""}],"extra_attrs":{"created":"2024-05-01T10:00:00Z"}}]`,
 			[]harborArtifact{{tags: []string{"x"}}}, false},
+		{"push times", `[{"digest":"` + a + `",` + image + `,"tags":[{"name":"v1","push_time":"2024-05-02T08:00:00.5+02:00"},{"name":"v2","push_time":"0001-01-01T00:00:00Z"},{"name":"v3","push_time":"yesterday"},{"name":"v4","push_time":1714557600}]}]`,
+			[]harborArtifact{{tags: []string{"v1", "v2", "v3", "v4"}, digest: a,
+				pushed: map[string]time.Time{"v1": time.Date(2024, 5, 2, 6, 0, 0, 5e8, time.UTC)}}}, false},
 		{"untagged", `[{"digest":"` + a + `"}]`, []harborArtifact{{digest: a}}, false},
 		{"empty", `[]`, []harborArtifact{}, false},
 		{"null", `null`, nil, false},

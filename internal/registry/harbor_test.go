@@ -472,9 +472,9 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 func TestUnknownAPI(t *testing.T) {
 	s := newServer(t, registrytest.ServerOptions{})
 	seed(t, s, "acme/app", "v1")
-	c := newClient(registry.Options{Registries: []registry.Settings{{Prefix: s.Host(), API: "quay", Source: "config.toml:3"}}})
+	c := newClient(registry.Options{Registries: []registry.Settings{{Prefix: s.Host(), API: "nosuch", Source: "config.toml:3"}}})
 	_, err := c.Tags(context.Background(), s.Repo("acme/app"))
-	if err == nil || !strings.Contains(err.Error(), `api = "quay" (registry settings at config.toml:3) is not an API this client speaks`) {
+	if err == nil || !strings.Contains(err.Error(), `api = "nosuch" is set for `+s.Host()+` (registry settings at config.toml:3), and this client lists no tags through it`) {
 		t.Errorf("error %v", err)
 	}
 }

@@ -69,6 +69,12 @@ func newListing(limits Limits, maxTags int) *listing {
 	return ls
 }
 
+// restart is a listing of the same repository with the same limits and
+// nothing read yet: for listing it again another way.
+func (ls *listing) restart() *listing {
+	return &listing{listed: &listedImages{}, limits: ls.limits, maxTags: ls.maxTags, hard: ls.hard}
+}
+
 type listingKey struct{}
 
 func withListing(ctx context.Context, ls *listing) context.Context {
@@ -87,8 +93,11 @@ type listedImages struct {
 }
 
 type listedImage struct {
-	digest  string
+	digest  string    // "": the listing did not say
 	created time.Time // zero: the listing did not say (or is not trusted for it)
+	// pushed is when the registry received the tag (not the image: a tag
+	// moved to an old image is pushed when it moved); zero: not said.
+	pushed time.Time
 }
 
 // get returns what the listing said of tag.

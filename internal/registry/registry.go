@@ -170,7 +170,8 @@ type Client struct {
 	cache    *cache
 	stats    *counters
 
-	harbor harborHosts // schemes of hosts listed through Harbor's API
+	harbor    harborHosts // schemes of hosts listed through Harbor's API
+	fallbacks fallbacks   // hosts whose API, chosen by their name, refused this run
 
 	images singleflight.Group // Image calls in flight, by repo and tag
 	heads  singleflight.Group // manifest HEADs in flight, by canonical reference
@@ -308,7 +309,7 @@ func defaultUserAgent() string {
 
 // Tags lists the tags of repo ("host[:port]/path"), following pagination
 // (Link headers), in the order the registry returns them (usually sorted;
-// newest push first from Harbor's API, see APIHarbor),
+// newest push first from Harbor's API and others, see api.go),
 // at most the repository's MaxTags (see TagsOf for the warning). A
 // repository with no tags gives an empty, non-nil slice.
 func (c *Client) Tags(ctx context.Context, repo string) ([]string, error) {
@@ -324,29 +325,27 @@ func (c *Client) tags(ctx context.Context, repo string) TagList {
 	}
 	pageSize, maxTags := c.repoSettings(r)
 	e := c.cache.entry(r.Name())
-	if tags, truncated, ok := e.tags(maxTags); ok {
-		return TagList{Tags: tags, Warning: capWarning(repo, truncated, maxTags)}
+	ls := newListing(c.opt.Limits, maxTags)
+	q, fellBack := c.chooseAPI(r, pageSize, ls)
+	want := cmp.Or(fellBack, q.api) // the choice, before any fallback
+	if cl, ok := e.tags(maxTags, want); ok {
+		return TagList{Tags: cl.tags, Warning: capWarning(repo, cl.truncated, maxTags), API: cl.api, FellBack: cmp.Or(fellBack, cl.fellBack), Pushed: cl.pushed}
 	}
 	ctx = c.withBudget(ctx, r.Name(), pageSize, maxTags)
-	ls := newListing(c.opt.Limits, maxTags)
-	var (
-		tags      []string
-		truncated bool
-	)
-	switch hs := c.settings.host(r.RegistryStr()); hs.api {
-	case "":
-		tags, truncated, err = c.listV2(withListing(ctx, ls), r, pageSize)
-	case APIHarbor:
-		tags, truncated, err = c.listHarbor(ctx, r, hs.apiSource, pageSize, ls)
-	default:
-		err = fmt.Errorf("api = %q%s is not an API this client speaks", hs.api, settingsAt(hs.apiSource))
-	}
+	out, err := c.listAPI(ctx, q)
 	if err != nil {
 		// Nothing of a listing that failed is cached, limits included.
 		return TagList{Err: c.wrap(op, repo, r.RegistryStr(), err)}
 	}
-	e.putTags(tags, maxTags, truncated, ls.listed)
-	return TagList{Tags: tags, Warning: joinWarnings(capWarning(repo, truncated, maxTags), ls.skippedWarning(repo))}
+	fellBack = cmp.Or(fellBack, out.fellBack)
+	pushed := e.putTags(out.tags, maxTags, out.truncated, out.ls.listed, want, out.api, fellBack)
+	return TagList{
+		Tags:     out.tags,
+		Warning:  joinWarnings(out.warning, capWarning(repo, out.truncated, maxTags), out.ls.skippedWarning(repo)),
+		API:      out.api,
+		FellBack: fellBack,
+		Pushed:   pushed,
+	}
 }
 
 // listV2 reads the tag list of the distribution API, /v2/<name>/tags/list,
@@ -423,10 +422,21 @@ func joinWarnings(ws ...string) string {
 type TagList struct {
 	Tags []string
 	Err  error
-	// Warning, when not empty, says the list is incomplete: the repository
-	// has more tags than its MaxTags. For the caller to show; never printed
-	// here.
+	// Warning, when not empty, says the list is incomplete (the repository
+	// has more tags than its MaxTags), or that the API chosen by the host's
+	// name refused it. For the caller to show; never printed here.
 	Warning string
+	// API is the API the tags were listed through: APIOCI, APIHarbor,
+	// APIECR, ... (see api.go).
+	API string
+	// FellBack names the API the host's name chose, when it refused this
+	// run and the tag list took its place (API is then APIOCI).
+	FellBack string
+	// Pushed says when the registry received each tag, for an API whose
+	// listing says so (see PushTimes); nil for any other. A tag missing
+	// from it had no time the client could read. The spellings of one
+	// repository in TagsEach share it: read it, do not change it.
+	Pushed map[string]time.Time
 }
 
 // TagsOf lists many repositories at once, within the limits on requests in

@@ -150,7 +150,7 @@ func TestTagsOfConcurrency(t *testing.T) {
 			got := newClient(registry.Options{Concurrency: conc}).TagsOf(context.Background(), repos)
 			for i, r := range repos {
 				want := sorted([]string{"v1", fmt.Sprintf("v%d", i+2)})
-				if diff := cmp.Diff(registry.TagList{Tags: want}, got[r], cmpErrs); diff != "" {
+				if diff := cmp.Diff(registry.TagList{Tags: want, API: registry.APIOCI}, got[r], cmpErrs); diff != "" {
 					t.Errorf("%s (-want +got):\n%s", r, diff)
 				}
 			}
@@ -177,7 +177,7 @@ func TestTagsOfDuplicates(t *testing.T) {
 	a, b := s.Repo("acme/a"), s.Repo("acme/b")
 
 	got := newClient(registry.Options{}).TagsOf(context.Background(), []string{a, b, a, a, b})
-	want := map[string]registry.TagList{a: {Tags: []string{"1"}}, b: {Tags: []string{"2"}}}
+	want := map[string]registry.TagList{a: {Tags: []string{"1"}, API: registry.APIOCI}, b: {Tags: []string{"2"}, API: registry.APIOCI}}
 	if diff := cmp.Diff(want, got, cmpErrs); diff != "" {
 		t.Errorf("TagsOf (-want +got):\n%s", diff)
 	}

@@ -24,7 +24,7 @@ import (
 //     PageSize, MaxTags;
 //   - per host (the prefix must name the host; its path does not matter):
 //     CAFile, CertFile with KeyFile, Insecure, RPS, Concurrency, Timeout,
-//     API.
+//     API, APIURL.
 type Settings struct {
 	Prefix string // "host[:port]" or "host[:port]/path"
 
@@ -45,10 +45,17 @@ type Settings struct {
 	RPS         float64       // hard cap on requests per second to the host; default none (adaptive)
 	Concurrency int           // requests in flight to the host; default DefaultHostConcurrency
 	Timeout     time.Duration // per request, body included; default DefaultTimeout
-	// API names the registry's own API that its repositories are listed
-	// through instead of /v2/<name>/tags/list: APIHarbor, or "" for the
-	// distribution API every registry speaks. See harbor.go.
+	// API names the API the host's repositories are listed through: ""
+	// or APIAuto to choose by the host's name, APIOCI for the tag list
+	// of the distribution API every registry speaks, or a registry's own
+	// (APIHarbor, APIECR, ...). See api.go.
 	API string
+	// APIURL is where the host's own API is served when that is not
+	// where the API says by default (Docker Hub's is hub.docker.com, a
+	// Quay's its own host): "scheme://host[:port]". Credentials for the
+	// registry follow it, so it must come from the machine's owner (the
+	// user-level file), never from laminar.toml.
+	APIURL string
 
 	Source string // where the entry was written ("file:line"), for messages
 }
@@ -145,6 +152,7 @@ type hostSettings struct {
 	timeout                   time.Duration
 	source                    string // of the entry giving TLS settings, for messages
 	api, apiSource            string // API, and the entry that set it
+	apiURL                    string
 }
 
 func (s *settingsSet) host(host string) hostSettings {
@@ -168,6 +176,7 @@ func (s *settingsSet) host(host string) hostSettings {
 		if hs.api == "" && e.API != "" {
 			hs.api, hs.apiSource = e.API, e.Source
 		}
+		hs.apiURL = cmp.Or(hs.apiURL, e.APIURL)
 	}
 	return hs
 }

@@ -633,3 +633,37 @@ func (s *Server) listedManifests(repo string, tags []string) map[string]listedMa
 	}
 	return out
 }
+
+// SetPushed makes the listing APIs (ListTimes, Harbor and the other
+// stand-ins of registries' own APIs) say that tag of repo ("acme/app") was
+// received at t rather than when it was pushed here: tests need times of
+// their choosing. It reports whether the server has noted a push of the
+// tag.
+func (s *Server) SetPushed(repo, tag string, t time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pm, ok := s.pushed[repo][tag]
+	if ok {
+		pm.Uploaded = t.UTC()
+		s.pushed[repo][tag] = pm
+	}
+	return ok
+}
+
+// Note makes the listing APIs list tag of repo ("acme/app") as naming
+// digest, received at pushed, without anything pushed to the registry
+// itself: a listing of many thousand tags costs no pushes to set up. The
+// registry API knows nothing of such a tag.
+func (s *Server) Note(repo, tag, digest string, pushed time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pushes++
+	if s.pushed == nil {
+		s.pushed = map[string]map[string]pushedManifest{}
+	}
+	if s.pushed[repo] == nil {
+		s.pushed[repo] = map[string]pushedManifest{}
+	}
+	s.pushed[repo][tag] = pushedManifest{Digest: digest, MediaType: "application/vnd.oci.image.manifest.v1+json", Size: 1000,
+		Uploaded: pushed.UTC(), Seq: s.pushes, ConfigMediaType: "application/vnd.oci.image.config.v1+json", OS: "linux", Architecture: "amd64"}
+}
