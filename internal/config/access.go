@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -36,9 +37,15 @@ type Access struct {
 	RPS         float64       // requests per second to the host
 	Concurrency int           // requests in flight to the host
 	Timeout     time.Duration // per request
-	// API names the registry's own API to list tags through instead of
-	// /v2/<name>/tags/list: "harbor", or "" for the distribution API.
+	// API names the API the host's tags are listed through: "" or "auto"
+	// (chosen by the host's name), "oci" (the distribution API's tag list),
+	// or a registry's own: "harbor", "ecr", "dockerhub", "quay", "ghcr",
+	// "gar", "acr", "gitlab".
 	API string
+	// APIURL is where the host's own API is served when not where it is by
+	// default ("https://hub.example.com"). User-level file only: the
+	// registry's credentials follow it.
+	APIURL string
 
 	Source string // "file:line" of the [[registry]] table, for messages
 }
@@ -83,16 +90,16 @@ type rawRegistry struct {
 	Concurrency  *int     `toml:"concurrency"`
 	Timeout      string   `toml:"timeout"`
 	API          string   `toml:"api"`
+	APIURL       string   `toml:"api_url"`
 }
 
 var registryKeys = []string{
 	"name", "prefix", "username", "password_env", "password_file", "ca_file", "cert_file", "key_file",
-	"insecure", "page_size", "max_tags", "rps", "concurrency", "timeout", "api",
+	"insecure", "page_size", "max_tags", "rps", "concurrency", "timeout", "api", "api_url",
 }
 
-// registryAPIs are the values api may take besides "" (the distribution
-// API every registry speaks).
-var registryAPIs = []string{"harbor"}
+// registryAPIs are the values api may take besides "" (which is "auto").
+var registryAPIs = []string{"auto", "oci", "harbor", "ecr", "dockerhub", "quay", "ghcr", "gar", "acr", "gitlab"}
 
 type rawCache struct {
 	Dir    string `toml:"dir"`
@@ -299,6 +306,13 @@ func buildAccess(r rawRegistry, file string, loc *locator, i int, dir string) (A
 		}
 		a.API = r.API
 	}
+	if r.APIURL != "" {
+		u, err := url.Parse(r.APIURL)
+		if err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || strings.Trim(u.Path, "/") != "" {
+			return fail("api_url", fmt.Sprintf("%q is not a URL like https://hub.example.com (scheme and host, no path)", r.APIURL))
+		}
+		a.APIURL = u.Scheme + "://" + u.Host
+	}
 	return a, nil
 }
 
@@ -309,7 +323,7 @@ func unknownAPI(v string) string {
 	for i, a := range registryAPIs {
 		known[i] = strconv.Quote(a)
 	}
-	msg := fmt.Sprintf("%q is not an API git laminar speaks: leave api out for the tag list every registry serves, or set %s", v, strings.Join(known, " or "))
+	msg := fmt.Sprintf("%q is not an API git laminar speaks: leave api out to choose by the registry's host name, or set one of %s", v, strings.Join(known, ", "))
 	best, bestD := "", 3
 	for _, cand := range registryAPIs {
 		if d := editDistance(strings.ToLower(v), cand); d < bestD {

@@ -33,6 +33,11 @@ key_file = "~/certs/me.key"
 prefix = "harbor.example.com"
 api = "harbor"
 
+[[registry]]
+prefix = "127.0.0.1:5000"
+api = "dockerhub"
+api_url = "http://127.0.0.1:5001/"
+
 [cache]
 ttl = "0"
 dir = "cache"
@@ -55,6 +60,8 @@ dir = "cache"
 		Source: path + ":13",
 	}, {
 		Prefix: "harbor.example.com", API: "harbor", Source: path + ":19",
+	}, {
+		Prefix: "127.0.0.1:5000", API: "dockerhub", APIURL: "http://127.0.0.1:5001", Source: path + ":23",
 	}}
 	if diff := cmp.Diff(want, u.Registries); diff != "" {
 		t.Errorf("access (-want +got):\n%s", diff)
@@ -86,8 +93,14 @@ func TestParseRegistryAccessErrors(t *testing.T) {
 		{"rps as string", reg + "rps = \"fast\"\n", "laminar.toml:3: "},
 		{"bad timeout", reg + "timeout = \"soon\"\n", `timeout: "soon" is not a duration`},
 		{"typo", reg + "pagesize = 10\n", `did you mean "page_size"?`},
-		{"unknown api", reg + "api = \"quay\"\n", `laminar.toml:3: registry #1.api: "quay" is not an API git laminar speaks: leave api out for the tag list every registry serves, or set "harbor"`},
-		{"api misspelt", reg + "api = \"Harbour\"\n", `laminar.toml:3: registry #1.api: "Harbour" is not an API git laminar speaks: leave api out for the tag list every registry serves, or set "harbor"; did you mean "harbor"?`},
+		{"unknown api", reg + "api = \"artifactory\"\n", `laminar.toml:3: registry #1.api: "artifactory" is not an API git laminar speaks: leave api out to choose by the registry's host name, or set one of "auto", "oci", "harbor", "ecr", "dockerhub", "quay", "ghcr", "gar", "acr", "gitlab"`},
+		{"api misspelt", reg + "api = \"Harbour\"\n", `; did you mean "harbor"?`},
+		{"api misspelt docker hub", reg + "api = \"docker-hub\"\n", `laminar.toml:3: registry #1.api: "docker-hub" is not an API git laminar speaks: leave api out to choose by the registry's host name, or set one of "auto", "oci", "harbor", "ecr", "dockerhub", "quay", "ghcr", "gar", "acr", "gitlab"; did you mean "dockerhub"?`},
+		{"api_url in laminar.toml", reg + "api_url = \"https://evil.example.com\"\n", `laminar.toml:3: registry #1.api_url: reads a secret or presents a credential, so it is not taken from laminar.toml`},
+		{"api_url not a URL", reg + "api_url = \"hub.example.com\"\n", `config.toml:3: registry #1.api_url: "hub.example.com" is not a URL like https://hub.example.com (scheme and host, no path)`},
+		{"api_url with a path", reg + "api_url = \"https://hub.example.com/v2\"\n", `config.toml:3: registry #1.api_url: "https://hub.example.com/v2" is not a URL like`},
+		{"api_url with a user", reg + "api_url = \"https://me:pw@hub.example.com\"\n", `config.toml:3: registry #1.api_url: `},
+		{"api_url ftp", reg + "api_url = \"ftp://hub.example.com\"\n", `config.toml:3: registry #1.api_url: `},
 		{"api not a string", reg + "api = true\n", "laminar.toml:3: "},
 		{"api key typo", reg + "apis = \"harbor\"\n", `did you mean "api"?`},
 		{"bad ttl", "[cache]\nttl = \"a while\"\n", `laminar.toml:2: cache.ttl: "a while" is not a duration`},

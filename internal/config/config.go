@@ -49,7 +49,7 @@ type Update struct {
 	Images []string
 
 	// Order decides which matching tag is newest: "semver", "numeric",
-	// "alphabetical", "newest-build" or "digest". Empty means the default
+	// "alphabetical", "newest-build", "newest-push" or "digest". Empty means the default
 	// that follows the pattern.
 	Order          string
 	Extract        string   // "$name" or "$1": the regex group to order by

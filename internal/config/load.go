@@ -90,7 +90,7 @@ type rawCommit struct {
 }
 
 // Orders lists the values accepted for an update rule's "order" key.
-var Orders = []string{"semver", "numeric", "alphabetical", "newest-build", "digest"}
+var Orders = []string{"semver", "numeric", "alphabetical", "newest-build", "newest-push", "digest"}
 
 // Load reads and validates the configuration file at path.
 func Load(path string) (*Config, error) {

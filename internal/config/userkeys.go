@@ -21,6 +21,9 @@ import (
 //	registry.password_file  refused: reads a secret from a file and sends it
 //	registry.cert_file      refused: presents a client certificate to the registry
 //	registry.key_file       refused: reads the private key of that certificate
+//	registry.api_url        refused: says where the registry's credentials are sent
+//	                        to list its tags through its own API; a pusher could
+//	                        name a host of their own and receive them
 //	git.ssh_key             refused: reads a private key and authenticates with it
 //	                        (its passphrase comes from LAMINAR_SSH_KEY_PASSPHRASE)
 //	registry.ca_file        allowed: a CA bundle is public; it adds to the system's
@@ -39,7 +42,7 @@ import (
 //	                        forge's default variable goes to its public service only
 //	update.exec             allowed: runs only once `git laminar trust` accepted the file
 var UserKeys = map[string][]string{
-	"registry": {"username", "password_env", "password_file", "cert_file", "key_file"},
+	"registry": {"username", "password_env", "password_file", "cert_file", "key_file", "api_url"},
 	"git":      {"ssh_key"},
 
 	"pull_request": {"api_url", "token_env"},
@@ -61,7 +64,7 @@ func checkUserKeys(raw *rawFile, file string, loc *locator) error {
 		// what would have been sent.
 		for _, kv := range []struct{ key, val string }{
 			{"password_file", r.PasswordFile}, {"password_env", r.PasswordEnv},
-			{"key_file", r.KeyFile}, {"cert_file", r.CertFile}, {"username", r.Username},
+			{"key_file", r.KeyFile}, {"cert_file", r.CertFile}, {"username", r.Username}, {"api_url", r.APIURL},
 		} {
 			if kv.val != "" {
 				return &Error{File: file, Line: loc.keyLineIn("registry", i, kv.key),
