@@ -23,6 +23,8 @@ var fuzzRules = []config.Update{
 	{Pattern: "glob:*", Order: "newest-build"},
 	{Pattern: "glob:*", Order: "digest"},
 	{Pattern: "glob:*", Order: "newest-build", MinAge: time.Hour},
+	{Pattern: "glob:*", Order: "newest-push"},
+	{Pattern: "glob:*", Order: "newest-push", MinAge: 3 * time.Minute},
 	{Pattern: "semver:>=0", AllowDowngrade: true},
 	{Pattern: "semver:>=1.0.0-0"},
 	{Pattern: "glob:*", Order: "semver"},
@@ -38,6 +40,9 @@ func fuzzTag(name string) Tag {
 	t := Tag{Name: name, Digest: "sha256:" + name}
 	if s%8 != 0 {
 		t.Created = now.Add(-time.Duration(s%5) * time.Hour) // coarse, so that ties happen
+	}
+	if s%7 != 0 {
+		t.Pushed = now.Add(-time.Duration(s%6) * time.Minute)
 	}
 	return t
 }
@@ -138,7 +143,7 @@ func FuzzOrder(f *testing.F) {
 // FuzzCompile checks that no rule makes Compile, or the compiled policy,
 // panic.
 func FuzzCompile(f *testing.F) {
-	orders := []string{"", "semver", "numeric", "alphabetical", "newest-build", "digest", "bogus"}
+	orders := []string{"", "semver", "numeric", "alphabetical", "newest-build", "newest-push", "digest", "bogus"}
 	f.Fuzz(func(t *testing.T, pattern, extract, exclude string, ord uint8) {
 		u := config.Update{Pattern: pattern, Extract: extract, Order: orders[int(ord)%len(orders)]}
 		if exclude != "" {

@@ -56,6 +56,11 @@ const (
 	// same instant are ordered by name: the byte-wise smaller name ranks
 	// first and wins.
 	OrderNewestBuild = "newest-build"
+	// OrderNewestPush orders by when the registry received each tag: what
+	// a registry's own listing API says (see Tag.Pushed), and what still
+	// tells builds apart when reproducible builds fix their creation
+	// time. Ties and min_age as for OrderNewestBuild, by the push time.
+	OrderNewestPush = "newest-push"
 	// OrderDigest never moves to another tag: it keeps the current tag and
 	// follows its digest (Choice.FollowDigest).
 	OrderDigest = "digest"
@@ -72,6 +77,7 @@ func DefaultExcludeTags() []string {
 type Tag struct {
 	Name    string
 	Created time.Time // zero when unknown
+	Pushed  time.Time // when the registry received the tag; zero when unknown
 	Digest  string    // may be empty
 }
 
@@ -85,7 +91,7 @@ const (
 	Filtered     Outcome = "filtered"     // does not match the pattern
 	Excluded     Outcome = "excluded"     // matches exclude_tags
 	Older        Outcome = "older"        // ordered, but not newer than the current or the chosen tag
-	TooYoung     Outcome = "too-young"    // created less than min_age ago, or at an unknown time
+	TooYoung     Outcome = "too-young"    // created (pushed, by newest-push) less than min_age ago, or at an unknown time
 	Invalid      Outcome = "invalid"      // not a valid OCI tag
 	Unordered    Outcome = "unordered"    // the order cannot place it
 	Incompatible Outcome = "incompatible" // a version of another shape than the current tag
@@ -144,6 +150,7 @@ const (
 	orderNumeric
 	orderAlphabetical
 	orderCreated
+	orderPushed
 	orderDigest
 )
 
@@ -155,6 +162,8 @@ func (o order) String() string {
 		return OrderAlphabetical
 	case orderCreated:
 		return OrderNewestBuild
+	case orderPushed:
+		return OrderNewestPush
 	case orderDigest:
 		return OrderDigest
 	}
@@ -249,18 +258,20 @@ func Compile(u config.Update) (*Policy, error) {
 		}
 	case OrderNewestBuild:
 		p.order = orderCreated
+	case OrderNewestPush:
+		p.order = orderPushed
 	case OrderDigest:
 		p.order = orderDigest
 	default:
-		return nil, bad("order", u.Order, "must be one of %s, %s, %s, %s or %s",
-			OrderSemver, OrderNumeric, OrderAlphabetical, OrderNewestBuild, OrderDigest)
+		return nil, bad("order", u.Order, "must be one of %s, %s, %s, %s, %s or %s",
+			OrderSemver, OrderNumeric, OrderAlphabetical, OrderNewestBuild, OrderNewestPush, OrderDigest)
 	}
 
 	if u.Extract != "" {
 		switch {
 		case p.kind != kindRegex:
 			return nil, bad("extract", u.Extract, "needs a regex: pattern to take a group from")
-		case p.order == orderCreated || p.order == orderDigest:
+		case p.order == orderCreated || p.order == orderPushed || p.order == orderDigest:
 			return nil, bad("extract", u.Extract, "order %q does not use it", u.Order)
 		}
 		g, err := group(p.re, u.Extract)
@@ -476,14 +487,15 @@ func (s *Sieve) Candidates(current string) (kept []string, rejected []Verdict) {
 
 // NeedsCreated reports whether Select needs the creation times of kept (and
 // of the current tag) to choose, so that the caller fetches them only then:
-// with min_age, with order newest-build, and with the default order of a
-// glob: or regex: pattern when the current tag is not a version.
+// with min_age (but under newest-push, which measures it by push time),
+// with order newest-build, and with the default order of a glob: or regex:
+// pattern when the current tag is not a version.
 func (p *Policy) NeedsCreated(current string, kept []string) bool {
 	others := slices.ContainsFunc(kept, func(t string) bool { return t != current })
 	if p.order == orderDigest {
 		return p.minAge > 0 && slices.Contains(kept, current)
 	}
-	if !others {
+	if !others || p.order == orderPushed {
 		return false
 	}
 	switch {
@@ -493,6 +505,39 @@ func (p *Policy) NeedsCreated(current string, kept []string) bool {
 		return p.effectiveOrder(current) == orderCreated
 	}
 	return false
+}
+
+// NeedsPushed reports whether Select needs the push times of the tags
+// (Tag.Pushed): under order newest-push, when there is a tag other than
+// the current one to rank. The caller reads them from a listing that says
+// them, and when the registry's listing cannot, explains with
+// PushTimesError rather than letting every tag lose as unordered.
+func (p *Policy) NeedsPushed(current string, kept []string) bool {
+	return p.order == orderPushed && slices.ContainsFunc(kept, func(t string) bool { return t != current })
+}
+
+// PushTimesError is why a rule ordered by newest-push cannot rank an
+// image's tags: its registry was listed through an API whose listing does
+// not say when each tag was pushed.
+type PushTimesError struct {
+	Image string // the image, "host/path"
+	API   string // the API the tags were listed through ("oci", ...)
+	// FellBack names the API chosen by the registry's host name that
+	// refused the listing, when the tag list took its place.
+	FellBack string
+}
+
+func (e *PushTimesError) Error() string {
+	how := fmt.Sprintf("through api = %q", e.API)
+	if e.API == "oci" {
+		how = `through the distribution API's tag list (api = "oci")`
+	}
+	if e.FellBack != "" {
+		how += fmt.Sprintf(", since its own API (%q, chosen by the host's name) refused the listing", e.FellBack)
+	}
+	return fmt.Sprintf("order %q cannot rank the tags of %s: it ranks by when the registry received each tag, and %s is listed %s, which does not say it; "+
+		"list it through an API that does (api = \"ecr\", \"dockerhub\", \"quay\", \"harbor\", ...) or use another order (\"newest-build\" ranks by build time)",
+		OrderNewestPush, e.Image, e.Image, how)
 }
 
 // effectiveOrder resolves the default order of glob: and regex: patterns:

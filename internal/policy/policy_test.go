@@ -26,7 +26,7 @@ func TestCompileErrors(t *testing.T) {
 		{"empty range", config.Update{Pattern: "semver: "}, `pattern "semver: ": empty range; ...`},
 		{"no pattern", config.Update{}, `pattern "": must start with "glob:", "regex:" or "semver:"`},
 		{"unknown kind", config.Update{Pattern: "re:^v"}, `pattern "re:^v": must start with "glob:", "regex:" or "semver:"`},
-		{"unknown order", config.Update{Pattern: "glob:*", Order: "newest"}, `order "newest": must be one of semver, numeric, alphabetical, newest-build or digest`},
+		{"unknown order", config.Update{Pattern: "glob:*", Order: "newest"}, `order "newest": must be one of semver, numeric, alphabetical, newest-build, newest-push or digest`},
 		{"numeric semver", config.Update{Pattern: "semver:^1", Order: "numeric"}, `order "numeric": a semver: pattern orders by version; ...`},
 		{"extract glob", config.Update{Pattern: "glob:*", Order: "numeric", Extract: "$1"}, `extract "$1": needs a regex: pattern to take a group from`},
 		{"extract missing number", config.Update{Pattern: `regex:b-(\d+)`, Order: "numeric", Extract: "$2"}, `extract "$2": the pattern has 1 group`},

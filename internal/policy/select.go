@@ -25,10 +25,13 @@ type item struct {
 }
 
 // merge folds duplicate listings of one tag into one, independent of their
-// order: the latest creation time, the smallest non-empty digest.
+// order: the latest creation and push times, the smallest non-empty digest.
 func merge(a, b Tag) Tag {
 	if b.Created.After(a.Created) {
 		a.Created = b.Created
+	}
+	if b.Pushed.After(a.Pushed) {
+		a.Pushed = b.Pushed
 	}
 	if a.Digest == "" || b.Digest != "" && b.Digest < a.Digest {
 		a.Digest = b.Digest
@@ -47,8 +50,38 @@ func cmpValue(o order, a, b *item) int {
 		return strings.Compare(a.val, b.val)
 	case orderCreated:
 		return a.Created.Compare(b.Created)
+	case orderPushed:
+		return a.Pushed.Compare(b.Pushed)
 	}
 	return 0
+}
+
+// timed reports whether o orders by a time: creation or push.
+func timed(o order) bool { return o == orderCreated || o == orderPushed }
+
+// when is the time of it that min_age measures under o: the push time
+// under newest-push, else the creation time.
+func when(o order, it *item) time.Time {
+	if o == orderPushed {
+		return it.Pushed
+	}
+	return it.Created
+}
+
+// timeWord is what when measures: "created" or "pushed".
+func timeWord(o order) string {
+	if o == orderPushed {
+		return "pushed"
+	}
+	return "created"
+}
+
+// timeName names when's time: "creation time" or "push time".
+func timeName(o order) string {
+	if o == orderPushed {
+		return "push time"
+	}
+	return "creation time"
 }
 
 // cmpRank is the total order of placed items, best first: newer first, and
@@ -70,7 +103,7 @@ var outcomeRank = map[Outcome]int{
 // under orderSemver (nil when it is not one).
 func (p *Policy) place(o order, it *item, cur *version) (Outcome, string) {
 	val, ok := p.value(it.Name)
-	if !ok && o != orderCreated {
+	if !ok && !timed(o) {
 		return Unordered, "extract " + p.extractSpec + " matched nothing"
 	}
 	it.val = val
@@ -110,6 +143,10 @@ func (p *Policy) place(o order, it *item, cur *version) (Outcome, string) {
 		if it.Created.IsZero() {
 			return Unordered, "creation time unknown"
 		}
+	case orderPushed:
+		if it.Pushed.IsZero() {
+			return Unordered, "push time unknown"
+		}
 	}
 	it.keyed = true
 	return "", ""
@@ -120,8 +157,8 @@ func (p *Policy) place(o order, it *item, cur *version) (Outcome, string) {
 func (p *Policy) describe(o order, it *item) string {
 	s := strconv.Quote(it.Name)
 	switch {
-	case o == orderCreated:
-		s += " (created " + it.Created.UTC().Format(time.RFC3339) + ")"
+	case timed(o):
+		s += " (" + timeWord(o) + " " + when(o, it).UTC().Format(time.RFC3339) + ")"
 	case p.extract >= 0:
 		s += " (" + p.extractSpec + " = " + strconv.Quote(it.val) + ")"
 	}
@@ -133,8 +170,8 @@ func (p *Policy) describe(o order, it *item) string {
 // extracted value in parentheses is always the other tag's.
 func (p *Policy) own(o order, it *item) string {
 	switch {
-	case o == orderCreated:
-		return "created " + it.Created.UTC().Format(time.RFC3339) + ": "
+	case timed(o):
+		return timeWord(o) + " " + when(o, it).UTC().Format(time.RFC3339) + ": "
 	case p.extract >= 0:
 		return p.extractSpec + " = " + strconv.Quote(it.val) + ": "
 	}
@@ -146,6 +183,7 @@ var orderWords = map[order]string{
 	orderNumeric:      "number",
 	orderAlphabetical: "alphabetical order",
 	orderCreated:      "creation time",
+	orderPushed:       "push time",
 }
 
 // Select picks the tag for a reference whose current tag is current among
@@ -206,6 +244,9 @@ func (p *Policy) choose(current Tag, candidates []Tag, now time.Time, explain, f
 		cur.cur = true
 		if cur.Created.IsZero() {
 			cur.Created = current.Created
+		}
+		if cur.Pushed.IsZero() {
+			cur.Pushed = current.Pushed
 		}
 		if cur.Digest == "" {
 			cur.Digest = current.Digest
@@ -271,9 +312,9 @@ func (p *Policy) choose(current Tag, candidates []Tag, now time.Time, explain, f
 			continue
 		}
 		it.outcome, it.reason = out, why
-		if o == orderCreated && out == Unordered {
+		if timed(o) && out == Unordered {
 			if p.minAge > 0 {
-				it.outcome, it.reason = TooYoung, "creation time unknown; min_age "+p.minAge.String()+" needs it"
+				it.outcome, it.reason = TooYoung, timeName(o)+" unknown; min_age "+p.minAge.String()+" needs it"
 			} else {
 				unknown = append(unknown, it)
 			}
@@ -285,11 +326,12 @@ func (p *Policy) choose(current Tag, candidates []Tag, now time.Time, explain, f
 	var eligible []*item
 	for _, it := range placed {
 		if p.minAge > 0 {
-			if age := now.Sub(it.Created); it.Created.IsZero() {
-				it.outcome, it.reason = TooYoung, "creation time unknown; min_age "+p.minAge.String()+" needs it"
+			t := when(o, it)
+			if age := now.Sub(t); t.IsZero() {
+				it.outcome, it.reason = TooYoung, timeName(o)+" unknown; min_age "+p.minAge.String()+" needs it"
 				continue
 			} else if age < p.minAge {
-				it.outcome, it.reason = TooYoung, "created "+age.Round(time.Second).String()+" ago; min_age is "+p.minAge.String()
+				it.outcome, it.reason = TooYoung, timeWord(o)+" "+age.Round(time.Second).String()+" ago; min_age is "+p.minAge.String()
 				continue
 			}
 		}
@@ -304,11 +346,16 @@ func (p *Policy) choose(current Tag, candidates []Tag, now time.Time, explain, f
 	switch {
 	case len(unknown) > 0:
 		names := append([]*item{}, unknown...)
-		if !cur.keyed && o == orderCreated {
+		if !cur.keyed && timed(o) {
 			names = append(names, cur)
 		}
-		ch.Err = fmt.Errorf("cannot order %s: no version and no creation time; "+
-			"set min_age to skip such tags, or an explicit order", nameList(names))
+		if o == orderPushed {
+			ch.Err = fmt.Errorf("cannot order %s: the registry's listing gives no push time for them; "+
+				"set min_age to skip such tags, or another order", nameList(names))
+		} else {
+			ch.Err = fmt.Errorf("cannot order %s: no version and no creation time; "+
+				"set min_age to skip such tags, or an explicit order", nameList(names))
+		}
 		cur.reason = "stays: the tags cannot be ordered"
 	case best == nil:
 		cur.reason = "stays: no candidate"
@@ -371,6 +418,9 @@ func (p *Policy) choose(current Tag, candidates []Tag, now time.Time, explain, f
 	}
 	for _, it := range unknown {
 		it.reason = "creation time unknown and not a version; cannot be ordered"
+		if o == orderPushed {
+			it.reason = "push time unknown; cannot be ordered"
+		}
 	}
 	ch.Verdicts = p.verdicts(o, cur, items)
 	return ch
