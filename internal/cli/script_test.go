@@ -72,6 +72,8 @@ func server(ts *testscript.TestScript) *registrytest.Server {
 //	                        blob, any; about REPO) with STATUS
 //	registry auth USER PASS demand basic auth
 //	registry ok             undo fail and auth
+//	registry harbor         serve Harbor's artifact API too (with push times)
+//	pushed REPO TAG@N...    the listing APIs say TAG of REPO was pushed N minutes after the epoch
 //	registry down           stop the registry: connections are refused
 //	tags REPO TAG...        answer tag lists of REPO with these TAGs ("..." quoted: Go escapes)
 //	latency DURATION        wait DURATION before answering each request
@@ -96,6 +98,7 @@ func scriptParams(dir string, env map[string]string) testscript.Params {
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"push":     cmdPush,
+			"pushed":   cmdPushed,
 			"subst":    cmdSubst,
 			"registry": cmdRegistry,
 			"crlf":     cmdCRLF,
@@ -158,6 +161,22 @@ func cmdPush(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if _, err := registrytest.PushTags(context.Background(), srv.Host()+"/"+args[0], tags); err != nil {
 		ts.Fatalf("push: %v", err)
+	}
+}
+
+func cmdPushed(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: pushed REPO TAG@N...")
+	}
+	for _, spec := range args[1:] {
+		tag, at, ok := strings.Cut(spec, "@")
+		n, err := strconv.Atoi(at)
+		if !ok || err != nil {
+			ts.Fatalf("pushed: %q is not TAG@N", spec)
+		}
+		if !server(ts).SetPushed(args[0], tag, scriptEpoch.Add(time.Duration(n)*time.Minute)) {
+			ts.Fatalf("pushed: %s:%s was not pushed", args[0], tag)
+		}
 	}
 }
 
@@ -225,6 +244,8 @@ func cmdRegistry(ts *testscript.TestScript, neg bool, args []string) {
 		srv.Update(func(o *registrytest.ServerOptions) { o.Username, o.Password = args[1], args[2] })
 	case "ok":
 		srv.Update(func(o *registrytest.ServerOptions) { o.Fail = nil; o.Username, o.Password = "", "" })
+	case "harbor":
+		srv.Update(func(o *registrytest.ServerOptions) { o.Harbor = true })
 	case "down":
 		srv.Close()
 	default:

@@ -411,7 +411,7 @@ func (w *Workspace) Resolve(ctx context.Context, reg *registry.Client, opt Optio
 			wg.Go(func() {
 				sem <- struct{}{}
 				defer func() { <-sem }()
-				err := w.decide(ctx, reg, d, sieve, now, opt.KeepVerdict, !opt.NoDigests)
+				err := w.decide(ctx, reg, d, sieve, list, now, opt.KeepVerdict, !opt.NoDigests)
 				mu.Lock()
 				defer mu.Unlock()
 				if err != nil && failed[d.Image] == nil {
@@ -458,13 +458,17 @@ func (e *DirtyError) Error() string {
 }
 
 // decide fetches what the policy needs and lets it choose.
-func (w *Workspace) decide(ctx context.Context, reg *registry.Client, d *Decision, sieve *policy.Sieve, now time.Time, keep func(int, policy.Verdict) bool, digests bool) error {
+func (w *Workspace) decide(ctx context.Context, reg *registry.Client, d *Decision, sieve *policy.Sieve, list registry.TagList, now time.Time, keep func(int, policy.Verdict) bool, digests bool) error {
 	pol := w.rules.list[d.rule].policy
 	kept, rejected := sieve.Candidates(d.Current)
-	current := policy.Tag{Name: d.Current}
+	if pol.NeedsPushed(d.Current, kept) && list.Pushed == nil {
+		return &policy.PushTimesError{Image: d.Image, API: list.API, FellBack: list.FellBack}
+	}
+	// Push times come with the listing, where it says them: free.
+	current := policy.Tag{Name: d.Current, Pushed: list.Pushed[d.Current]}
 	candidates := make([]policy.Tag, len(kept))
 	for i, t := range kept {
-		candidates[i] = policy.Tag{Name: t}
+		candidates[i] = policy.Tag{Name: t, Pushed: list.Pushed[t]}
 	}
 	if pol.NeedsCreated(d.Current, kept) {
 		if err := fillCreated(ctx, reg, d.Repo, &current, candidates); err != nil {
