@@ -93,6 +93,17 @@ type ServerOptions struct {
 	// (at least one). The bucket is kept across Update calls that leave
 	// Throttle as it is.
 	Throttle Throttle
+	// DockerHub serves, besides the registry API, the part of Docker Hub's
+	// API that lists a repository's tags with their push times (see
+	// dockerhub.go); Quay the same of Quay's API (see quay.go), with
+	// QuayToken, if set, as the bearer token it demands; ECR AWS ECR's
+	// DescribeImages (see ecr.go). All serve what the server notes of
+	// pushed manifests, as ListTimes does, in pages that PageSize also
+	// caps, and may be switched on and off at any time.
+	DockerHub bool
+	Quay      bool
+	QuayToken string
+	ECR       bool
 	// Log receives the inner registry's log lines. Default: discarded.
 	Log *log.Logger
 }
@@ -115,7 +126,7 @@ const (
 	KindManifestHead Kind = "manifest-head" // HEAD /v2/<name>/manifests/<ref>
 	KindManifestPut  Kind = "manifest-put"  // PUT (or DELETE) /v2/<name>/manifests/<ref>
 	KindBlob         Kind = "blob"          // anything under /v2/<name>/blobs/
-	KindAPI          Kind = "api"           // anything under /api/ (Harbor's API, see ServerOptions.Harbor)
+	KindAPI          Kind = "api"           // anything under /api/ (Harbor's and Quay's APIs), Docker Hub's and ECR's
 	KindOther        Kind = "other"
 )
 
@@ -125,7 +136,7 @@ func KindOf(r *http.Request) (Kind, string) {
 	if p == "/v2/" || p == "/v2" {
 		return KindPing, ""
 	}
-	if strings.HasPrefix(p, "/api/") {
+	if strings.HasPrefix(p, "/api/") || isDockerHubPath(p) || isECRRequest(r) {
 		return KindAPI, ""
 	}
 	rest, ok := strings.CutPrefix(p, "/v2/")
@@ -334,7 +345,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if opt.Throttle.RPS > 0 && s.throttled(w, r, opt.Throttle) {
 		return
 	}
-	if opt.Username != "" {
+	// The APIs of Docker Hub, Quay and ECR check credentials of their own.
+	ownAuth := opt.DockerHub && isDockerHubPath(r.URL.Path) || opt.Quay && isQuayPath(r.URL.Path) || opt.ECR && isECRRequest(r)
+	if opt.Username != "" && !ownAuth {
 		u, p, ok := r.BasicAuth()
 		if !ok || subtle.ConstantTimeCompare([]byte(u), []byte(opt.Username)) != 1 ||
 			subtle.ConstantTimeCompare([]byte(p), []byte(opt.Password)) != 1 {
@@ -352,7 +365,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if opt.Respond != nil && opt.Respond(w, r) {
 		return
 	}
-	if opt.Harbor && kind == KindAPI {
+	switch {
+	case opt.DockerHub && isDockerHubPath(r.URL.Path):
+		s.serveDockerHub(w, r, opt)
+		return
+	case opt.Quay && isQuayPath(r.URL.Path):
+		s.serveQuay(w, r, opt)
+		return
+	case opt.ECR && isECRRequest(r):
+		s.serveECR(w, r, opt)
+		return
+	case opt.Harbor && kind == KindAPI:
 		s.serveHarbor(w, r)
 		return
 	}
