@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
 // Besides the tag list of the distribution API, which every registry
@@ -260,6 +263,95 @@ func (f *fallbacks) failed(host string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.hosts[host]
+}
+
+// apiPageKey marks the context of a request for a page of a listing
+// through an API: the limiter holds its answer to a tag list page's limit
+// (Limits.TagPage) and Stats count it as one (TagListPages).
+type apiPageKey struct{}
+
+func isAPIPage(req *http.Request) bool { return req.Context().Value(apiPageKey{}) != nil }
+
+// apiPage sends req, a request for a page of q's listing, through the
+// limiter (per-host limits, retries, timeouts, the repository's budget and
+// Stats apply), and returns the body of a 200 answer, counted against the
+// listing's limit on all pages together, or a *transport.Error for any
+// other answer.
+func (c *Client) apiPage(q *apiQuery, req *http.Request) ([]byte, http.Header, error) {
+	req = req.WithContext(context.WithValue(req.Context(), apiPageKey{}, true))
+	req.Header.Set("User-Agent", c.opt.UserAgent)
+	if req.Header.Get("Accept") == "" {
+		req.Header.Set("Accept", "application/json")
+	}
+	resp, err := c.limiter.RoundTrip(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, nil, transport.CheckError(resp, http.StatusOK)
+	}
+	// The limiter bounds the body to a page's limit.
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := q.ls.charge(len(body), q.api); err != nil {
+		return nil, nil, err
+	}
+	return body, resp.Header, nil
+}
+
+// charge counts n bytes of a page against the limit on all the pages of
+// the listing together.
+func (ls *listing) charge(n int, api string) error {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	ls.bytes += int64(n)
+	if ls.bytes > ls.limits.TagList {
+		return &LimitError{What: api + " API listing", Limit: size(ls.limits.TagList), Why: "all pages together"}
+	}
+	return nil
+}
+
+// keep adds tag to tags unless it is too long to be a tag (counted as
+// passed over), already kept, or beyond the cap (noted in over). It
+// reports whether the tag was kept.
+func (ls *listing) keep(tags *[]string, seen map[string]bool, tag string) bool {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	switch {
+	case !validTag(tag):
+		ls.skipped++
+		return false
+	case seen[tag]:
+		return false
+	case len(*tags) >= ls.maxTags:
+		ls.over = true
+		return false
+	}
+	seen[tag] = true
+	*tags = append(*tags, tag)
+	return true
+}
+
+// done ends a listing through an API: the tags kept, and whether more
+// were left out (truncated), or a *LimitError when the cap is a hard one.
+func (ls *listing) done(tags []string, more bool) ([]string, bool, error) {
+	ls.mu.Lock()
+	over := ls.over || more && len(tags) >= ls.maxTags
+	ls.mu.Unlock()
+	if over && ls.hard {
+		return nil, false, &LimitError{What: "tag list", Limit: fmt.Sprintf("%d tags", ls.maxTags)}
+	}
+	return tags, over, nil
+}
+
+// sameOrigin reports whether next (a page link an API sent) has the
+// scheme and host of base: a link elsewhere is never followed, since the
+// request carries the API's credentials.
+func sameOrigin(base, next *url.URL) bool {
+	return next.Scheme == base.Scheme && strings.EqualFold(next.Host, base.Host) && next.User == nil
 }
 
 // checkAPIURL validates a user-level api_url: an http(s) URL of a host,

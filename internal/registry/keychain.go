@@ -93,6 +93,17 @@ func (k *watchedKeychain) record(host string, cfg *authn.AuthConfig) {
 	}
 }
 
+// remember adds a secret the client was handed otherwise (a token an
+// API's login answered with) to those cut out of error text.
+func (k *watchedKeychain) remember(secret string) {
+	if len(secret) < minSecretLen {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.secrets[secret] = struct{}{}
+}
+
 // credentials reports whether the keychain was consulted for host and, if
 // so, whether it returned credentials.
 func (k *watchedKeychain) credentials(host string) (consulted, found bool) {

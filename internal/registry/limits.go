@@ -180,6 +180,8 @@ func (l Limits) guardAnswer(req *http.Request, resp *http.Response) error {
 	}
 	p := req.URL.Path
 	switch {
+	case isAPIPage(req):
+		return guard(resp, l.TagPage, "API listing page")
 	case strings.HasPrefix(p, "/v2/") && strings.HasSuffix(p, "/tags/list"):
 		return guard(resp, l.TagPage, "tag list page")
 	case strings.HasPrefix(p, "/v2/") && strings.Contains(p, "/manifests/"):

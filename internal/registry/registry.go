@@ -172,6 +172,8 @@ type Client struct {
 
 	harbor    harborHosts // schemes of hosts listed through Harbor's API
 	fallbacks fallbacks   // hosts whose API, chosen by their name, refused this run
+	hubTokens dockerHubTokens
+	ecr       ecrClients
 
 	images singleflight.Group // Image calls in flight, by repo and tag
 	heads  singleflight.Group // manifest HEADs in flight, by canonical reference

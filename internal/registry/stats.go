@@ -12,7 +12,8 @@ import (
 type Stats struct {
 	// TagListPages counts the pages of tag listings: GET .../tags/list, or
 	// for a host with API "harbor" GET .../artifacts of Harbor's API (see
-	// harbor.go), which takes the tag list's place, one per page.
+	// harbor.go), which takes the tag list's place, one per page; and
+	// the pages of a listing through another API (see api.go).
 	TagListPages  int64
 	ManifestHeads int64 // HEAD .../manifests/<ref>
 	ManifestGets  int64 // GET .../manifests/<ref>
@@ -48,6 +49,8 @@ type counters struct {
 func (c *counters) count(req *http.Request) {
 	p := req.URL.Path
 	switch {
+	case isAPIPage(req):
+		c.tagListPages.Add(1)
 	case p == "/v2/" || p == "/v2":
 		c.pings.Add(1)
 	case strings.HasPrefix(p, harborAPIPrefix) && strings.HasSuffix(p, "/artifacts"):
