@@ -101,16 +101,31 @@ func afterDeadline(ctx context.Context, err error) error {
 	return &named
 }
 
+// kindError is a failure whose kind its maker knew (an API's own error
+// codes, which are not HTTP statuses): classify takes the kind as said.
+type kindError struct {
+	kind error // ErrNotFound, ErrUnauthorized, ErrRateLimited, or nil for other
+	err  error
+}
+
+func (e *kindError) Error() string { return e.err.Error() }
+func (e *kindError) Unwrap() error { return e.err }
+
 // classify maps a failure from ggcr or net/http to one of the sentinels, or
 // nil for "other". The order matters: a registry's HTTP answer is checked
 // before network errors, and a cancelled context is never "unreachable".
 func classify(err error) error {
+	var kerr *kindError
+	if errors.As(err, &kerr) {
+		return kerr.kind
+	}
 	var lerr *LimitError
 	if errors.As(err, &lerr) {
 		return ErrLimit
 	}
 	var cerr *CredentialError
-	if errors.As(err, &cerr) {
+	var nerr *noCredentialsError
+	if errors.As(err, &cerr) || errors.As(err, &nerr) {
 		return ErrUnauthorized
 	}
 	var perr *pausedError
