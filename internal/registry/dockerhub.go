@@ -257,7 +257,7 @@ func originOf(s string) string {
 // dockerHubTag is what one result of a page says of its tag.
 type dockerHubTag struct {
 	name   string
-	digest string // "" when it does not parse
+	digest string    // "" when it does not parse
 	pushed time.Time // zero: not said
 }
 
