@@ -28,10 +28,10 @@ import (
 // a tag, its digest (an index's for a multi-platform tag), and when it was
 // last pushed ("tag_last_pushed"; older answers have "last_updated"
 // alone). "next" is the URL of the next page, or null. A public repository
-// is listed anonymously; a private one with a bearer token that
-// POST /v2/users/login gives for the user's Docker Hub username and
-// password (or personal access token), which are the keychain's
-// credentials for docker.io.
+// is listed anonymously; a private one with the short-lived bearer token
+// that POST /v2/auth/token ({"identifier", "secret"}) gives for the user's
+// Docker Hub username and personal access token (or password), which are
+// the keychain's credentials for docker.io.
 //
 // The API's host is hub.docker.com for docker.io's repositories, or the
 // host's user-level api_url (a stand-in in tests): credentials for the
@@ -168,9 +168,9 @@ func (c *Client) dockerHubToken(ctx context.Context, q *apiQuery, base *url.URL)
 	if t, ok := c.hubTokens.tokens[key]; ok {
 		return t, nil
 	}
-	body, _ := json.Marshal(map[string]string{"username": user, "password": secret})
+	body, _ := json.Marshal(map[string]string{"identifier": user, "secret": secret})
 	u := *base
-	u.Path = base.Path + "/v2/users/login"
+	u.Path = base.Path + "/v2/auth/token"
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
 	if err != nil {
 		return "", err
@@ -184,10 +184,10 @@ func (c *Client) dockerHubToken(ctx context.Context, q *apiQuery, base *url.URL)
 		return "", err
 	}
 	var login struct {
-		Token string `json:"token"`
+		Token string `json:"access_token"`
 	}
 	if err := json.Unmarshal(ans, &login); err != nil || login.Token == "" {
-		return "", fmt.Errorf("%s its login answer holds no token", q.setting())
+		return "", fmt.Errorf("%s its login answer holds no access_token", q.setting())
 	}
 	c.keys.remember(login.Token)
 	if c.hubTokens.tokens == nil {

@@ -98,7 +98,7 @@ func TestDockerHubLogin(t *testing.T) {
 	var logins atomic.Int32
 	s.Update(func(o *registrytest.ServerOptions) {
 		o.Observe = func(r *http.Request) {
-			if r.URL.Path == "/v2/users/login" {
+			if r.URL.Path == "/v2/auth/token" {
 				logins.Add(1)
 			}
 		}

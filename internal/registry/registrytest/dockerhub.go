@@ -18,7 +18,7 @@ import (
 // repository's tags:
 //
 //	GET  /v2/namespaces/{namespace}/repositories/{repository}/tags
-//	POST /v2/users/login
+//	POST /v2/auth/token
 //
 // The tag list is served from what the server notes of manifests pushed
 // under a tag (see ListTimes), most recently pushed first as Docker Hub
@@ -30,8 +30,8 @@ import (
 //
 // A repository is public unless the server demands basic auth (Username):
 // then the tag list wants "Authorization: Bearer <token>", the token that
-// the login answers for the same username and password ({"username",
-// "password"} in, {"token"} out). Errors are Docker Hub's body,
+// the login answers for the same username and password ({"identifier",
+// "secret"} in, {"access_token"} out). Errors are Docker Hub's body,
 // {"message": ..., "errinfo": {...}}. Fail and Respond apply as to every
 // request; the registry's basic auth does not (the API has its own).
 
@@ -73,7 +73,7 @@ const dockerHubMaxPageSize = 100
 // isDockerHubPath reports whether p is a path of Docker Hub's API that the
 // stand-in serves.
 func isDockerHubPath(p string) bool {
-	if p == "/v2/users/login" {
+	if p == "/v2/auth/token" {
 		return true
 	}
 	rest, ok := strings.CutPrefix(p, "/v2/namespaces/")
@@ -86,7 +86,7 @@ func hubError(w http.ResponseWriter, status int, msg string) {
 }
 
 func (s *Server) serveDockerHub(w http.ResponseWriter, r *http.Request, opt ServerOptions) {
-	if r.URL.Path == "/v2/users/login" {
+	if r.URL.Path == "/v2/auth/token" {
 		s.serveHubLogin(w, r, opt)
 		return
 	}
@@ -154,11 +154,11 @@ func (s *Server) serveHubLogin(w http.ResponseWriter, r *http.Request, opt Serve
 		return
 	}
 	var in struct {
-		Username string `json:"username"`
-		Password string `json:"password"`
+		Username string `json:"identifier"`
+		Password string `json:"secret"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.Username == "" {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"detail": "username and password are required"})
+		writeJSON(w, http.StatusBadRequest, map[string]any{"detail": "identifier and secret are required"})
 		return
 	}
 	if opt.Username == "" || subtle.ConstantTimeCompare([]byte(in.Username), []byte(opt.Username)) != 1 ||
@@ -166,7 +166,7 @@ func (s *Server) serveHubLogin(w http.ResponseWriter, r *http.Request, opt Serve
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"detail": "Incorrect authentication credentials"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"token": DockerHubToken})
+	writeJSON(w, http.StatusOK, map[string]any{"access_token": DockerHubToken})
 }
 
 // hubTags describes the tags of repo as Docker Hub lists them, most
