@@ -73,6 +73,7 @@ func server(ts *testscript.TestScript) *registrytest.Server {
 //	registry auth USER PASS demand basic auth
 //	registry ok             undo fail and auth
 //	registry harbor         serve Harbor's artifact API too (with push times)
+//	registry dockerhub      serve Docker Hub's tags API too (with push times)
 //	pushed REPO TAG@N...    the listing APIs say TAG of REPO was pushed N minutes after the epoch
 //	registry down           stop the registry: connections are refused
 //	tags REPO TAG...        answer tag lists of REPO with these TAGs ("..." quoted: Go escapes)
@@ -246,6 +247,8 @@ func cmdRegistry(ts *testscript.TestScript, neg bool, args []string) {
 		srv.Update(func(o *registrytest.ServerOptions) { o.Fail = nil; o.Username, o.Password = "", "" })
 	case "harbor":
 		srv.Update(func(o *registrytest.ServerOptions) { o.Harbor = true })
+	case "dockerhub":
+		srv.Update(func(o *registrytest.ServerOptions) { o.DockerHub = true })
 	case "down":
 		srv.Close()
 	default:
