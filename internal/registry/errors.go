@@ -132,6 +132,18 @@ func classify(err error) error {
 	if errors.As(err, &perr) {
 		return ErrRateLimited
 	}
+	var aerr *APIError
+	if errors.As(err, &aerr) {
+		switch {
+		case aerr.StatusCode == http.StatusTooManyRequests || aerr.RateLimited:
+			return ErrRateLimited
+		case aerr.StatusCode == http.StatusUnauthorized || aerr.StatusCode == http.StatusForbidden:
+			return ErrUnauthorized
+		case aerr.StatusCode == http.StatusNotFound:
+			return ErrNotFound
+		}
+		return nil
+	}
 	var terr *transport.Error
 	if errors.As(err, &terr) {
 		if terr.StatusCode == http.StatusTooManyRequests {

@@ -174,6 +174,7 @@ type Client struct {
 	fallbacks fallbacks   // hosts whose API, chosen by their name, refused this run
 	hubTokens dockerHubTokens
 	ecr       ecrClients
+	ghcr      ghcrOwners // whether GitHub owners are organisations or users
 
 	images singleflight.Group // Image calls in flight, by repo and tag
 	heads  singleflight.Group // manifest HEADs in flight, by canonical reference

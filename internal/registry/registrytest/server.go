@@ -104,6 +104,13 @@ type ServerOptions struct {
 	Quay      bool
 	QuayToken string
 	ECR       bool
+	// GHCR serves, besides the registry API, the part of GitHub's packages
+	// API that lists a container package's versions, from what the server
+	// notes of pushed manifests as ListTimes does; GHCRUsers are the
+	// owners that are users rather than organisations. See ghcr.go. It may
+	// be switched on and off at any time.
+	GHCR      bool
+	GHCRUsers []string
 	// Log receives the inner registry's log lines. Default: discarded.
 	Log *log.Logger
 }
@@ -126,7 +133,7 @@ const (
 	KindManifestHead Kind = "manifest-head" // HEAD /v2/<name>/manifests/<ref>
 	KindManifestPut  Kind = "manifest-put"  // PUT (or DELETE) /v2/<name>/manifests/<ref>
 	KindBlob         Kind = "blob"          // anything under /v2/<name>/blobs/
-	KindAPI          Kind = "api"           // anything under /api/ (Harbor's and Quay's APIs), Docker Hub's and ECR's
+	KindAPI          Kind = "api"           // a registry's own API: under /api/ (Harbor's, Quay's), Docker Hub's, ECR's, GitHub's packages API
 	KindOther        Kind = "other"
 )
 
@@ -136,7 +143,7 @@ func KindOf(r *http.Request) (Kind, string) {
 	if p == "/v2/" || p == "/v2" {
 		return KindPing, ""
 	}
-	if strings.HasPrefix(p, "/api/") || isDockerHubPath(p) || isECRRequest(r) {
+	if strings.HasPrefix(p, "/api/") || isDockerHubPath(p) || isECRRequest(r) || isGHCRPath(p) {
 		return KindAPI, ""
 	}
 	rest, ok := strings.CutPrefix(p, "/v2/")
@@ -345,8 +352,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if opt.Throttle.RPS > 0 && s.throttled(w, r, opt.Throttle) {
 		return
 	}
-	// The APIs of Docker Hub, Quay and ECR check credentials of their own.
-	ownAuth := opt.DockerHub && isDockerHubPath(r.URL.Path) || opt.Quay && isQuayPath(r.URL.Path) || opt.ECR && isECRRequest(r)
+	// The APIs of Docker Hub, Quay, ECR and GitHub check credentials of
+	// their own.
+	var api func(w http.ResponseWriter, r *http.Request, opt ServerOptions)
+	switch {
+	case opt.GHCR && isGHCRPath(r.URL.Path):
+		api = s.serveGHCR
+	}
+	ownAuth := api != nil || opt.DockerHub && isDockerHubPath(r.URL.Path) || opt.Quay && isQuayPath(r.URL.Path) || opt.ECR && isECRRequest(r)
 	if opt.Username != "" && !ownAuth {
 		u, p, ok := r.BasicAuth()
 		if !ok || subtle.ConstantTimeCompare([]byte(u), []byte(opt.Username)) != 1 ||
@@ -366,6 +379,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
+	case api != nil:
+		api(w, r, opt)
+		return
 	case opt.DockerHub && isDockerHubPath(r.URL.Path):
 		s.serveDockerHub(w, r, opt)
 		return
