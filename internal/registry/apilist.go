@@ -226,12 +226,18 @@ func (c *Client) apiToken(ctx context.Context, r name.Repository) (user, token s
 // and 5xx, timeouts, the repository's budget and Stats apply) as a page
 // of a listing, and returns the body of a 2xx answer, or an *APIError.
 func (c *Client) apiDo(req *http.Request, api string) ([]byte, http.Header, error) {
+	return c.apiDoVia(c.limiter, req, api)
+}
+
+// apiDoVia is apiDo through rt, a transport over the limiter (ggcr's
+// token exchange, for an API that takes the registry's tokens).
+func (c *Client) apiDoVia(rt http.RoundTripper, req *http.Request, api string) ([]byte, http.Header, error) {
 	req = req.WithContext(withAPIPage(req.Context()))
 	req.Header.Set("User-Agent", c.opt.UserAgent)
 	if req.Header.Get("Accept") == "" {
 		req.Header.Set("Accept", "application/json")
 	}
-	resp, err := c.limiter.RoundTrip(req)
+	resp, err := rt.RoundTrip(req)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -111,6 +111,11 @@ type ServerOptions struct {
 	// be switched on and off at any time.
 	GHCR      bool
 	GHCRUsers []string
+	// ACR authenticates as an Azure Container Registry does (bearer
+	// tokens from /oauth2/token, in place of basic auth) and serves ACR's
+	// tag API, /acr/v1/{name}/_tags, from what the server notes of pushed
+	// manifests. See acr.go.
+	ACR bool
 	// Log receives the inner registry's log lines. Default: discarded.
 	Log *log.Logger
 }
@@ -133,7 +138,7 @@ const (
 	KindManifestHead Kind = "manifest-head" // HEAD /v2/<name>/manifests/<ref>
 	KindManifestPut  Kind = "manifest-put"  // PUT (or DELETE) /v2/<name>/manifests/<ref>
 	KindBlob         Kind = "blob"          // anything under /v2/<name>/blobs/
-	KindAPI          Kind = "api"           // a registry's own API: under /api/ (Harbor's, Quay's), Docker Hub's, ECR's, GitHub's packages API
+	KindAPI          Kind = "api"           // a registry's own API: under /api/ (Harbor's, Quay's), Docker Hub's, ECR's, GitHub's packages API, /acr/v1/
 	KindOther        Kind = "other"
 )
 
@@ -143,7 +148,7 @@ func KindOf(r *http.Request) (Kind, string) {
 	if p == "/v2/" || p == "/v2" {
 		return KindPing, ""
 	}
-	if strings.HasPrefix(p, "/api/") || isDockerHubPath(p) || isECRRequest(r) || isGHCRPath(p) {
+	if strings.HasPrefix(p, "/api/") || isDockerHubPath(p) || isECRRequest(r) || isGHCRPath(p) || isACRPath(p) {
 		return KindAPI, ""
 	}
 	rest, ok := strings.CutPrefix(p, "/v2/")
@@ -201,6 +206,8 @@ type Server struct {
 	inFlight int
 	pushed   map[string]map[string]pushedManifest // repo → tag → what it names (ListTimes, Harbor)
 	pushes   int64                                // manifests noted so far, to order them
+
+	acrTokens map[string][]string // tokens issued by the ACR token endpoint, with their scopes
 }
 
 // pushedManifest is what ListTimes and Harbor serve about a tag.
@@ -358,6 +365,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case opt.GHCR && isGHCRPath(r.URL.Path):
 		api = s.serveGHCR
+	case opt.ACR && r.URL.Path == acrTokenPath:
+		s.serveACRToken(w, r, opt)
+		return
+	case opt.ACR:
+		if !s.acrAuthorize(w, r, opt) {
+			return
+		}
+		opt.Username = "" // authorized: basic auth does not apply
+		if isACRPath(r.URL.Path) {
+			api = s.serveACRTags
+		}
 	}
 	ownAuth := api != nil || opt.DockerHub && isDockerHubPath(r.URL.Path) || opt.Quay && isQuayPath(r.URL.Path) || opt.ECR && isECRRequest(r)
 	if opt.Username != "" && !ownAuth {
