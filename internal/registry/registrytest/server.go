@@ -111,6 +111,10 @@ type ServerOptions struct {
 	// be switched on and off at any time.
 	GHCR      bool
 	GHCRUsers []string
+	// GAR serves, besides the registry API, the part of Google Artifact
+	// Registry's REST API that lists an Artifact Registry repository's
+	// images, from what the server notes of pushed manifests. See gar.go.
+	GAR bool
 	// ACR authenticates as an Azure Container Registry does (bearer
 	// tokens from /oauth2/token, in place of basic auth) and serves ACR's
 	// tag API, /acr/v1/{name}/_tags, from what the server notes of pushed
@@ -138,7 +142,7 @@ const (
 	KindManifestHead Kind = "manifest-head" // HEAD /v2/<name>/manifests/<ref>
 	KindManifestPut  Kind = "manifest-put"  // PUT (or DELETE) /v2/<name>/manifests/<ref>
 	KindBlob         Kind = "blob"          // anything under /v2/<name>/blobs/
-	KindAPI          Kind = "api"           // a registry's own API: under /api/ (Harbor's, Quay's), Docker Hub's, ECR's, GitHub's packages API, /acr/v1/
+	KindAPI          Kind = "api"           // a registry's own API: under /api/ (Harbor's, Quay's), Docker Hub's, ECR's, GitHub's packages API, /acr/v1/, Artifact Registry's /v1/projects/
 	KindOther        Kind = "other"
 )
 
@@ -148,7 +152,7 @@ func KindOf(r *http.Request) (Kind, string) {
 	if p == "/v2/" || p == "/v2" {
 		return KindPing, ""
 	}
-	if strings.HasPrefix(p, "/api/") || isDockerHubPath(p) || isECRRequest(r) || isGHCRPath(p) || isACRPath(p) {
+	if strings.HasPrefix(p, "/api/") || isDockerHubPath(p) || isECRRequest(r) || isGHCRPath(p) || isACRPath(p) || isGARPath(p) {
 		return KindAPI, ""
 	}
 	rest, ok := strings.CutPrefix(p, "/v2/")
@@ -365,6 +369,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case opt.GHCR && isGHCRPath(r.URL.Path):
 		api = s.serveGHCR
+	case opt.GAR && isGARPath(r.URL.Path):
+		api = s.serveGAR
 	case opt.ACR && r.URL.Path == acrTokenPath:
 		s.serveACRToken(w, r, opt)
 		return
