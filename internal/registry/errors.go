@@ -132,6 +132,9 @@ func classify(err error) error {
 	if errors.As(err, &perr) {
 		return ErrRateLimited
 	}
+	if errors.Is(err, ErrNotFound) {
+		return ErrNotFound // an API's answer that names nothing, as GitLab's GraphQL does with 200
+	}
 	var aerr *APIError
 	if errors.As(err, &aerr) {
 		switch {

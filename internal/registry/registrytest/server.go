@@ -115,6 +115,11 @@ type ServerOptions struct {
 	// Registry's REST API that lists an Artifact Registry repository's
 	// images, from what the server notes of pushed manifests. See gar.go.
 	GAR bool
+	// GitLab serves, besides the registry API, the two queries of GitLab's
+	// GraphQL API that find a container repository and page through its
+	// tags; GitLabProjects are the projects, by full path. See gitlab.go.
+	GitLab         bool
+	GitLabProjects []string
 	// ACR authenticates as an Azure Container Registry does (bearer
 	// tokens from /oauth2/token, in place of basic auth) and serves ACR's
 	// tag API, /acr/v1/{name}/_tags, from what the server notes of pushed
@@ -212,6 +217,7 @@ type Server struct {
 	pushes   int64                                // manifests noted so far, to order them
 
 	acrTokens map[string][]string // tokens issued by the ACR token endpoint, with their scopes
+	gitlabIDs map[string]int      // container repository ids handed out by the GitLab API
 }
 
 // pushedManifest is what ListTimes and Harbor serve about a tag.
@@ -371,6 +377,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		api = s.serveGHCR
 	case opt.GAR && isGARPath(r.URL.Path):
 		api = s.serveGAR
+	case opt.GitLab && r.URL.Path == "/api/graphql":
+		api = s.serveGitLab
 	case opt.ACR && r.URL.Path == acrTokenPath:
 		s.serveACRToken(w, r, opt)
 		return
