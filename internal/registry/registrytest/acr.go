@@ -161,9 +161,13 @@ func (s *Server) serveACRTags(w http.ResponseWriter, r *http.Request, _ ServerOp
 	}
 	switch q.Get("orderby") {
 	case "timedesc":
-		slices.SortFunc(tags, func(a, b ACRTag) int { return -cmp.Compare(a.seq, b.seq) })
+		slices.SortFunc(tags, func(a, b ACRTag) int {
+			return cmp.Or(-a.LastUpdateTime.Compare(b.LastUpdateTime), -cmp.Compare(a.seq, b.seq))
+		})
 	case "timeasc":
-		slices.SortFunc(tags, func(a, b ACRTag) int { return cmp.Compare(a.seq, b.seq) })
+		slices.SortFunc(tags, func(a, b ACRTag) int {
+			return cmp.Or(a.LastUpdateTime.Compare(b.LastUpdateTime), cmp.Compare(a.seq, b.seq))
+		})
 	case "":
 		slices.SortFunc(tags, func(a, b ACRTag) int { return cmp.Compare(a.Name, b.Name) })
 	default:

@@ -162,9 +162,11 @@ func (s *Server) ghcrVersions(repo string) []GHCRVersion {
 		g.v.URL = fmt.Sprintf("https://api.github.com/packages/container/%s/versions/%d", url.PathEscape(repo), g.first)
 		out = append(out, g.v)
 	}
-	// Newest first: by the order of first pushes, which this clock may
-	// not tell apart within a millisecond.
-	slices.SortFunc(out, func(a, b GHCRVersion) int { return -cmp.Compare(a.ID, b.ID) })
+	// Newest first, as GitHub lists them: by created_at (which SetPushed
+	// may set), then by the order of first pushes.
+	slices.SortFunc(out, func(a, b GHCRVersion) int {
+		return cmp.Or(-a.CreatedAt.Compare(b.CreatedAt), -cmp.Compare(a.ID, b.ID))
+	})
 	return out
 }
 
