@@ -74,6 +74,9 @@ func server(ts *testscript.TestScript) *registrytest.Server {
 //	registry ok             undo fail and auth
 //	registry harbor         serve Harbor's artifact API too (with push times)
 //	registry dockerhub      serve Docker Hub's tags API too (with push times)
+//	registry ghcr|gar       serve GitHub's packages API or Artifact Registry's REST API too
+//	registry gitlab PROJECT...  serve GitLab's GraphQL API too, with these projects
+//	registry acr USER PASS  authenticate as ACR does and serve its tag API
 //	pushed REPO TAG@N...    the listing APIs say TAG of REPO was pushed N minutes after the epoch
 //	registry down           stop the registry: connections are refused
 //	tags REPO TAG...        answer tag lists of REPO with these TAGs ("..." quoted: Go escapes)
@@ -249,6 +252,17 @@ func cmdRegistry(ts *testscript.TestScript, neg bool, args []string) {
 		srv.Update(func(o *registrytest.ServerOptions) { o.Harbor = true })
 	case "dockerhub":
 		srv.Update(func(o *registrytest.ServerOptions) { o.DockerHub = true })
+	case "ghcr":
+		srv.Update(func(o *registrytest.ServerOptions) { o.GHCR = true })
+	case "gar":
+		srv.Update(func(o *registrytest.ServerOptions) { o.GAR = true })
+	case "gitlab":
+		srv.Update(func(o *registrytest.ServerOptions) { o.GitLab, o.GitLabProjects = true, args[1:] })
+	case "acr":
+		if len(args) != 3 {
+			ts.Fatalf("usage: registry acr USER PASS")
+		}
+		srv.Update(func(o *registrytest.ServerOptions) { o.ACR, o.Username, o.Password = true, args[1], args[2] })
 	case "down":
 		srv.Close()
 	default:
