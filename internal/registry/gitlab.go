@@ -29,8 +29,9 @@ import (
 // the repository whose path is the image's is taken. The second pages
 // through its tags (containerRepository(id:) { tags(first: 100, after:) }),
 // by pageInfo's endCursor while hasNextPage, each tag with its digest and
-// publishedAt, the push time GitLab's registry records (GitLab 16.9 and
-// later). createdAt is not read: without the registry's metadata database
+// publishedAt, the push time GitLab's registry records (an older GitLab
+// refuses the field, and the listing fails with its message; a registry
+// without the metadata database leaves it null). createdAt is not read: without the registry's metadata database
 // it is the image's build time, with it the tag's creation. The tags come
 // in name order: all pages are read, within the listing's limits, and
 // sorted newest push first before max_tags applies.
