@@ -345,3 +345,57 @@ func writeJSONError(w http.ResponseWriter, status int, body string, hdr map[stri
 	w.WriteHeader(status)
 	w.Write([]byte(body))
 }
+
+// ghcr.io is listed through GitHub's packages API without any setting,
+// the token going to api.github.com; without a token the API is not
+// asked, and the host falls back to the tag list with a warning. (The
+// transport below stands in for the network: both hosts reach the
+// stand-in.)
+func TestGHCRAuto(t *testing.T) {
+	s := newServer(t, registrytest.ServerOptions{GHCR: true, Password: password})
+	seedBuilds(t, s.Repo("acme/app"), 3)
+	for _, tc := range []struct {
+		name      string
+		kc        keychain
+		wantAPI   string
+		wantHosts []string
+		warning   string
+	}{
+		{"with a token", keychain{"ghcr.io": {Username: "octocat", Password: password}}, registry.APIGHCR, []string{"https://api.github.com"}, ""},
+		{"without", keychain{}, registry.APIOCI, []string{"https://ghcr.io", "https://ghcr.io"}, "needs a token even for public packages"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var (
+				mu    sync.Mutex
+				hosts []string
+			)
+			base := http.DefaultTransport.(*http.Transport).Clone()
+			t.Cleanup(base.CloseIdleConnections)
+			rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				if r.URL.Host != "ghcr.io" && r.URL.Host != "api.github.com" {
+					return nil, fmt.Errorf("unexpected host %s", r.URL.Host)
+				}
+				mu.Lock()
+				hosts = append(hosts, r.URL.Scheme+"://"+r.URL.Host)
+				mu.Unlock()
+				if r.URL.Host == "api.github.com" && r.Header.Get("Authorization") != "Bearer "+password {
+					t.Errorf("request to the API with Authorization %q", r.Header.Get("Authorization"))
+				}
+				r = r.Clone(r.Context())
+				r.URL.Scheme, r.URL.Host, r.Host = "http", s.Host(), s.Host()
+				return base.RoundTrip(r)
+			})
+			c := newClient(registry.Options{Keychain: tc.kc, Transport: rt})
+			tl := c.TagsOf(context.Background(), []string{"ghcr.io/acme/app"})["ghcr.io/acme/app"]
+			if tl.Err != nil || len(tl.Tags) != 3 {
+				t.Fatalf("TagsOf = %v, %v", tl.Tags, tl.Err)
+			}
+			if tl.API != tc.wantAPI || !strings.Contains(tl.Warning, tc.warning) || (tc.warning == "") != (tl.Warning == "") {
+				t.Errorf("listed through %q, warning %q; want %q and a warning with %q", tl.API, tl.Warning, tc.wantAPI, tc.warning)
+			}
+			if diff := gocmp.Diff(tc.wantHosts, hosts); diff != "" {
+				t.Errorf("requests (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
