@@ -55,6 +55,15 @@ func (ps *pings) ping(req *http.Request, send func(*http.Request) (*http.Respons
 	ps.mu.Unlock()
 	if !ok {
 		v, err, _ := ps.group.Do(key, func() (any, error) {
+			// A caller that missed the answer above may arrive here just
+			// after the ping that made it left the group: it must not ping
+			// again.
+			ps.mu.Lock()
+			a, ok := ps.done[key]
+			ps.mu.Unlock()
+			if ok {
+				return a, nil
+			}
 			a, keep := pingOnce(req, send)
 			if keep {
 				ps.mu.Lock()
