@@ -60,6 +60,8 @@ type rig struct {
 	fleet strings.Builder
 	// pattern is the rule of the repositories made next; default semver:^1.
 	pattern string
+	// toml is appended to the laminar.toml of the repositories made next.
+	toml string
 }
 
 func newRig(t *testing.T, opt registrytest.ServerOptions) *rig {
@@ -128,7 +130,7 @@ func (r *rig) repository(name, image, tag, extra string) string {
 		pattern = "semver:^1"
 	}
 	files := map[string]string{
-		"laminar.toml": fmt.Sprintf("[[registry]]\nprefix = %q\n\n[[update]]\nname = \"prod\"\npattern = %q\n", r.reg.Host()+"/acme", pattern),
+		"laminar.toml": fmt.Sprintf("[[registry]]\nprefix = %q\n\n[[update]]\nname = \"prod\"\npattern = %q\n", r.reg.Host()+"/acme", pattern) + r.toml,
 		"deploy.yaml":  fmt.Sprintf("spec:\n  containers:\n    - image: %s/acme/%s:%s\n", r.reg.Host(), image, tag),
 	}
 	for p, text := range files {
@@ -247,4 +249,11 @@ func (r *rig) trailers(remote string) string {
 func (r *rig) commits(remote string) string {
 	r.t.Helper()
 	return r.git(r.dir, "--git-dir", remote, "rev-list", "--count", "main")
+}
+
+// refs lists every ref of a bare remote with its object: what a request
+// that must change nothing leaves as it was.
+func (r *rig) refs(remote string) string {
+	r.t.Helper()
+	return r.git(r.dir, "--git-dir", remote, "for-each-ref", "--format=%(refname) %(objectname)")
 }
