@@ -270,6 +270,10 @@ func (p *pace) quota(q quotaInfo, now time.Time) {
 }
 
 // throttle reports whether an answer says the host is asked too fast.
+// maxThrottledTries bounds the tries of one request, however many of them
+// were refused for other requests' haste (see limiter.roundTrip).
+const maxThrottledTries = 16
+
 func throttle(resp *http.Response) bool {
 	return resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable)
 }

@@ -205,6 +205,15 @@ func (l *limiter) roundTrip(req *http.Request) (*http.Response, error) {
 	deadline := start.Add(l.retry.budget)
 	counted := quotaCounts(h.name, req)
 	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+	// stale counts the 429s and 503s that answered a try sent before the
+	// host's last slow-down took effect: that try was asked at the old
+	// rate, so it does not use up the request's tries. When many requests
+	// resume together after a pause, one of them may otherwise be refused
+	// for the others' haste until it has no try left. A try sent at the
+	// new rate and refused counts, so a registry that refuses for ever
+	// still fails the request after its tries (and maxThrottledTries, and
+	// the retry budget, bound it however the tries were spent).
+	stale := 0
 	for attempt := 1; ; attempt++ {
 		try := req
 		if attempt > 1 && req.GetBody != nil {
@@ -220,9 +229,11 @@ func (l *limiter) roundTrip(req *http.Request) (*http.Response, error) {
 			// Everyone asking this host waits, not only this request,
 			// and the host is asked more slowly from now on.
 			wait, _ := l.retryAfter(resp, nil, attempt)
-			h.pace.throttled(sentAt, time.Now(), wait)
+			if !h.pace.throttled(sentAt, time.Now(), wait) {
+				stale++
+			}
 		}
-		if ctx.Err() != nil || !replayable || attempt >= l.retry.attempts {
+		if ctx.Err() != nil || !replayable || attempt-stale >= l.retry.attempts || attempt >= maxThrottledTries {
 			return resp, err
 		}
 		wait, ok := l.retryAfter(resp, err, attempt)
