@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -278,23 +279,13 @@ func isAPIPage(req *http.Request) bool { return req.Context().Value(apiPageKey{}
 // listing's limit on all pages together, or a *transport.Error for any
 // other answer.
 func (c *Client) apiPage(q *apiQuery, req *http.Request) ([]byte, http.Header, error) {
-	req = req.WithContext(context.WithValue(req.Context(), apiPageKey{}, true))
-	req.Header.Set("User-Agent", c.opt.UserAgent)
-	if req.Header.Get("Accept") == "" {
-		req.Header.Set("Accept", "application/json")
-	}
-	resp, err := c.limiter.RoundTrip(req)
+	resp, body, err := c.sendAPIPage(c.limiter, req)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
+		resp.Body = io.NopCloser(bytes.NewReader(body))
 		return nil, nil, transport.CheckError(resp, http.StatusOK)
-	}
-	// The limiter bounds the body to a page's limit.
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, nil, err
 	}
 	if err := q.ls.charge(len(body), q.api); err != nil {
 		return nil, nil, err

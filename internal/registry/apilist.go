@@ -232,6 +232,24 @@ func (c *Client) apiDo(req *http.Request, api string) ([]byte, http.Header, erro
 // apiDoVia is apiDo through rt, a transport over the limiter (ggcr's
 // token exchange, for an API that takes the registry's tokens).
 func (c *Client) apiDoVia(rt http.RoundTripper, req *http.Request, api string) ([]byte, http.Header, error) {
+	resp, body, err := c.sendAPIPage(rt, req)
+	if err != nil {
+		return nil, nil, err
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		e := &APIError{API: api, StatusCode: resp.StatusCode, Message: apiMessage(body)}
+		e.RateLimited = resp.StatusCode == http.StatusForbidden && resp.Header.Get("X-Ratelimit-Remaining") == "0"
+		return nil, nil, e
+	}
+	return body, resp.Header, nil
+}
+
+// sendAPIPage sends req through rt as a page of a listing, with the
+// client's User-Agent and JSON asked for unless req says otherwise, and
+// returns the answer with its whole body read (the limiter bounds it: a
+// page to Limits.TagPage, an error body to Limits.ErrorBody). The callers
+// say what a status means.
+func (c *Client) sendAPIPage(rt http.RoundTripper, req *http.Request) (*http.Response, []byte, error) {
 	req = req.WithContext(withAPIPage(req.Context()))
 	req.Header.Set("User-Agent", c.opt.UserAgent)
 	if req.Header.Get("Accept") == "" {
@@ -242,18 +260,11 @@ func (c *Client) apiDoVia(rt http.RoundTripper, req *http.Request, api string) (
 		return nil, nil, err
 	}
 	defer resp.Body.Close()
-	// The limiter bounds the body: a page to Limits.TagPage, an error
-	// body to Limits.ErrorBody.
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return nil, nil, err
 	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		e := &APIError{API: api, StatusCode: resp.StatusCode, Message: apiMessage(body)}
-		e.RateLimited = resp.StatusCode == http.StatusForbidden && resp.Header.Get("X-Ratelimit-Remaining") == "0"
-		return nil, nil, e
-	}
-	return body, resp.Header, nil
+	return resp, body, nil
 }
 
 // apiCollector gathers the tags of a listing read through a registry's
